@@ -1,0 +1,52 @@
+# wsgikit — every target sets up what it needs; `make test` is what CI runs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+EXTRAS := test,servers,compress,docs,dev,auth
+EXAMPLES := examples/hello examples/compute
+STAMP := $(VENV)/.installed
+
+.PHONY: all run test lint format typecheck docs pytest bench clean venv
+
+all: test
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip setuptools wheel
+
+# Re-install whenever a project file that declares dependencies or entry points changes.
+$(STAMP): $(PY) pyproject.toml $(wildcard $(addsuffix /pyproject.toml,$(EXAMPLES)))
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]' $(foreach ex,$(wildcard $(EXAMPLES)),-e $(ex))
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/wsgikit serve paste-configs/example.ini
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy wsgikit
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck docs pytest
+
+bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info

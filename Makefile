@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 EXTRAS := test,servers,compress,docs,dev,auth
-EXAMPLES := examples/hello examples/compute
+EXAMPLES := examples/hello examples/jsonapi examples/compute
 STAMP := $(VENV)/.installed
 
 .PHONY: all run test lint format typecheck docs pytest bench clean venv
@@ -23,6 +23,8 @@ $(STAMP): $(PY) pyproject.toml $(wildcard $(addsuffix /pyproject.toml,$(EXAMPLES
 venv: $(STAMP)
 
 run: $(STAMP)
+	@echo 'Serving paste-configs/example.ini on http://127.0.0.1:8080 (Ctrl-C stops). Try:'
+	@sed -n 's/^# try: /    /p' paste-configs/example.ini
 	$(BIN)/wsgikit serve paste-configs/example.ini
 
 lint: $(STAMP)

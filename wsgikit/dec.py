@@ -1,0 +1,365 @@
+"""The ``wsgify`` decorator
+========================
+
+Write a WSGI application as ``func(req, **route_vars)`` and return what is natural:
+
+.. code-block:: python
+
+    from wsgikit import wsgify, exc
+
+    @wsgify
+    def show(req, id):                      # route variables arrive as keyword arguments
+        if id != "42":
+            raise exc.HTTPNotFound(f"no server {id}")   # → a negotiated problem+json 404
+        return {"server": {"id": id}}       # → 200 application/json
+
+It keeps every behaviour of :class:`webob.dec.wsgify` that code relies on (``RequestClass``, methods,
+``args``/``kwargs``, returning a Response, any WSGI app, ``str``, ``bytes`` or ``None``, raised HTTP
+exceptions, :meth:`wsgify.middleware`, calling ``func(req)`` directly in tests) and adds:
+
+* route variables from ``environ["wsgiorg.routing_args"]`` passed as keyword arguments — only the ones the
+  function declares (or all of them, when it takes ``**kwargs``), so ``controller``/``action`` entries of a
+  Routes match do not get in the way;
+* ``dict``, ``list`` and dataclass results become ``application/json`` (UTF-8). When the handler did not touch
+  ``req.response``, the answer is written straight to ``start_response`` without building a WebOb
+  Response — the common case is the fast case;
+* :attr:`Request.json` raises a 400 problem document for a malformed, empty or non-UTF-8 body instead of
+  letting ``JSONDecodeError`` become a 500;
+* per-call keyword arguments of a ``wsgify.middleware`` are merged with the bound ones (WebOb replaces
+  them);
+* ``functools.wraps`` metadata: ``__name__``, ``__doc__``, ``__wrapped__``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import inspect
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import webob
+import webob.exc
+
+from wsgikit.exc import HTTPBadRequest, as_wsgikit
+from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
+
+__all__ = ["Request", "Response", "json_dumps", "wsgify"]
+
+_RESPONSE_KEY = "wsgikit.response"
+_ROUTING_ARGS = "wsgiorg.routing_args"
+_ROUTES_RESERVED = frozenset({"controller", "action"})
+
+
+class Response(webob.Response):
+    """:class:`webob.Response`; here so that ``from wsgikit import Response`` is the one to subclass."""
+
+
+def _json_default(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_dumps(value: Any) -> bytes:
+    """The JSON encoding wsgify uses: compact, UTF-8, dataclasses, datetimes, UUIDs and Decimals allowed."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
+
+
+class Request(webob.Request):
+    """:class:`webob.Request` with a strict :attr:`json` and a lazily built :attr:`response`."""
+
+    ResponseClass = Response
+
+    @property
+    def response(self) -> Response:
+        """The response a handler may fill in; built on first use (building it costs more than most
+        handlers)."""
+        response: Response | None = self.environ.get(_RESPONSE_KEY)
+        if response is None:
+            response = self.ResponseClass()
+            self.environ[_RESPONSE_KEY] = response
+        return response
+
+    @response.setter
+    def response(self, value: Response) -> None:
+        self.environ[_RESPONSE_KEY] = value
+
+    @property
+    def response_started(self) -> bool:
+        """True once :attr:`response` was built (the handler may have set status, headers or cookies)."""
+        return _RESPONSE_KEY in self.environ
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON.
+
+        :raises wsgikit.exc.HTTPBadRequest: when the body is empty, not UTF-8 or not valid JSON.
+        """
+        body = self.body
+        if not body:
+            raise HTTPBadRequest("The request body is empty; a JSON document was expected.")
+        try:
+            return json.loads(body.decode(self.charset or "utf-8"))
+        except (UnicodeDecodeError, LookupError):
+            raise HTTPBadRequest("The request body is not valid UTF-8.") from None
+        except json.JSONDecodeError as error:
+            raise HTTPBadRequest(
+                f"The request body is not valid JSON: {error.msg} "
+                f"at line {error.lineno} column {error.colno}."
+            ) from None
+        except RecursionError:
+            raise HTTPBadRequest("The request body nests too deeply.") from None
+
+    json_body = json
+
+
+def _route_parameters(func: Callable[..., Any]) -> frozenset[str] | None:
+    """Names of keyword-capable parameters after the request, or None when the callable takes **kwargs."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return frozenset()
+    names: list[str] = []
+    params = list(signature.parameters.values())
+    for index, param in enumerate(params):
+        if param.kind is param.VAR_KEYWORD:
+            return None
+        if index == 0 or param.kind in (param.POSITIONAL_ONLY, param.VAR_POSITIONAL):
+            continue
+        names.append(param.name)
+    return frozenset(names)
+
+
+class wsgify:
+    """Turn ``func(req, *args, **kwargs)`` into a WSGI application.
+
+    :param func: the function (or method) to wrap.
+    :param RequestClass: the request class, a :class:`webob.Request` subclass (default :class:`Request`).
+    :param args: extra positional arguments for every call.
+    :param kwargs: extra keyword arguments for every call; per-call keyword arguments are merged over them.
+    :param middleware_wraps: set by :meth:`middleware`: the application passed as ``func``'s second argument.
+    """
+
+    RequestClass: type[webob.Request] = Request
+
+    def __init__(
+        self,
+        func: Callable[..., Any] | None = None,
+        RequestClass: type[webob.Request] | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        middleware_wraps: WSGIApplication | None = None,
+    ) -> None:
+        self.func = func
+        if RequestClass is not None and RequestClass is not self.RequestClass:
+            self.RequestClass = RequestClass
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs or {})
+        self.middleware_wraps = middleware_wraps
+        self._route_params: frozenset[str] | None = frozenset()
+        if func is not None:
+            functools.update_wrapper(self, func)
+            self._route_params = _route_parameters(func)
+            if middleware_wraps is not None and self._route_params is not None:
+                # the wrapped app takes the second positional slot: it is not a route variable
+                self._route_params = self._route_params - {_first_after_request(func)}
+
+    def __repr__(self) -> str:
+        return f"<wsgify at {id(self):#x} wrapping {self.func!r}>"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if hasattr(self.func, "__get__"):
+            return self.clone(self.func.__get__(obj, owner))  # type: ignore[union-attr]
+        return self
+
+    def __call__(self, req: Any, *args: Any, **kw: Any) -> Any:
+        func = self.func
+        if func is None:
+            if args or kw:
+                raise TypeError(f"Unbound {self!r} can only be called with the function it will wrap")
+            return self.clone(req)
+        if isinstance(req, dict):
+            if len(args) != 1 or kw:
+                raise TypeError(f"Calling {func!r} as a WSGI app with the wrong signature")
+            return self._wsgi(req, args[0])
+        call_args, call_kw = self._prepare_args(args, kw)
+        return self.call_func(req, *call_args, **call_kw)
+
+    def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        req = self.RequestClass(environ)
+        try:
+            args, kw = self._prepare_args(None, self._route_kwargs(environ))
+            result = self.call_func(req, *args, **kw)
+        except webob.exc.HTTPException as error:
+            result = as_wsgikit(error)
+        return self._respond(req, result, environ, start_response)
+
+    def _route_kwargs(self, environ: WSGIEnvironment) -> dict[str, Any] | None:
+        routing_args = environ.get(_ROUTING_ARGS)
+        if not routing_args:
+            return None
+        named: Mapping[str, Any] = routing_args[1]
+        accepted = self._route_params
+        if accepted is None:
+            return {k: v for k, v in named.items() if k not in _ROUTES_RESERVED}
+        return {k: v for k, v in named.items() if k in accepted}
+
+    def _respond(
+        self, req: webob.Request, result: Any, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> WSGIIterable:
+        started = _RESPONSE_KEY in environ
+        if isinstance(result, dict | list) or (
+            dataclasses.is_dataclass(result) and not isinstance(result, type)
+        ):
+            body = json_dumps(result)
+            if not started:
+                return _fast(environ, start_response, "application/json", body)
+            response = req.response
+            response.content_type = "application/json"
+            response.charset = None
+            response.body = body
+            result = response
+        elif isinstance(result, str | bytes):
+            if not started and self.RequestClass is Request:
+                body = result.encode("utf-8") if isinstance(result, str) else result
+                return _fast(environ, start_response, "text/html; charset=UTF-8", body)
+            response = req.response
+            if isinstance(result, str):
+                response.text = result
+            else:
+                response.body = result
+            result = response
+        elif result is None:
+            result = req.response
+        elif isinstance(result, webob.exc.HTTPException):
+            result = as_wsgikit(result)
+        if started and isinstance(result, webob.Response) and result is not environ[_RESPONSE_KEY]:
+            result = environ[_RESPONSE_KEY].merge_cookies(result)
+        app_iter: WSGIIterable = result(environ, start_response)
+        return app_iter
+
+    def _prepare_args(
+        self, args: tuple[Any, ...] | None, kwargs: Mapping[str, Any] | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        merged = dict(self.kwargs)
+        if kwargs:
+            merged.update(kwargs)
+        return (args or self.args), merged
+
+    def call_func(self, req: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call the wrapped function; override to change how it is called."""
+        assert self.func is not None
+        if self.middleware_wraps is not None:
+            args = (self.middleware_wraps, *args)
+        return self.func(req, *args, **kwargs)
+
+    def clone(self, func: Callable[..., Any] | None = None, **kw: Any) -> wsgify:
+        """A copy of this decorator with ``func`` (and any constructor argument) replaced."""
+        options: dict[str, Any] = {
+            "RequestClass": self.RequestClass,
+            "args": self.args,
+            "kwargs": self.kwargs,
+            "middleware_wraps": self.middleware_wraps,
+        }
+        options.update(kw)
+        return self.__class__(func, **options)
+
+    @property
+    def undecorated(self) -> Callable[..., Any] | None:
+        return self.func
+
+    # -- test helpers, as in WebOb ------------------------------------------------------------------------
+
+    def get(self, url: str, **kw: Any) -> webob.Response:
+        """Run a GET to ``url`` through the app and return the response."""
+        kw.setdefault("method", "GET")
+        return self.request(url, **kw)
+
+    def post(self, url: str, POST: Any = None, **kw: Any) -> webob.Response:
+        kw.setdefault("method", "POST")
+        return self.request(url, POST=POST, **kw)
+
+    def request(self, url: str, **kw: Any) -> webob.Response:
+        req = self.RequestClass.blank(url, **kw)
+        return req.get_response(self)
+
+    # -- middleware ----------------------------------------------------------------------------------------
+
+    @classmethod
+    def middleware(
+        cls, middle_func: Callable[..., Any] | None = None, app: WSGIApplication | None = None, **kw: Any
+    ) -> Any:
+        """Write middleware as ``func(req, app, **config)``.
+
+        ``@wsgify.middleware`` turns ``func`` into a factory: ``func(app, **config)`` or
+        ``func(**config)(app)`` builds the middleware; inside, return ``app`` to pass the request on,
+        or ``req.get_response(app)`` to look at (and change) the response.
+        """
+        if middle_func is None:
+            return _UnboundMiddleware(cls, app, kw)
+        if app is None:
+            return _MiddlewareFactory(cls, middle_func, kw)
+        return cls(middle_func, middleware_wraps=app, kwargs=kw)
+
+
+def _first_after_request(func: Callable[..., Any]) -> str | None:
+    try:
+        params = list(inspect.signature(func).parameters)
+    except (TypeError, ValueError):
+        return None
+    return params[1] if len(params) > 1 else None
+
+
+def _fast(
+    environ: WSGIEnvironment, start_response: StartResponse, content_type: str, body: bytes
+) -> WSGIIterable:
+    start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        return []
+    return [body]
+
+
+class _UnboundMiddleware:
+    """``@wsgify.middleware(app=..., **kw)`` before the function is known."""
+
+    def __init__(self, wrapper_class: type[wsgify], app: WSGIApplication | None, kw: dict[str, Any]) -> None:
+        self.wrapper_class = wrapper_class
+        self.app = app
+        self.kw = kw
+
+    def __call__(self, func: Callable[..., Any], app: WSGIApplication | None = None) -> Any:
+        return self.wrapper_class.middleware(func, app or self.app, **self.kw)
+
+
+class _MiddlewareFactory:
+    """What ``@wsgify.middleware`` turns a function into: call it with the app (and config) to build."""
+
+    def __init__(
+        self, wrapper_class: type[wsgify], middleware: Callable[..., Any], kw: dict[str, Any]
+    ) -> None:
+        self.wrapper_class = wrapper_class
+        self.middleware = middleware
+        self.kw = kw
+        functools.update_wrapper(self, middleware)
+
+    def __repr__(self) -> str:
+        return f"<wsgify.middleware factory for {self.middleware!r}>"
+
+    def __call__(self, app: WSGIApplication | None = None, **config: Any) -> Any:
+        kw = {**self.kw, **config}
+        if app is None:
+            return _MiddlewareFactory(self.wrapper_class, self.middleware, kw)
+        return self.wrapper_class.middleware(self.middleware, app, **kw)

@@ -24,6 +24,7 @@ The first layer sees the request first and the response last, exactly like the f
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -59,10 +60,9 @@ class Stack:
         """Wrap ``app`` in every layer, innermost last in the list first, and return the outermost app."""
         for factory, options in reversed(self.layers):
             wrapped = factory(app, **options)
-            try:
+            # objects with __slots__ cannot carry their options; they are described by class name only
+            with contextlib.suppress(AttributeError):
                 setattr(wrapped, _OPTIONS_ATTR, dict(options))
-            except AttributeError:  # objects with __slots__ describe themselves without options
-                pass
             app = wrapped
         return app
 
@@ -103,7 +103,7 @@ def describe(app: WSGIApplication) -> str:
 
 
 def _name(obj: Any) -> str:
-    if isinstance(obj, type) or callable(obj) and hasattr(obj, "__qualname__"):
+    if isinstance(obj, type) or (callable(obj) and hasattr(obj, "__qualname__")):
         return str(getattr(obj, "__qualname__", obj))
     return type(obj).__qualname__
 

@@ -1,0 +1,1 @@
+"""wsgikit-compute: a small nova-style compute API built from wsgikit alone."""

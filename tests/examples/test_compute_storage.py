@@ -1,0 +1,108 @@
+"""The compute example's SQLite store: schema, WAL, per-thread connections, persistence."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from wsgikit_compute.storage import FLAVORS, Store
+
+
+def test_schema_created_and_flavors_seeded(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "sub" / "compute.sqlite3"))
+    assert [f.id for f in store.list_flavors()] == [f.id for f in FLAVORS]
+    assert store.get_flavor("2") == FLAVORS[1]
+    assert store.get_flavor("nope") is None
+
+
+def test_wal_mode(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "c.db"))
+    assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_nothing_lost_on_restart(tmp_path: Path) -> None:
+    path = str(tmp_path / "c.db")
+    first = Store(path)
+    server = first.create_server(project_id="p", user_id="u", name="web", flavor_id="1", metadata={"a": "b"})
+    first.close()
+    second = Store(path)  # a restart: schema creation must not wipe anything
+    again = second.get_server("p", server.id)
+    assert again is not None
+    assert again.name == "web"
+    assert again.metadata == {"a": "b"}
+    assert len(second.list_flavors()) == len(FLAVORS)
+
+
+def test_one_connection_per_thread(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "c.db"))
+    seen: list[sqlite3.Connection] = []
+
+    def grab() -> None:
+        seen.append(store.connection)
+        store.close()
+
+    threads = [threading.Thread(target=grab) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len({id(c) for c in seen}) == 3
+    assert store.connection is store.connection
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "c.db"))
+    per_thread, threads = 20, 4
+    errors: list[BaseException] = []
+
+    def create(n: int) -> None:
+        try:
+            for i in range(per_thread):
+                store.create_server(project_id="p", user_id="u", name=f"t{n}-{i}", flavor_id="1")
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            store.close()
+
+    workers = [threading.Thread(target=create, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert errors == []
+    assert store.count_servers() == per_thread * threads
+    assert len({s.name for s in store.list_servers("p")}) == per_thread * threads
+
+
+def test_server_lifecycle(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "c.db"))
+    server = store.create_server(project_id="p", user_id="u", name="a", flavor_id="1")
+    assert store.get_server("other", server.id) is None  # scoped by project
+    assert store.transition("p", server.id, "ACTIVE", "SHUTOFF") == "ACTIVE"
+    assert store.transition("p", server.id, "ACTIVE", "SHUTOFF") == "SHUTOFF"  # no change: reported
+    assert store.transition("p", "missing", "ACTIVE", "SHUTOFF") is None
+    updated = store.update_server("p", server.id, name="b", description="d")
+    assert updated is not None
+    assert (updated.name, updated.description) == ("b", "d")
+    assert store.set_metadata("p", server.id, {"x": "1", "y": "2"}, replace=False) == {"x": "1", "y": "2"}
+    assert store.set_metadata("p", server.id, {"z": "3"}, replace=True) == {"z": "3"}
+    assert store.delete_metadata_item("p", server.id, "z") is True
+    assert store.delete_metadata_item("p", server.id, "z") is False
+    assert store.delete_server("p", server.id) is True
+    assert store.delete_server("p", server.id) is False
+    # metadata rows went with the server (foreign key cascade)
+    assert store.connection.execute("SELECT COUNT(*) FROM server_metadata").fetchone()[0] == 0
+
+
+def test_keypairs_unique_per_user(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "c.db"))
+    made = store.create_keypair(user_id="u", name="k", type="ssh", public_key="ssh-rsa AAAA", fingerprint="f")
+    assert made is not None
+    assert store.create_keypair(user_id="u", name="k", type="ssh", public_key="x", fingerprint="f") is None
+    assert (
+        store.create_keypair(user_id="v", name="k", type="ssh", public_key="x", fingerprint="f") is not None
+    )
+    assert [k.name for k in store.list_keypairs("u")] == ["k"]
+    assert store.delete_keypair("u", "k") is True
+    assert store.get_keypair("u", "k") is None

@@ -200,6 +200,8 @@ class wsgify:
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         req = self.RequestClass(environ)
+        if not isinstance(req, Request):
+            req.response = req.ResponseClass()  # plain WebOb requests get theirs up front, as in WebOb
         try:
             args, kw = self._prepare_args(None, self._route_kwargs(environ))
             result = self.call_func(req, *args, **kw)
@@ -220,7 +222,7 @@ class wsgify:
     def _respond(
         self, req: webob.Request, result: Any, environ: WSGIEnvironment, start_response: StartResponse
     ) -> WSGIIterable:
-        started = _RESPONSE_KEY in environ
+        started = _RESPONSE_KEY in environ or not isinstance(req, Request)
         if isinstance(result, dict | list) or (
             dataclasses.is_dataclass(result) and not isinstance(result, type)
         ):
@@ -246,8 +248,8 @@ class wsgify:
             result = req.response
         elif isinstance(result, webob.exc.HTTPException):
             result = as_wsgikit(result)
-        if started and isinstance(result, webob.Response) and result is not environ[_RESPONSE_KEY]:
-            result = environ[_RESPONSE_KEY].merge_cookies(result)
+        if started and isinstance(result, webob.Response) and result is not req.response:
+            result = req.response.merge_cookies(result)
         app_iter: WSGIIterable = result(environ, start_response)
         return app_iter
 

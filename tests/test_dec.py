@@ -1,0 +1,307 @@
+"""wsgikit.wsgify: WebOb compatibility and the additions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import uuid
+from typing import Any
+
+import pytest
+import webob
+import webob.dec
+import webob.exc
+
+from wsgikit import Request, Response, exc, wsgify
+from wsgikit.testing import TestApp
+from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
+
+
+def routed(**named: Any) -> dict[str, Any]:
+    return {"wsgiorg.routing_args": ((), named)}
+
+
+# -- return values ---------------------------------------------------------------------------------------
+
+
+def test_str_bytes_none_and_response() -> None:
+    assert TestApp(wsgify(lambda req: "héllo")).get("/").text == "héllo"
+    res = TestApp(wsgify(lambda req: b"\x00raw")).get("/")
+    assert res.body == b"\x00raw"
+    assert res.headers["Content-Type"] == "text/html; charset=UTF-8"
+
+    def none(req: Request) -> None:
+        req.response.status = 202
+        req.response.text = "queued"
+
+    res = TestApp(wsgify(none)).get("/", status=202)
+    assert res.text == "queued"
+    res = TestApp(wsgify(lambda req: Response("made", status=201, content_type="text/plain"))).get(
+        "/", status=201
+    )
+    assert res.text == "made" and res.content_type == "text/plain"
+
+
+def test_str_same_bytes_as_webob() -> None:
+    ours = TestApp(wsgify(lambda req: "same")).get("/")
+    theirs = TestApp(webob.dec.wsgify(lambda req: "same")).get("/")
+    assert ours.body == theirs.body
+    assert ours.headers["Content-Type"] == theirs.headers["Content-Type"]
+    assert ours.headers["Content-Length"] == theirs.headers["Content-Length"]
+
+
+def test_returning_any_wsgi_app() -> None:
+    def inner(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"inner ", environ["PATH_INFO"].encode()]
+
+    assert TestApp(wsgify(lambda req: inner)).get("/p").text == "inner /p"
+
+
+@dataclasses.dataclass
+class Server:
+    id: uuid.UUID
+    name: str
+    created: datetime.date
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"a": 1, "é": "ü"}, {"a": 1, "é": "ü"}),
+        ([1, "two", None], [1, "two", None]),
+        (
+            Server(uuid.UUID(int=1), "web", datetime.date(2026, 1, 2)),
+            {"id": "00000000-0000-0000-0000-000000000001", "name": "web", "created": "2026-01-02"},
+        ),
+        ({"nested": [Server(uuid.UUID(int=2), "db", datetime.date(2026, 3, 4))]}, None),
+    ],
+    ids=["dict", "list", "dataclass", "nested-dataclass"],
+)
+def test_json_results(value: Any, expected: Any) -> None:
+    res = TestApp(wsgify(lambda req: value)).get("/")
+    assert res.content_type == "application/json"
+    assert int(res.headers["Content-Length"]) == len(res.body)
+    if expected is not None:
+        assert res.json == expected
+    else:
+        assert res.json["nested"][0]["name"] == "db"
+
+
+def test_json_respects_status_headers_and_cookies_set_on_req_response() -> None:
+    def create(req: Request) -> dict[str, str]:
+        req.response.status = 201
+        req.response.headers["Location"] = "/servers/1"
+        req.response.set_cookie("seen", "1")
+        return {"id": "1"}
+
+    res = TestApp(wsgify(create)).post("/", status=201)
+    assert res.json == {"id": "1"}
+    assert res.headers["Location"].endswith("/servers/1")
+    assert "seen=1" in res.headers["Set-Cookie"]
+    assert res.content_type == "application/json"
+
+
+def test_unserialisable_result_is_a_server_error() -> None:
+    with pytest.raises(TypeError, match="not JSON serialisable"):
+        TestApp(wsgify(lambda req: {"x": object()})).get("/")
+
+
+def test_head_drops_body_keeps_length() -> None:
+    for app in (wsgify(lambda req: {"a": 1}), wsgify(lambda req: "text")):
+        get = TestApp(app).get("/")
+        head = TestApp(app).head("/")
+        assert head.body == b""
+        assert head.headers["Content-Length"] == get.headers["Content-Length"]
+
+
+def test_cookies_merged_into_a_returned_response() -> None:
+    def handler(req: Request) -> Response:
+        req.response.set_cookie("a", "1")
+        return Response("other")
+
+    assert "a=1" in TestApp(wsgify(handler)).get("/").headers["Set-Cookie"]
+
+
+# -- exceptions ------------------------------------------------------------------------------------------
+
+
+def test_raised_http_exceptions_become_responses() -> None:
+    def handler(req: Request) -> None:
+        raise exc.HTTPConflict("server is running")
+
+    res = TestApp(wsgify(handler)).get("/", status=409)
+    assert res.json["detail"] == "server is running"
+
+
+def test_plain_webob_exceptions_get_problem_bodies() -> None:
+    def handler(req: Request) -> None:
+        raise webob.exc.HTTPNotFound("no such thing")
+
+    res = TestApp(wsgify(handler)).get("/", status=404, headers={"Accept": "application/json"})
+    assert res.json["detail"] == "no such thing"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"{", b"not json", b"\xff\xfe{}", b"[" * 5_000, b'{"a": 1} trailing'],
+    ids=["empty", "truncated", "text", "not-utf8", "deep", "trailing"],
+)
+def test_bad_json_body_is_400_not_500(body: bytes) -> None:
+    res = TestApp(wsgify(lambda req: req.json)).post("/", body, content_type="application/json", status=400)
+    assert res.json["status"] == 400
+    assert "Traceback" not in res.text
+
+
+def test_good_json_body() -> None:
+    res = TestApp(wsgify(lambda req: {"got": req.json})).post_json("/", {"a": [1, 2]})
+    assert res.json == {"got": {"a": [1, 2]}}
+
+
+def test_other_exceptions_propagate() -> None:
+    def handler(req: Request) -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        TestApp(wsgify(handler)).get("/")
+
+
+# -- route variables -------------------------------------------------------------------------------------
+
+
+def test_route_variables_become_keyword_arguments() -> None:
+    @wsgify
+    def show(req: Request, id: str, format: str = "json") -> dict[str, str]:
+        return {"id": id, "format": format}
+
+    env = routed(controller="servers", action="show", id="42", format="xml")
+    assert TestApp(show, extra_environ=env).get("/").json == {"id": "42", "format": "xml"}
+
+
+def test_route_variables_with_var_keyword() -> None:
+    @wsgify
+    def show(req: Request, **kw: str) -> dict[str, str]:
+        return kw
+
+    env = routed(controller="servers", action="show", id="42")
+    assert TestApp(show, extra_environ=env).get("/").json == {"id": "42"}
+
+
+def test_undeclared_route_variables_are_not_passed() -> None:
+    @wsgify
+    def index(req: Request) -> str:
+        return "ok"
+
+    assert TestApp(index, extra_environ=routed(project_id="p", controller="c")).get("/").text == "ok"
+
+
+# -- WebOb behaviours ------------------------------------------------------------------------------------
+
+
+def test_methods_bind_through_get() -> None:
+    class Controller:
+        greeting = "hi"
+
+        @wsgify
+        def index(self, req: Request) -> str:
+            return f"{self.greeting} {req.path_info}"
+
+    assert TestApp(Controller().index).get("/x").text == "hi /x"
+
+
+def test_request_class_args_and_kwargs() -> None:
+    class MyRequest(Request):
+        marker = "mine"
+
+    def handler(req: MyRequest, a: int, b: int = 0) -> str:
+        return f"{req.marker} {a} {b}"
+
+    app = wsgify(handler, RequestClass=MyRequest, args=(1,), kwargs={"b": 2})
+    assert TestApp(app).get("/").text == "mine 1 2"
+
+
+def test_webob_request_class_still_works() -> None:
+    app = wsgify(lambda req: f"{type(req).__name__}", RequestClass=webob.Request)
+    assert TestApp(app).get("/").text == "Request"
+
+
+def test_callable_as_function_in_tests() -> None:
+    @wsgify
+    def handler(req: Request) -> str:
+        return "direct " + req.path_info
+
+    assert handler(Request.blank("/d")) == "direct /d"
+    assert handler.get("/g").text == "direct /g"
+    assert handler.request("/r", method="POST").text == "direct /r"
+    assert handler.post("/p", POST={"a": "1"}).text == "direct /p"
+
+
+def test_wrong_signature() -> None:
+    with pytest.raises(TypeError, match="wrong signature"):
+        wsgify(lambda req: "x")({"REQUEST_METHOD": "GET"})
+
+
+def test_decorator_with_arguments_and_clone() -> None:
+    @wsgify(args=("bound",))
+    def handler(req: Request, value: str) -> str:
+        return value
+
+    assert TestApp(handler).get("/").text == "bound"
+    assert handler.undecorated is handler.func
+    clone = handler.clone(lambda req, value: value.upper())
+    assert TestApp(clone).get("/").text == "BOUND"
+
+
+def test_functools_metadata() -> None:
+    def documented(req: Request) -> str:
+        """Docs of the handler."""
+        return ""
+
+    app = wsgify(documented)
+    assert app.__name__ == "documented"
+    assert app.__doc__ == "Docs of the handler."
+    assert app.__wrapped__ is documented
+    assert "documented" in repr(app)
+
+
+# -- middleware ------------------------------------------------------------------------------------------
+
+
+@wsgify
+def echo(req: Request) -> str:
+    return req.path_info
+
+
+@wsgify.middleware
+def tagger(req: Request, app: Any, tag: str = "t", suffix: str = "") -> Response:
+    res = req.get_response(app)
+    res.headers["X-Tag"] = tag + suffix
+    return res
+
+
+def test_middleware_binding_forms() -> None:
+    assert TestApp(tagger(echo)).get("/a").headers["X-Tag"] == "t"
+    assert TestApp(tagger(echo, tag="x")).get("/a").headers["X-Tag"] == "x"
+    assert TestApp(tagger(tag="y")(echo)).get("/a").headers["X-Tag"] == "y"
+
+    @wsgify.middleware(tag="z")
+    def decorated(req: Request, app: Any, tag: str) -> Any:
+        req.headers["X-In"] = tag
+        return app
+
+    res = TestApp(decorated(wsgify(lambda req: req.headers["X-In"]))).get("/")
+    assert res.text == "z"
+
+
+def test_middleware_per_call_kwargs_merge_with_bound_ones() -> None:
+    bound = tagger(echo, tag="bound")
+    res = bound(Request.blank("/m"), suffix="-call")
+    assert res.headers["X-Tag"] == "bound-call"
+
+
+def test_middleware_passthrough_returns_app_response() -> None:
+    @wsgify.middleware
+    def passthrough(req: Request, app: Any) -> Any:
+        return app
+
+    assert TestApp(passthrough(echo)).get("/through").text == "/through"

@@ -1,0 +1,203 @@
+"""wsgikit.exc: negotiated error bodies, the extra status codes, safe redirects."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import webob.exc
+
+from wsgikit import exc
+from wsgikit.testing import TestApp
+
+ACCEPTS = {
+    "json": ("application/json", "application/json"),
+    "any": ("*/*", "application/problem+json"),
+    "html": ("text/html", "text/html; charset=UTF-8"),
+    "plain": ("text/plain", "text/plain; charset=UTF-8"),
+    "problem": ("application/problem+json", "application/problem+json"),
+    "none": (None, "application/problem+json"),
+    "browser": (
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "text/html; charset=UTF-8",
+    ),
+    "unacceptable": ("image/png", "application/problem+json"),
+    "malformed": (";;;q=x", "application/problem+json"),
+}
+STATUSES = [400, 404, 405, 418, 500]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("code", STATUSES)
+@pytest.mark.parametrize("accept_id", list(ACCEPTS))
+def test_error_body_matrix(accept_id: str, code: int, method: str) -> None:
+    accept, expected_type = ACCEPTS[accept_id]
+    headers = {"Accept": accept} if accept else {}
+    error = exc.status_map[code](detail="it <broke> & stayed broken")
+    res = TestApp(error).request("/thing", method=method, headers=headers, expect_errors=True)
+    assert res.status_int == code
+    assert res.headers["Content-Type"] == expected_type
+    if method == "HEAD":
+        assert res.body == b""
+        get = TestApp(exc.status_map[code](detail="it <broke> & stayed broken")).request(
+            "/thing", headers=headers, expect_errors=True
+        )
+        assert res.headers["Content-Length"] == get.headers["Content-Length"]
+        return
+    assert int(res.headers["Content-Length"]) == len(res.body)
+    if "json" in expected_type:
+        document = json.loads(res.body)
+        assert document == {
+            "type": "about:blank",
+            "title": exc.status_map[code].title,
+            "status": code,
+            "detail": "it <broke> & stayed broken",
+        }
+        assert "<" not in document["title"]
+    elif expected_type.startswith("text/html"):
+        assert b"it &lt;broke&gt; &amp; stayed broken" in res.body
+        assert b"<broke>" not in res.body
+    else:
+        assert res.body.startswith(f"{code} ".encode())
+        assert b"it <broke> & stayed broken" in res.body
+
+
+def test_request_id_in_problem_document() -> None:
+    app = TestApp(exc.HTTPNotFound(), extra_environ={"wsgikit.request_id": "req-1234"})
+    assert app.get("/", status=404).json["request_id"] == "req-1234"
+
+
+def test_detail_defaults_to_explanation_without_html() -> None:
+    body = TestApp(exc.HTTPForbidden()).get("/", status=403).json
+    assert body["detail"] == exc.HTTPForbidden.explanation
+    assert "<br" not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        (418, "I'm a teapot"),
+        (421, "Misdirected Request"),
+        (425, "Too Early"),
+        (426, "Upgrade Required"),
+        (506, "Variant Also Negotiates"),
+        (508, "Loop Detected"),
+        (510, "Not Extended"),
+    ],
+)
+def test_codes_webob_lacks(code: int, title: str) -> None:
+    cls = exc.status_map[code]
+    assert code not in webob.exc.status_map
+    assert cls.code == code and cls.title == title
+    assert isinstance(cls(), webob.exc.HTTPError)
+    res = TestApp(cls()).get("/", expect_errors=True)
+    assert res.status == f"{code} {title}"
+    assert res.json["status"] == code
+
+
+def test_status_map_is_complete_and_consistent() -> None:
+    assert set(webob.exc.status_map) <= set(exc.status_map)
+    for code, cls in exc.status_map.items():
+        assert cls.code == code
+        assert issubclass(cls, exc.WSGIHTTPException)
+        if code in webob.exc.status_map:
+            assert issubclass(cls, webob.exc.status_map[code])
+
+
+def test_hierarchy_catches_both_ways() -> None:
+    with pytest.raises(webob.exc.HTTPNotFound):
+        raise exc.HTTPNotFound()
+    with pytest.raises(exc.HTTPClientError):
+        raise exc.HTTPNotFound()
+    with pytest.raises(webob.exc.HTTPClientError):
+        raise exc.HTTPConflict()
+    assert issubclass(exc.HTTPServiceUnavailable, exc.HTTPServerError)
+    assert exc.HTTPContentTooLarge is exc.HTTPRequestEntityTooLarge
+
+
+def test_error_response_helper_and_headers_kept() -> None:
+    error = exc.error_response(405, "only GET", headers=[("Allow", "GET, HEAD")])
+    res = TestApp(error).post("/", expect_errors=True)
+    assert res.status_int == 405
+    assert res.headers["Allow"] == "GET, HEAD"
+    assert res.json["detail"] == "only GET"
+    with pytest.raises(KeyError):
+        exc.error_response(299)
+
+
+def test_no_body_statuses() -> None:
+    for cls in (exc.HTTPNoContent, exc.HTTPNotModified):
+        res = TestApp(cls()).get("/", status=cls.code)
+        assert res.body == b""
+        assert "Content-Type" not in res.headers
+
+
+def test_explicit_body_wins() -> None:
+    error = exc.HTTPConflict(body=b"custom", content_type="text/plain")
+    res = TestApp(error).get("/", status=409, headers={"Accept": "application/json"})
+    assert res.body == b"custom"
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "//evil.example/x",
+        "/\\evil.example/x",
+        "\\\\evil.example/x",
+        "/\t/evil.example/x",
+        "\t//evil.example/x",
+        "/\n/evil.example/x",
+        " //evil.example/x",
+        "\\/evil.example/x",
+    ],
+    ids=[
+        "slash-slash",
+        "slash-backslash",
+        "backslash-backslash",
+        "tab-inside",
+        "tab-leading",
+        "newline",
+        "space",
+        "backslash-slash",
+    ],
+)
+def test_redirect_location_is_never_protocol_relative(location: str) -> None:
+    assert exc.safe_location(location) == "/evil.example/x"
+    if "\n" in location:
+        return  # webob refuses newlines in Location outright
+    res = TestApp(exc.HTTPFound(location=location)).get("/start", status=302)
+    assert res.headers["Location"] == "http://localhost/evil.example/x"
+
+
+def test_redirect_absolute_and_relative_locations() -> None:
+    res = TestApp(exc.HTTPSeeOther(location="https://other.example/a")).get("/", status=303)
+    assert res.headers["Location"] == "https://other.example/a"
+    res = TestApp(exc.HTTPMovedPermanently(location="/new")).head("/", status=301)
+    assert res.headers["Location"] == "http://localhost/new"
+    assert res.body == b""
+
+
+def test_as_wsgikit_upgrades_plain_webob_errors() -> None:
+    upgraded = exc.as_wsgikit(webob.exc.HTTPNotFound("gone", headers=[("X-A", "1")]))
+    assert isinstance(upgraded, exc.HTTPNotFound)
+    res = TestApp(upgraded).get("/", status=404)
+    assert res.json["detail"] == "gone"
+    assert res.headers["X-A"] == "1"
+    redirect = webob.exc.HTTPFound(location="/a")
+    assert exc.as_wsgikit(redirect) is redirect
+    templated = webob.exc.HTTPNotFound(body_template="${detail}")
+    assert exc.as_wsgikit(templated) is templated
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/json;q=0.5, text/html", "text/html"),
+        ("text/plain;q=0.9, application/json", "application/json"),
+        ("application/*", "application/problem+json"),
+        ("text/*", "text/html"),
+        ("", "application/problem+json"),
+    ],
+)
+def test_negotiate_error_type(accept: str, expected: str) -> None:
+    assert exc.negotiate_error_type(accept) == expected

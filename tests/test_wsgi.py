@@ -1,0 +1,209 @@
+"""wsgikit.wsgi: closing, capture, headers, path shifting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from wsgikit import wsgi
+from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
+
+
+class CountingBody:
+    """An iterable whose iterator is a separate object and whose close() is counted."""
+
+    def __init__(self, chunks: list[bytes], fail_at: int | None = None) -> None:
+        self.chunks = chunks
+        self.fail_at = fail_at
+        self.closed = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for index, chunk in enumerate(self.chunks):
+            if index == self.fail_at:
+                raise RuntimeError("body failed")
+            yield chunk
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_closing_iterator_closes_once_after_full_iteration() -> None:
+    body = CountingBody([b"a", b"b"])
+    calls: list[str] = []
+    wrapper = wsgi.ClosingIterator(body, callbacks=[lambda: calls.append("done")])
+    assert b"".join(wrapper) == b"ab"
+    wrapper.close()
+    wrapper.close()
+    assert body.closed == 1
+    assert calls == ["done"]
+    assert wrapper.closed
+
+
+def test_closing_iterator_early_close_and_error() -> None:
+    body = CountingBody([b"a", b"b", b"c"])
+    wrapper = wsgi.ClosingIterator(body)
+    iterator = iter(wrapper)
+    assert next(iterator) == b"a"
+    wrapper.close()
+    assert body.closed == 1
+
+    failing = CountingBody([b"a", b"b"], fail_at=1)
+    wrapper = wsgi.ClosingIterator(failing)
+    with pytest.raises(RuntimeError):
+        list(wrapper)
+    wrapper.close()
+    assert failing.closed == 1
+
+
+def test_closing_iterator_runs_callbacks_even_when_close_fails() -> None:
+    class BadClose:
+        def __iter__(self) -> Iterator[bytes]:
+            return iter([b"x"])
+
+        def close(self) -> None:
+            raise OSError("close failed")
+
+    calls: list[int] = []
+    wrapper = wsgi.ClosingIterator(BadClose(), callbacks=[lambda: calls.append(1), lambda: calls.append(2)])
+    with pytest.raises(OSError):
+        wrapper.close()
+    assert calls == [1, 2]
+
+
+def test_closing_iterator_reports_failing_callback_after_running_all() -> None:
+    calls: list[int] = []
+
+    def bad() -> None:
+        raise ValueError("callback")
+
+    wrapper = wsgi.ClosingIterator([b"x"], callbacks=[bad, lambda: calls.append(1)])
+    with pytest.raises(ValueError, match="callback"):
+        wrapper.close()
+    assert calls == [1]
+
+
+def test_close_iterable_without_close() -> None:
+    wsgi.close_iterable([b"plain list"])
+
+
+def lazy_app(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+    write = start_response("201 Created", [("Content-Type", "text/plain")])
+    write(b"written-")
+    yield b"first-"
+    yield b"second"
+
+
+def test_call_app_with_lazy_generator_and_write() -> None:
+    capture, iterable, chunks = wsgi.call_app(lazy_app, {})
+    assert capture.status == "201 Created"
+    assert capture.code == 201
+    assert b"".join(chunks) == b"written-first-second"
+    wsgi.close_iterable(iterable)
+
+
+def test_call_app_closes_when_start_response_never_called() -> None:
+    body = CountingBody([])
+
+    def silent(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        return body
+
+    with pytest.raises(RuntimeError, match="without calling start_response"):
+        wsgi.call_app(silent, {})
+    assert body.closed == 1
+
+
+def test_response_capture_exc_info_rules() -> None:
+    capture = wsgi.ResponseCapture()
+    capture("200 OK", [])
+    with pytest.raises(AssertionError):
+        capture("500 Internal Server Error", [])
+    try:
+        raise ValueError("x")
+    except ValueError as error:
+        capture("500 Internal Server Error", [("A", "b")], (ValueError, error, error.__traceback__))
+    assert capture.code == 500
+    assert capture.exc_info is not None
+    forwarded: list[tuple[str, object]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> object:
+        forwarded.append((status, exc_info))
+        return lambda data: None
+
+    capture.forward(start_response)
+    assert forwarded[0][0] == "500 Internal Server Error"
+    assert forwarded[0][1] is capture.exc_info
+
+
+def test_response_capture_not_started() -> None:
+    capture = wsgi.ResponseCapture()
+    assert not capture.started
+    with pytest.raises(RuntimeError):
+        _ = capture.code
+
+
+@pytest.mark.parametrize("value", ["a\r\nInjected: 1", "a\nb", "a\rb", "nul\0", "snow ☃"])
+def test_header_values_with_crlf_or_non_latin1_are_rejected(value: str) -> None:
+    headers: list[tuple[str, str]] = []
+    with pytest.raises(wsgi.HeaderValueError):
+        wsgi.set_header(headers, "X-Test", value)
+    with pytest.raises(wsgi.HeaderValueError):
+        wsgi.add_header(headers, "X-Test", value)
+    assert headers == []
+
+
+def test_header_helpers_are_case_insensitive() -> None:
+    headers = [("Content-Type", "text/plain"), ("vary", "Cookie"), ("Vary", "accept-encoding")]
+    assert wsgi.get_header(headers, "content-type") == "text/plain"
+    assert wsgi.get_header(headers, "missing", "d") == "d"
+    assert wsgi.has_header(headers, "VARY")
+    wsgi.merge_header_tokens(headers, "Vary", "Accept-Encoding", "Origin")
+    assert wsgi.header_tokens(headers, "vary") == ["Cookie", "accept-encoding", "Origin"]
+    assert len([h for h in headers if h[0].lower() == "vary"]) == 1
+    wsgi.set_header(headers, "content-type", "application/json")
+    assert wsgi.get_header(headers, "Content-Type") == "application/json"
+    assert wsgi.remove_header(headers, "CONTENT-TYPE") == ["application/json"]
+    assert not wsgi.has_header(headers, "content-type")
+
+
+def test_vary_star_is_left_alone() -> None:
+    headers = [("Vary", "*")]
+    wsgi.merge_header_tokens(headers, "Vary", "Origin")
+    assert headers == [("Vary", "*")]
+
+
+@pytest.mark.parametrize(
+    ("script", "path", "prefix", "new_script", "new_path"),
+    [
+        ("", "/v2.1/servers", "/v2.1", "/v2.1", "/servers"),
+        ("/api", "/v2.1", "/v2.1/", "/api/v2.1", ""),
+        ("", "/x", "/", "", "/x"),
+    ],
+)
+def test_shift_path(script: str, path: str, prefix: str, new_script: str, new_path: str) -> None:
+    environ = {"SCRIPT_NAME": script, "PATH_INFO": path}
+    wsgi.shift_path(environ, prefix)
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == (new_script, new_path)
+
+
+def test_shift_path_refuses_a_partial_segment() -> None:
+    with pytest.raises(ValueError):
+        wsgi.shift_path({"SCRIPT_NAME": "", "PATH_INFO": "/v2.10/x"}, "/v2.1")
+
+
+def test_pop_path_segment() -> None:
+    environ = {"SCRIPT_NAME": "/app", "PATH_INFO": "/a/b/"}
+    assert wsgi.pop_path_segment(environ) == "a"
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("/app/a", "/b/")
+    assert wsgi.pop_path_segment(environ) == "b"
+    assert wsgi.pop_path_segment(environ) == ""
+    assert wsgi.pop_path_segment(environ) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "method", "allowed"),
+    [(200, "GET", True), (200, "HEAD", False), (204, "GET", False), (304, "GET", False), (101, "GET", False)],
+)
+def test_body_allowed(code: int, method: str, allowed: bool) -> None:
+    assert wsgi.body_allowed(code, method) is allowed
+    assert wsgi.status_code(f"{code} X") == code

@@ -1,0 +1,125 @@
+"""wsgify overhead: a bare WSGI callable vs ``webob.dec.wsgify`` vs ``wsgikit.wsgify``.
+
+Three handlers (return a str; return a Response; return a dict as JSON), each called in-process with a
+fresh environ, interleaved rounds in one run. Run: ``python benchmarks/bench_wsgify.py [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import webob
+import webob.dec
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import _harness  # noqa: E402
+
+import wsgikit  # noqa: E402
+
+PAYLOAD = {"server": {"id": "b7c1e0a2", "name": "web-1", "status": "ACTIVE", "flavor": {"id": "1"}}}
+
+
+def environ() -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/servers/b7c1e0a2",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8080",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    return None
+
+
+def call(app: Any) -> bytes:
+    result = app(environ(), start_response)
+    try:
+        return b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close:
+            close()
+
+
+def bare_str(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = b"hello, world"
+    start_response("200 OK", [("Content-Type", "text/html; charset=UTF-8"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def bare_json(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = json.dumps(PAYLOAD, separators=(",", ":")).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def cases() -> dict[str, dict[str, Any]]:
+    def str_handler(req: Any) -> str:
+        return "hello, world"
+
+    def response_handler(req: Any) -> webob.Response:
+        return webob.Response("hello, world", content_type="text/plain")
+
+    def webob_json(req: Any) -> webob.Response:
+        return webob.Response(json_body=PAYLOAD)
+
+    def wsgikit_json(req: Any) -> dict[str, Any]:
+        return PAYLOAD
+
+    return {
+        "str": {
+            "bare WSGI": bare_str,
+            "webob.dec.wsgify": webob.dec.wsgify(str_handler),
+            "wsgikit.wsgify": wsgikit.wsgify(str_handler),
+        },
+        "Response": {
+            "bare WSGI": bare_str,
+            "webob.dec.wsgify": webob.dec.wsgify(response_handler),
+            "wsgikit.wsgify": wsgikit.wsgify(response_handler),
+        },
+        "JSON": {
+            "bare WSGI": bare_json,
+            "webob.dec.wsgify": webob.dec.wsgify(webob_json),
+            "wsgikit.wsgify": wsgikit.wsgify(wsgikit_json),
+        },
+    }
+
+
+def main() -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, apps in cases().items():
+        bodies = {label: call(app) for label, app in apps.items()}
+        if name == "JSON":
+            assert len({json.dumps(json.loads(body), sort_keys=True) for body in bodies.values()}) == 1
+        medians = _harness.run({label: (lambda app=app: call(app)) for label, app in apps.items()})
+        print(_harness.table(f"\nhandler returns {name}", medians, baseline="webob.dec.wsgify"))
+        results[name] = {
+            "medians_us": {label: value * 1e6 for label, value in medians.items()},
+            "ratio_vs_webob": medians["wsgikit.wsgify"] / medians["webob.dec.wsgify"],
+        }
+    print(
+        f"\nwsgikit/webob: str {results['str']['ratio_vs_webob']:.2f}x (target <= 1.0x), "
+        f"JSON {results['JSON']['ratio_vs_webob']:.2f}x (target <= 0.6x)"
+    )
+    return results
+
+
+if __name__ == "__main__":
+    _harness.write_json(_harness.json_arg(), main())

@@ -29,7 +29,9 @@ def calibrate(func: Callable[[], object], target: float = 0.02) -> int:
         number *= 4
 
 
-def run(cases: Mapping[str, Callable[[], object]], rounds: int = 15, target: float = 0.02) -> dict[str, float]:
+def run(
+    cases: Mapping[str, Callable[[], object]], rounds: int = 15, target: float = 0.02
+) -> dict[str, float]:
     """Median seconds per call for every case, measured in interleaved rounds."""
     numbers = {name: calibrate(func, target) for name, func in cases.items()}
     samples: dict[str, list[float]] = {name: [] for name in cases}

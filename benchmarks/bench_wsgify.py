@@ -17,9 +17,9 @@ import webob.dec
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import _harness  # noqa: E402
+import _harness
 
-import wsgikit  # noqa: E402
+import wsgikit
 
 PAYLOAD = {"server": {"id": "b7c1e0a2", "name": "web-1", "status": "ACTIVE", "flavor": {"id": "1"}}}
 
@@ -60,7 +60,9 @@ def call(app: Any) -> bytes:
 
 def bare_str(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     body = b"hello, world"
-    start_response("200 OK", [("Content-Type", "text/html; charset=UTF-8"), ("Content-Length", str(len(body)))])
+    start_response(
+        "200 OK", [("Content-Type", "text/html; charset=UTF-8"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 

@@ -1,0 +1,527 @@
+"""Authentication
+==============
+
+Authenticate every request before it reaches the application, and hand the application an identity it
+can trust. One mechanism, :class:`AuthMiddleware`, and small backends:
+
+* :class:`BasicBackend` — HTTP Basic against an ``htpasswd`` file (bcrypt and SHA-crypt hashes), re-read
+  when it changes;
+* :class:`TokenBackend` — ``Authorization: Bearer`` or ``X-Auth-Token`` against a file of SHA-256 token
+  hashes, or against your own validator callable;
+* :class:`NoAuthBackend` — development only: a fixed (or header-given) identity, with a loud warning.
+
+Whatever the backend, the middleware first removes every identity header a client could have sent
+(``X-Identity-Status``, ``X-User-Id``, ``X-Roles``, ``X-Service-*``, ``REMOTE_USER``, … including their
+underscore spellings, which servers fold into the same environ key), then sets ``REMOTE_USER``,
+``environ["wsgikit.identity"]`` (an :class:`Identity`) and the identity headers from the credentials alone.
+Missing or malformed credentials get ``401`` with a ``WWW-Authenticate`` challenge — never a 500, never an
+empty-credentials login. The application's own response and errors pass through untouched.
+
+.. code-block:: python
+
+    from wsgikit.middleware.auth import AuthMiddleware, BasicBackend
+
+    app = AuthMiddleware(app, backend=BasicBackend("/etc/myapp/htpasswd"), exempt=["/healthcheck"])
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from wsgikit.exc import error_response
+from wsgikit.middleware._authfiles import TokenEntry, WatchedFile, find_token, parse_htpasswd, parse_tokens
+from wsgikit.middleware._authfiles import verify_password as _verify_password
+from wsgikit.types import (
+    Headers,
+    OptExcInfo,
+    StartResponse,
+    WriteCallable,
+    WSGIApplication,
+    WSGIEnvironment,
+    WSGIIterable,
+)
+from wsgikit.wsgi import check_header_value, has_header
+
+__all__ = [
+    "ENVIRON_KEY",
+    "AuthBackend",
+    "AuthMiddleware",
+    "AuthUnavailable",
+    "BasicAuthMiddleware",
+    "BasicBackend",
+    "Identity",
+    "NoAuthBackend",
+    "TokenAuthMiddleware",
+    "TokenBackend",
+    "require_roles",
+    "strip_identity_headers",
+]
+
+ENVIRON_KEY = "wsgikit.identity"
+logger = logging.getLogger("wsgikit.auth")
+
+MAX_CREDENTIALS = 8192  # longer Authorization / token values are refused without decoding them
+
+# Identity headers the middleware owns, as environ keys. Dashes and underscores fold into the same key
+# ("X-User_Id" and "X-User-Id" both become HTTP_X_USER_ID), so matching on keys covers both spellings.
+_STRIP_EXACT = frozenset(
+    {
+        "REMOTE_USER",
+        "AUTH_TYPE",
+        "HTTP_REMOTE_USER",
+        "HTTP_X_REMOTE_USER",
+        "HTTP_X_IDENTITY_STATUS",
+        "HTTP_X_ROLES",
+        "HTTP_X_ROLE",
+        "HTTP_X_USER",
+        "HTTP_X_TENANT",
+        "HTTP_X_IS_ADMIN_PROJECT",
+        "HTTP_X_AUTHENTICATED_USER",
+        "HTTP_X_FORWARDED_USER",
+    }
+)
+_STRIP_PREFIXES = (
+    "HTTP_X_IDENTITY_",
+    "HTTP_X_USER_",
+    "HTTP_X_PROJECT_",
+    "HTTP_X_DOMAIN_",
+    "HTTP_X_TENANT_",
+    "HTTP_X_SERVICE_",
+    "HTTP_X_ROLES_",
+)
+
+
+def strip_identity_headers(environ: WSGIEnvironment) -> list[str]:
+    """Remove every client-sent identity header (and ``REMOTE_USER``) from ``environ``; return the keys."""
+    removed = [key for key in list(environ) if key in _STRIP_EXACT or key.startswith(_STRIP_PREFIXES)]
+    for key in removed:
+        del environ[key]
+    environ.pop(ENVIRON_KEY, None)
+    return removed
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a request is.
+
+    :param user_id: stable user id (``X-User-Id``).
+    :param user_name: user name (``X-User-Name``, ``REMOTE_USER``).
+    :param project_id: project / tenant (``X-Project-Id``), may be empty.
+    :param roles: role names (``X-Roles``, comma-separated).
+    """
+
+    user_id: str
+    user_name: str
+    project_id: str = ""
+    roles: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.user_id or not self.user_name:
+            raise ValueError("Identity needs a user_id and a user_name")
+        object.__setattr__(self, "roles", tuple(self.roles))
+        for name, value in (
+            ("user_id", self.user_id),
+            ("user_name", self.user_name),
+            ("project_id", self.project_id),
+            *(("roles", role) for role in self.roles),
+        ):
+            check_header_value(value, name)
+            if name == "roles" and ("," in value or not value.strip()):
+                raise ValueError(f"invalid role name {value!r}")
+
+    def has_roles(self, *roles: str) -> bool:
+        """True when the identity holds every one of ``roles``."""
+        return set(roles).issubset(self.roles)
+
+
+class AuthUnavailable(Exception):
+    """Raised by a backend (or a token validator) when it cannot decide, e.g. its identity service is
+    down: the request gets ``503`` (or ``X-Identity-Status: Invalid`` with ``delay_auth_decision``)."""
+
+
+class AuthBackend(Protocol):
+    """What :class:`AuthMiddleware` needs from a backend."""
+
+    auth_type: str
+    """``AUTH_TYPE`` for authenticated requests (``Basic``, ``Bearer``, ...)."""
+
+    def challenge(self, realm: str) -> str:
+        """The ``WWW-Authenticate`` value for a 401."""
+
+    def authenticate(self, environ: WSGIEnvironment) -> Identity | None:
+        """The identity of the request, or None for missing, malformed or wrong credentials.
+
+        :raises AuthUnavailable: when the backend cannot decide.
+        """
+
+
+# -- credential parsing (pure) ---------------------------------------------------------------------------
+
+_TOKEN68_RE = re.compile(r"^[A-Za-z0-9\-._~+/]+=*$")
+_API_TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: no space, no control, no non-ASCII
+
+
+def parse_authorization(value: str | None, scheme: str) -> str | None:
+    """The credentials of an ``Authorization`` value with the given ``scheme`` (case-insensitive), or
+    None when the header is absent, of another scheme, oversized or not a single token68."""
+    if not value or len(value) > MAX_CREDENTIALS:
+        return None
+    got_scheme, _, credentials = value.strip().partition(" ")
+    credentials = credentials.strip()
+    if got_scheme.lower() != scheme.lower() or not _TOKEN68_RE.match(credentials):
+        return None
+    return credentials
+
+
+def parse_basic(value: str | None) -> tuple[str, str] | None:
+    """``Authorization: Basic …`` → ``(user, password)``; None when missing or malformed in any way
+    (no credentials, bad base64, no colon, not UTF-8, empty user or password)."""
+    credentials = parse_authorization(value, "Basic")
+    if credentials is None:
+        return None
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError
+        return None
+    user, colon, password = decoded.partition(":")
+    if not colon or not user or not password:
+        return None
+    if not user.isprintable() or not all(ord(char) < 0x100 for char in user):
+        return None  # REMOTE_USER is a latin-1 native string
+    return user, password
+
+
+def _quote_realm(realm: str) -> str:
+    if not realm or any(char in realm for char in '"\\') or not realm.isprintable():
+        raise ValueError(f"realm: must be printable text without quotes or backslashes, got {realm!r}")
+    check_header_value(realm, "realm")
+    return realm
+
+
+# -- backends ----------------------------------------------------------------------------------------------
+
+
+class BasicBackend:
+    """HTTP Basic against an ``htpasswd`` file.
+
+    :param htpasswd: path of the file (``user:hash`` lines; bcrypt ``$2y$``/``$2b$`` or SHA-crypt
+        ``$5$``/``$6$``). Read now — a missing or malformed file is a start-up error — and again whenever
+        its modification time changes.
+
+    The user becomes ``user_id`` and ``user_name``; project and roles are empty.
+    """
+
+    auth_type = "Basic"
+
+    def __init__(self, htpasswd: str) -> None:
+        self.file: WatchedFile[dict[str, str]] = WatchedFile(htpasswd, parse_htpasswd)
+
+    def challenge(self, realm: str) -> str:
+        return f'Basic realm="{realm}", charset="UTF-8"'
+
+    def authenticate(self, environ: WSGIEnvironment) -> Identity | None:
+        credentials = parse_basic(environ.get("HTTP_AUTHORIZATION"))
+        if credentials is None:
+            return None
+        user, password = credentials
+        stored = self.file.get().get(user)
+        # An unknown user still costs a hash computation, so it looks like a wrong password.
+        if not _verify_password(password, stored or ""):
+            return None
+        return Identity(user_id=user, user_name=user)
+
+
+TokenValidator = Callable[[str], "Identity | None"]
+
+
+class TokenBackend:
+    """Bearer / API tokens.
+
+    :param tokens_file: a file of ``<sha256-hex-of-token> <user> <project> <role,role,...>`` lines
+        (``#`` comments), re-read when it changes.
+    :param validator: instead of a file, ``validator(token) -> Identity | None`` (raise
+        :class:`AuthUnavailable` when it cannot decide).
+    :param header: the header that carries the token (default ``X-Auth-Token``);
+        ``Authorization: Bearer <token>`` is always accepted too.
+    """
+
+    auth_type = "Bearer"
+
+    def __init__(
+        self,
+        *,
+        tokens_file: str | None = None,
+        validator: TokenValidator | None = None,
+        header: str = "X-Auth-Token",
+    ) -> None:
+        if (tokens_file is None) == (validator is None):
+            raise ValueError("tokens_file, validator: give exactly one of them")
+        if not re.fullmatch(r"[A-Za-z0-9-]+", header):
+            raise ValueError(f"header: not a header name: {header!r}")
+        key = "HTTP_" + header.upper().replace("-", "_")
+        if key in _STRIP_EXACT or key.startswith(_STRIP_PREFIXES) or key == "HTTP_AUTHORIZATION":
+            raise ValueError(f"header: {header!r} is an identity header and cannot carry tokens")
+        self.header = header
+        self.environ_key = key
+        self.validator = validator
+        self.file: WatchedFile[list[TokenEntry]] | None = (
+            WatchedFile(tokens_file, parse_tokens) if tokens_file is not None else None
+        )
+
+    def challenge(self, realm: str) -> str:
+        return f'Bearer realm="{realm}"'
+
+    def token(self, environ: WSGIEnvironment) -> str | None:
+        """The token the request carries, or None when absent or malformed."""
+        value = environ.get(self.environ_key)
+        if isinstance(value, str) and value.strip():
+            value = value.strip()
+            return value if len(value) <= MAX_CREDENTIALS and _API_TOKEN_RE.match(value) else None
+        return parse_authorization(environ.get("HTTP_AUTHORIZATION"), "Bearer")
+
+    def authenticate(self, environ: WSGIEnvironment) -> Identity | None:
+        token = self.token(environ)
+        if token is None:
+            return None
+        if self.validator is not None:
+            result = self.validator(token)
+            if result is not None and not isinstance(result, Identity):
+                raise TypeError(f"token validator returned {type(result).__name__}, not Identity or None")
+            return result
+        entry = find_token(self.file.get(), token) if self.file is not None else None
+        if entry is None:
+            return None
+        return Identity(user_id=entry.user, user_name=entry.user, project_id=entry.project, roles=entry.roles)
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,255}$")
+
+
+class NoAuthBackend:
+    """Development only: every request is authenticated.
+
+    :param user: the user of every request (``X-Auth-User`` overrides it per request when present).
+    :param project: the project (``X-Auth-Project-Id`` overrides it per request when present).
+    :param roles: the roles of every request.
+    :param header_identity: honour the ``X-Auth-User`` / ``X-Auth-Project-Id`` overrides.
+
+    Constructing it logs a warning on ``wsgikit.auth``. A malformed override gets 401.
+    """
+
+    auth_type = "None"
+
+    def __init__(
+        self,
+        *,
+        user: str = "noauth",
+        project: str = "noauth",
+        roles: Iterable[str] = (),
+        header_identity: bool = True,
+    ) -> None:
+        self.identity = Identity(user_id=user, user_name=user, project_id=project, roles=tuple(roles))
+        self.header_identity = header_identity
+        logger.warning(
+            "NOAUTH IS ENABLED: every request is accepted as user %r, project %r, roles %r%s "
+            "— for development only, never expose this service",
+            user,
+            project,
+            list(self.identity.roles),
+            " (or the X-Auth-User / X-Auth-Project-Id it sends)" if header_identity else "",
+        )
+
+    def challenge(self, realm: str) -> str:
+        return f'Basic realm="{realm}", charset="UTF-8"'
+
+    def authenticate(self, environ: WSGIEnvironment) -> Identity | None:
+        if not self.header_identity:
+            return self.identity
+        user = environ.get("HTTP_X_AUTH_USER", self.identity.user_name)
+        project = environ.get("HTTP_X_AUTH_PROJECT_ID", self.identity.project_id)
+        if not (isinstance(user, str) and _NAME_RE.match(user)):
+            return None
+        if not (isinstance(project, str) and (project == "" or _NAME_RE.match(project))):
+            return None
+        return Identity(user_id=user, user_name=user, project_id=project, roles=self.identity.roles)
+
+
+# -- the middleware ----------------------------------------------------------------------------------------
+
+
+def _segments_safe(path: str) -> bool:
+    return not any(segment in (".", "..") for segment in path.split("/"))
+
+
+class AuthMiddleware:
+    """Authenticate requests with a backend; the application sees only trusted identity headers.
+
+    :param app: the WSGI application to wrap.
+    :param backend: a :class:`BasicBackend`, :class:`TokenBackend`, :class:`NoAuthBackend` or anything
+        with the :class:`AuthBackend` shape.
+    :param delay_auth_decision: instead of answering 401, pass unauthenticated requests on with
+        ``X-Identity-Status: Invalid`` and let the application decide; a 401 from the application then
+        gets the ``WWW-Authenticate`` challenge added.
+    :param exempt: paths (``PATH_INFO``) that need no credentials: an entry matches itself and everything
+        below it (``/healthcheck`` matches ``/healthcheck`` and ``/healthcheck/db``). Paths with ``.`` or
+        ``..`` segments are never exempt.
+    :param realm: the realm of the challenge.
+
+    For each request: client identity headers are removed, then on success ``REMOTE_USER``,
+    ``AUTH_TYPE``, ``environ["wsgikit.identity"]`` and the ``X-Identity-Status: Confirmed``,
+    ``X-User-Id``, ``X-User-Name``, ``X-Project-Id`` and ``X-Roles`` headers are set. A backend that
+    cannot decide (:class:`AuthUnavailable`, or an unexpected error, which is logged) gives 503.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        backend: AuthBackend,
+        delay_auth_decision: bool = False,
+        exempt: Iterable[str] = (),
+        realm: str = "wsgikit",
+    ) -> None:
+        self.app = app
+        self.backend = backend
+        self.delay_auth_decision = delay_auth_decision
+        exempt_paths = []
+        for path in exempt:
+            if not path.startswith("/"):
+                raise ValueError(f"exempt: paths must start with '/', got {path!r}")
+            exempt_paths.append(path.rstrip("/") or "/")
+        self.exempt = tuple(exempt_paths)
+        self.realm = _quote_realm(realm)
+        self.challenge = backend.challenge(self.realm)
+
+    def is_exempt(self, path: str) -> bool:
+        if not self.exempt or not _segments_safe(path):
+            return False
+        return any(entry == "/" or path == entry or path.startswith(entry + "/") for entry in self.exempt)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        strip_identity_headers(environ)
+        if self.is_exempt(environ.get("PATH_INFO", "")):
+            return self.app(environ, start_response)
+        try:
+            identity = self.backend.authenticate(environ)
+        except Exception as error:
+            if not isinstance(error, AuthUnavailable):
+                logger.exception("auth backend %r failed", self.backend)
+            else:
+                logger.warning("auth backend unavailable: %s", error)
+            if self.delay_auth_decision:
+                return self._delayed(environ, start_response)
+            return error_response(503, "Authentication is unavailable, try again later.")(
+                environ, start_response
+            )
+        if identity is None:
+            if self.delay_auth_decision:
+                return self._delayed(environ, start_response)
+            return error_response(
+                401, "Valid credentials are required.", headers=[("WWW-Authenticate", self.challenge)]
+            )(environ, start_response)
+        environ[ENVIRON_KEY] = identity
+        environ["REMOTE_USER"] = identity.user_name
+        environ["AUTH_TYPE"] = self.backend.auth_type
+        environ["HTTP_X_IDENTITY_STATUS"] = "Confirmed"
+        environ["HTTP_X_USER_ID"] = identity.user_id
+        environ["HTTP_X_USER_NAME"] = identity.user_name
+        environ["HTTP_X_PROJECT_ID"] = identity.project_id
+        environ["HTTP_X_ROLES"] = ",".join(identity.roles)
+        return self.app(environ, start_response)
+
+    def _delayed(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        environ["HTTP_X_IDENTITY_STATUS"] = "Invalid"
+        challenge = self.challenge
+
+        def start_with_challenge(
+            status: str, headers: Headers, exc_info: OptExcInfo | None = None
+        ) -> WriteCallable:
+            if status.startswith("401") and not has_header(headers, "WWW-Authenticate"):
+                headers = [*headers, ("WWW-Authenticate", challenge)]
+            if exc_info is not None:
+                return start_response(status, headers, exc_info)
+            return start_response(status, headers)
+
+        return self.app(environ, start_with_challenge)
+
+
+class BasicAuthMiddleware(AuthMiddleware):
+    """:class:`AuthMiddleware` with a :class:`BasicBackend`.
+
+    :param htpasswd: the ``htpasswd`` file; the other options are those of :class:`AuthMiddleware`.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        htpasswd: str,
+        realm: str = "wsgikit",
+        delay_auth_decision: bool = False,
+        exempt: Iterable[str] = (),
+    ) -> None:
+        super().__init__(
+            app,
+            backend=BasicBackend(htpasswd),
+            realm=realm,
+            delay_auth_decision=delay_auth_decision,
+            exempt=exempt,
+        )
+
+
+class TokenAuthMiddleware(AuthMiddleware):
+    """:class:`AuthMiddleware` with a :class:`TokenBackend` (same options as the backend, plus those of
+    :class:`AuthMiddleware`)."""
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        tokens_file: str | None = None,
+        validator: TokenValidator | None = None,
+        header: str = "X-Auth-Token",
+        realm: str = "wsgikit",
+        delay_auth_decision: bool = False,
+        exempt: Iterable[str] = (),
+    ) -> None:
+        super().__init__(
+            app,
+            backend=TokenBackend(tokens_file=tokens_file, validator=validator, header=header),
+            realm=realm,
+            delay_auth_decision=delay_auth_decision,
+            exempt=exempt,
+        )
+
+
+def require_roles(*roles: str) -> Callable[[WSGIApplication], WSGIApplication]:
+    """Wrap an application so that it runs only for identities holding every one of ``roles``:
+    no identity gives 401 (behind :class:`AuthMiddleware` with ``delay_auth_decision`` the challenge is
+    added to it), missing roles give 403.
+
+    .. code-block:: python
+
+        admin_app = require_roles("admin")(admin_app)
+    """
+    if not roles:
+        raise ValueError("require_roles: give at least one role")
+
+    def wrap(app: WSGIApplication) -> WSGIApplication:
+        def guarded(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+            identity = environ.get(ENVIRON_KEY)
+            if not isinstance(identity, Identity):
+                return error_response(401, "Authentication is required.")(environ, start_response)
+            if not identity.has_roles(*roles):
+                return error_response(403, "This needs the role(s): " + ", ".join(roles))(
+                    environ, start_response
+                )
+            return app(environ, start_response)
+
+        return guarded
+
+    return wrap

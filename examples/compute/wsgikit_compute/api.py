@@ -1,0 +1,216 @@
+"""The /v2.1 API: controllers and routes
+=====================================
+
+Each controller is a :class:`wsgikit.routing.Controller`: public methods are actions, route variables arrive
+as keyword arguments, a dict result becomes JSON, ``@response(...)`` sets the success status and
+``@action("os-start")`` handles ``POST /servers/{id}/action`` bodies by their first key. The controllers only
+translate HTTP into calls of :mod:`wsgikit_compute.service`.
+
+:func:`make_mapper` builds the route table the way nova's ``ProjectMapper`` does: every route twice, with and
+without a leading ``/{project_id}``. ``paste.ini`` points the router at it:
+
+.. code-block:: ini
+
+    [app:compute]
+    use = egg:wsgikit#router
+    mapper = wsgikit_compute.api:make_mapper
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wsgikit import Request, exc
+from wsgikit.routing import Controller, Mapper, action, response
+from wsgikit_compute import service
+from wsgikit_compute.database import store_of
+from wsgikit_compute.service import Context
+from wsgikit_compute.storage import Store
+
+__all__ = [
+    "FlavorsController",
+    "KeypairsController",
+    "MetadataController",
+    "ServersController",
+    "make_mapper",
+]
+
+VERSION_KEY = "wsgikit.api_version"
+IDENTITY_KEY = "wsgikit.identity"
+
+
+def api_version(req: Request) -> tuple[int, int]:
+    """The microversion the versions middleware negotiated (2.1 when there is none in the pipeline)."""
+    value = req.environ.get(VERSION_KEY)
+    if value is None:
+        return (2, 1)
+    if isinstance(value, tuple):
+        return (int(value[0]), int(value[1]))
+    if isinstance(value, str):
+        major, _, minor = value.partition(".")
+        return (int(major), int(minor or 0))
+    return (int(value.major), int(value.minor))
+
+
+def context(req: Request, project_id: str | None = None) -> Context:
+    """Who is asking (from the auth middleware's identity), at which version, under which URL."""
+    identity = req.environ.get(IDENTITY_KEY)
+    if identity is None:
+        raise exc.HTTPUnauthorized(detail="no identity: the pipeline has no auth filter")
+    if project_id is not None and project_id != identity.project_id:
+        raise exc.HTTPForbidden(detail="the project in the URL is not the project of your credentials")
+    base = req.application_url + (f"/{project_id}" if project_id is not None else "")
+    return Context(
+        user_id=identity.user_id,
+        project_id=identity.project_id or identity.user_id,
+        roles=tuple(identity.roles),
+        version=api_version(req),
+        base_url=base,
+    )
+
+
+def _store(req: Request) -> Store:
+    return store_of(req.environ)
+
+
+def _body(req: Request) -> Any:
+    return req.json  # a malformed body is a 400, never a 500
+
+
+class ServersController(Controller):
+    """``/servers``: list, detail, show, create, update, delete, and the ``action`` resource."""
+
+    def index(self, req: Request, project_id: str | None = None) -> Any:
+        return service.list_servers(_store(req), context(req, project_id))
+
+    def detail(self, req: Request, project_id: str | None = None) -> Any:
+        return service.list_servers(_store(req), context(req, project_id), detail=True)
+
+    def show(self, req: Request, id: str, project_id: str | None = None) -> Any:
+        return service.show_server(_store(req), context(req, project_id), id)
+
+    @response(202)
+    def create(self, req: Request, project_id: str | None = None) -> Any:
+        created = service.create_server(_store(req), context(req, project_id), _body(req))
+        req.response.location = created["server"]["links"][0]["href"]
+        return created
+
+    def update(self, req: Request, id: str, project_id: str | None = None) -> Any:
+        return service.update_server(_store(req), context(req, project_id), id, _body(req))
+
+    @response(204)
+    def delete(self, req: Request, id: str, project_id: str | None = None) -> None:
+        service.delete_server(_store(req), context(req, project_id), id)
+
+    @action("os-start")
+    @response(202)
+    def start(self, req: Request, id: str, body: Any, project_id: str | None = None) -> None:
+        service.start_server(_store(req), context(req, project_id), id)
+
+    @action("os-stop")
+    @response(202)
+    def stop(self, req: Request, id: str, body: Any, project_id: str | None = None) -> None:
+        service.stop_server(_store(req), context(req, project_id), id)
+
+    @action("reboot")
+    @response(202)
+    def reboot(self, req: Request, id: str, body: Any, project_id: str | None = None) -> None:
+        service.reboot_server(_store(req), context(req, project_id), id, body["reboot"])
+
+
+class MetadataController(Controller):
+    """``/servers/{server_id}/metadata[/{key}]``."""
+
+    def index(self, req: Request, server_id: str, project_id: str | None = None) -> Any:
+        return service.show_metadata(_store(req), context(req, project_id), server_id)
+
+    def create(self, req: Request, server_id: str, project_id: str | None = None) -> Any:
+        ctx = context(req, project_id)
+        return service.set_metadata(_store(req), ctx, server_id, _body(req), replace=False)
+
+    def update_all(self, req: Request, server_id: str, project_id: str | None = None) -> Any:
+        ctx = context(req, project_id)
+        return service.set_metadata(_store(req), ctx, server_id, _body(req), replace=True)
+
+    def show(self, req: Request, server_id: str, id: str, project_id: str | None = None) -> Any:
+        return service.show_metadata_item(_store(req), context(req, project_id), server_id, id)
+
+    def update(self, req: Request, server_id: str, id: str, project_id: str | None = None) -> Any:
+        return service.set_metadata_item(_store(req), context(req, project_id), server_id, id, _body(req))
+
+    @response(204)
+    def delete(self, req: Request, server_id: str, id: str, project_id: str | None = None) -> None:
+        service.delete_metadata_item(_store(req), context(req, project_id), server_id, id)
+
+
+class FlavorsController(Controller):
+    """``/flavors``: list, detail, show."""
+
+    def index(self, req: Request, project_id: str | None = None) -> Any:
+        return service.list_flavors(_store(req), context(req, project_id))
+
+    def detail(self, req: Request, project_id: str | None = None) -> Any:
+        return service.list_flavors(_store(req), context(req, project_id), detail=True)
+
+    def show(self, req: Request, id: str, project_id: str | None = None) -> Any:
+        return service.show_flavor(_store(req), context(req, project_id), id)
+
+
+class KeypairsController(Controller):
+    """``/os-keypairs``: list, create, show, delete (201/204 from microversion 2.2, as in nova)."""
+
+    def index(self, req: Request, project_id: str | None = None) -> Any:
+        return service.list_keypairs(_store(req), context(req, project_id))
+
+    def show(self, req: Request, id: str, project_id: str | None = None) -> Any:
+        return service.show_keypair(_store(req), context(req, project_id), id)
+
+    def create(self, req: Request, project_id: str | None = None) -> Any:
+        ctx = context(req, project_id)
+        created = service.create_keypair(_store(req), ctx, _body(req))
+        req.response.status = 201 if ctx.version >= (2, 2) else 200
+        return created
+
+    def delete(self, req: Request, id: str, project_id: str | None = None) -> None:
+        ctx = context(req, project_id)
+        service.delete_keypair(_store(req), ctx, id)
+        req.response.status = 204 if ctx.version >= (2, 2) else 202
+
+
+def _connect_both(mapper: Mapper, path: str, **kwargs: Any) -> None:
+    """Route ``path`` with and without the ``/{project_id}`` prefix, as nova's ProjectMapper does."""
+    mapper.connect(path, **kwargs)
+    mapper.connect("/{project_id}" + path, **kwargs)
+
+
+def make_mapper() -> Mapper:
+    """The route table of ``/v2.1`` (mounted under it by the urlmap)."""
+    mapper = Mapper()
+    servers, metadata = ServersController(), MetadataController()
+    flavors, keypairs = FlavorsController(), KeypairsController()
+    get, post, put, delete = (dict(method=[m]) for m in ("GET", "POST", "PUT", "DELETE"))
+    table: list[tuple[str, Controller, str, dict[str, list[str]]]] = [
+        ("/servers", servers, "index", get),
+        ("/servers", servers, "create", post),
+        ("/servers/detail", servers, "detail", get),
+        ("/servers/{id}", servers, "show", get),
+        ("/servers/{id}", servers, "update", put),
+        ("/servers/{id}", servers, "delete", delete),
+        ("/servers/{id}/action", servers, "action", post),
+        ("/servers/{server_id}/metadata", metadata, "index", get),
+        ("/servers/{server_id}/metadata", metadata, "create", post),
+        ("/servers/{server_id}/metadata", metadata, "update_all", put),
+        ("/servers/{server_id}/metadata/{id}", metadata, "show", get),
+        ("/servers/{server_id}/metadata/{id}", metadata, "update", put),
+        ("/servers/{server_id}/metadata/{id}", metadata, "delete", delete),
+        ("/flavors", flavors, "index", get),
+        ("/flavors/detail", flavors, "detail", get),
+        ("/flavors/{id}", flavors, "show", get),
+        ("/os-keypairs", keypairs, "index", get),
+        ("/os-keypairs", keypairs, "create", post),
+        ("/os-keypairs/{id}", keypairs, "show", get),
+        ("/os-keypairs/{id}", keypairs, "delete", delete),
+    ]
+    for path, controller, action_name, conditions in table:
+        _connect_both(mapper, path, controller=controller, action=action_name, conditions=conditions)
+    return mapper

@@ -38,6 +38,7 @@ from typing import Any
 __all__ = [
     "REQUIRED",
     "ConfigError",
+    "ConfigLookupError",
     "Option",
     "OptionTable",
     "to_bool",
@@ -103,6 +104,11 @@ class ConfigError(ValueError):
         prefix = " ".join(parts)
         key = f"{self.key}: " if self.key else ""
         return f"{prefix} {key}{self.message}".strip() if prefix else f"{key}{self.message}"
+
+
+class ConfigLookupError(ConfigError, LookupError):
+    """A section, distribution or entry point that cannot be found. Also a :class:`LookupError`, which
+    is what PasteDeploy raises for these, so existing ``except LookupError`` handlers keep working."""
 
 
 # -- converters ---------------------------------------------------------------------------------------------
@@ -349,11 +355,42 @@ class OptionTable:
     ) -> dict[str, Any]:
         """Typed keyword arguments from a section's strings.
 
+        ``${ENV:NAME}`` / ``${ENV:NAME:-default}`` left in a value (by a loader other than wsgikit's) are
+        expanded here, so ``egg:wsgikit#...`` sections behave the same under ``gunicorn --paste`` and
+        ``uwsgi --paste``.
+
         :raises ConfigError: for an unknown key (with a "did you mean"), a bad value or a missing
-            required key, naming the file (from ``global_conf['__file__']``), section and key.
+            required key, naming the file (from ``global_conf['__file__']``), section and key. The wsgikit
+            loader fills in the section and line when the factory cannot know them.
         """
+        errors = self._convert(local_conf, global_conf, section, stop_at_first=True)
+        if isinstance(errors, list):
+            raise errors[0]
+        return errors
+
+    def check(
+        self,
+        local_conf: Mapping[str, Any],
+        global_conf: Mapping[str, Any] | None = None,
+        *,
+        section: str | None = None,
+    ) -> list[ConfigError]:
+        """Every problem :meth:`convert` would raise for, not just the first (used by ``wsgikit check``)."""
+        result = self._convert(local_conf, global_conf, section, stop_at_first=False)
+        return result if isinstance(result, list) else []
+
+    def _convert(
+        self,
+        local_conf: Mapping[str, Any],
+        global_conf: Mapping[str, Any] | None,
+        section: str | None,
+        *,
+        stop_at_first: bool,
+    ) -> dict[str, Any] | list[ConfigError]:
+        from wsgikit.deploy.env import expand_env
+
         file = (global_conf or {}).get("__file__")
-        section = section or f"<{self.component}>"
+        errors: list[ConfigError] = []
         result: dict[str, Any] = {}
         for key, raw in local_conf.items():
             if key in _LOADER_KEYS:
@@ -366,20 +403,28 @@ class OptionTable:
                 hint = self.suggest(key)
                 message = f"unknown option for {self.component}"
                 message += f"; did you mean {hint!r}?" if hint else f"; valid options: {self.names()}"
-                raise ConfigError(message, key=key, file=file, section=section)
-            try:
-                result[option.kwarg] = option.convert(raw)
-            except ValueError as error:
-                raise ConfigError(str(error), key=key, file=file, section=section) from None
+                errors.append(ConfigError(message, key=key, file=file, section=section))
+            else:
+                try:
+                    value = expand_env(raw) if isinstance(raw, str) else raw
+                    result[option.kwarg] = option.convert(value)
+                except ConfigError as error:
+                    errors.append(error.located(key=key, file=file, section=section))
+                except ValueError as error:
+                    errors.append(ConfigError(str(error), key=key, file=file, section=section))
+            if errors and stop_at_first:
+                return errors
         for option in self.options:
-            if option.required and option.kwarg not in result:
-                raise ConfigError(
-                    f"required option for {self.component} is missing",
-                    key=option.name,
-                    file=file,
-                    section=section,
+            if option.required and option.kwarg not in result and option.name not in local_conf:
+                errors.append(
+                    ConfigError(
+                        f"required option for {self.component} is missing",
+                        key=option.name,
+                        file=file,
+                        section=section,
+                    )
                 )
-        return result
+        return errors or result
 
     def names(self) -> str:
         return ", ".join(sorted(self.by_name)) or "(none)"

@@ -367,11 +367,11 @@ def resolve_server(
         from paste.deploy.loadwsgi import SERVER, loadcontext
 
         context = loadcontext(SERVER, f"config:{path}", name=server_name)
-        from_section = components.RUNNER_NAMES.get(context.object)
+        from_section = components.runner_name(context.object)
         if from_section is None:
             raise ConfigError(
-                "wsgikit serve runs wsgikit's server runners only "
-                "(use = egg:wsgikit#waitress, #gunicorn or #wsgiref)",
+                "wsgikit serve runs waitress, gunicorn or wsgiref "
+                "(use = egg:wsgikit#waitress, #gunicorn, #wsgiref, or egg:waitress#main)",
                 file=path,
                 section=section,
                 key="use",

@@ -35,6 +35,7 @@ __all__ = [
     "WAITRESS_OPTIONS",
     "WSGIREF_OPTIONS",
     "gunicorn_server_runner",
+    "runner_name",
     "waitress_server_runner",
     "wsgiref_server_runner",
 ]
@@ -146,3 +147,13 @@ RUNNER_NAMES: dict[Callable[..., Any], str] = {
     gunicorn_server_runner: "gunicorn",
 }
 """Server name by runner function (how ``wsgikit serve`` recognises ``[server:main]``)."""
+
+
+def runner_name(runner: Any) -> str | None:
+    """The server a ``[server:*]`` section's runner stands for: wsgikit's own, or ``egg:waitress#main`` /
+    ``egg:gunicorn#main`` (whose options have the same names); ``None`` for any other."""
+    name = RUNNER_NAMES.get(runner)
+    if name is not None:
+        return name
+    package = (getattr(runner, "__module__", None) or "").partition(".")[0]
+    return package if package in ("waitress", "gunicorn") else None

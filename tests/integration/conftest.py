@@ -1,0 +1,290 @@
+"""Real servers on 127.0.0.1 for the integration tests.
+
+Every request still goes through :class:`wsgikit.testing.TestApp` (WebTest + ``wsgiref.validate``): the
+app under test is :class:`RemoteApp`, a small WSGI application that forwards each request to a real server
+— over HTTP, or over the uwsgi protocol to a uWSGI ``--socket`` — and hands back its answer.
+
+Servers are subprocesses with bounded start-up (readiness polled), and a finalizer that always stops them
+(SIGTERM, then SIGKILL). A missing server binary skips the test, or fails it when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
+
+import pytest
+
+from wsgikit.testing import TestApp
+
+ROOT = Path(__file__).resolve().parents[2]
+PASTE_CONFIGS = ROOT / "paste-configs"
+VENV_BIN = Path(sys.executable).parent
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
+IO_TIMEOUT = 30.0
+
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "trailers"}
+    | {"transfer-encoding", "upgrade"}
+)
+
+
+def require_binary(path: str | Path | None, what: str) -> str:
+    """The binary's path; skip when it is missing, or fail when ``CI=true``."""
+    if path is not None and os.access(path, os.X_OK):
+        return str(path)
+    message = f"{what} is not installed"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: a missing server fails the run)")
+    pytest.skip(message)
+
+
+def uwsgi_binary() -> str:
+    return require_binary(shutil.which("uwsgi", path=str(VENV_BIN)), "uWSGI (pip install uwsgi)")
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    return require_binary(found, "nginx (apt-get install nginx)")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def template(source: Path, target: Path, replacements: dict[str, str]) -> Path:
+    """Copy ``source`` to ``target``, replacing each literal, which must occur in the source."""
+    text = source.read_text(encoding="utf-8")
+    for old, new in replacements.items():
+        assert old in text, f"{source.name} no longer contains {old!r}; update the test's template"
+        text = text.replace(old, new)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+class ServerProcess:
+    """A server subprocess, its log file, and a bounded start and stop."""
+
+    def __init__(self, name: str, argv: list[str], log: Path, *, cwd: Path | None = None) -> None:
+        self.name = name
+        self.argv = argv
+        self.log_path = log
+        self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd or ROOT, env=env
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_port(self, port: int, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"{self.name} exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"{self.name} did not listen on 127.0.0.1:{port} within {timeout}s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Stop the process (``sig``, then SIGKILL after a timeout); its exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_TIMEOUT)
+        self._log.close()
+        return self.process.returncode
+
+
+@pytest.fixture(scope="module")
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., ServerProcess]]:
+    """Start servers for the module; every one is stopped when the module is done."""
+    started: list[ServerProcess] = []
+    logs = tmp_path_factory.mktemp("server-logs")
+
+    def start(name: str, argv: list[str], *, port: int, cwd: Path | None = None) -> ServerProcess:
+        server = ServerProcess(name, argv, logs / f"{name}-{len(started)}.log", cwd=cwd)
+        started.append(server)
+        server.wait_for_port(port)
+        return server
+
+    yield start
+    for server in reversed(started):
+        server.stop()
+
+
+# -- forwarding the test client's requests to a real server -------------------------------------------------
+
+Answer = tuple[str, list[tuple[str, str]], Iterator[bytes], Callable[[], None]]
+
+
+class HTTPTransport:
+    """Send a request over HTTP/1.1 with :mod:`http.client`."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+
+    def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=IO_TIMEOUT)
+        conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.endheaders(body if body or method in ("POST", "PUT", "PATCH") else None)
+        response = conn.getresponse()
+        return _answer(response, conn.close)
+
+
+class UwsgiTransport:
+    """Send a request over the uwsgi protocol, as nginx's ``uwsgi_pass`` does.
+
+    A packet is a 4-byte header — modifier1 (0 = WSGI), the 16-bit little-endian size of the vars,
+    modifier2 — then each CGI variable as a 16-bit little-endian length and bytes, key then value; the body
+    follows. uWSGI answers with a plain HTTP response.
+    """
+
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+
+    def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
+        path, _, query = target.partition("?")
+        variables = {
+            "REQUEST_METHOD": method,
+            "REQUEST_URI": target,
+            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_NAME": self.host,
+            "SERVER_PORT": str(self.port),
+            "REMOTE_ADDR": "127.0.0.1",
+            "REMOTE_PORT": "50000",
+            "REQUEST_SCHEME": "http",
+        }
+        for name, value in headers:
+            key = name.upper().replace("-", "_")
+            variables[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+        packed = b"".join(
+            struct.pack("<H", len(k)) + k + struct.pack("<H", len(v)) + v
+            for k, v in ((k.encode("latin-1"), v.encode("latin-1")) for k, v in variables.items())
+        )
+        sock = socket.create_connection((self.host, self.port), timeout=IO_TIMEOUT)
+        sock.sendall(struct.pack("<BHB", 0, len(packed), 0) + packed + body)
+        response = http.client.HTTPResponse(sock, method=method)
+        response.begin()
+        return _answer(response, sock.close)
+
+
+def _answer(response: http.client.HTTPResponse, close: Callable[[], None]) -> Answer:
+    headers = [(name, value) for name, value in response.getheaders() if name.lower() not in HOP_BY_HOP]
+
+    def chunks() -> Iterator[bytes]:
+        while chunk := response.read1(65536):
+            yield chunk
+
+    def close_all() -> None:
+        response.close()
+        close()
+
+    return f"{response.status} {response.reason}", headers, chunks(), close_all
+
+
+class _Body:
+    def __init__(self, chunks: Iterator[bytes], close: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self.close = close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+
+class RemoteApp:
+    """A WSGI application that forwards each request to a real server through ``transport``."""
+
+    def __init__(self, transport: HTTPTransport | UwsgiTransport) -> None:
+        self.transport = transport
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> _Body:
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        target = quote(path.encode("latin-1"), safe="/;:@&=+$,!~*'()%")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
+        headers = [
+            (key[5:].replace("_", "-").title(), value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_") and key not in ("HTTP_CONNECTION", "HTTP_KEEP_ALIVE")
+        ]
+        if environ.get("CONTENT_TYPE"):
+            headers.append(("Content-Type", environ["CONTENT_TYPE"]))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        if length or environ["REQUEST_METHOD"] in ("POST", "PUT", "PATCH"):
+            headers.append(("Content-Length", str(len(body))))
+        status, response_headers, chunks, close = self.transport.send(
+            environ["REQUEST_METHOD"], target, headers, body
+        )
+        start_response(status, response_headers)
+        return _Body(chunks, close)
+
+
+def remote_client(transport: HTTPTransport | UwsgiTransport) -> TestApp:
+    """A WebTest client (requests and responses validated) talking to a real server."""
+    return TestApp(RemoteApp(transport))
+
+
+# -- fixtures (test modules use these rather than importing this file) --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def http_client() -> Callable[[int], TestApp]:
+    """``http_client(port)`` → a validated WebTest client for an HTTP server on 127.0.0.1."""
+    return lambda port: remote_client(HTTPTransport(port))
+
+
+@pytest.fixture(scope="session")
+def uwsgi_client() -> Callable[[int], TestApp]:
+    """``uwsgi_client(port)`` → a validated WebTest client for a uWSGI ``--socket`` on 127.0.0.1."""
+    return lambda port: remote_client(UwsgiTransport(port))
+
+
+@pytest.fixture(scope="session")
+def port_factory() -> Callable[[], int]:
+    return free_port
+
+
+@pytest.fixture(scope="session")
+def render_config() -> Callable[[Path, Path, dict[str, str]], Path]:
+    return template
+
+
+@pytest.fixture(scope="session")
+def uwsgi_bin() -> str:
+    return uwsgi_binary()
+
+
+@pytest.fixture(scope="session")
+def nginx_bin() -> str:
+    return nginx_binary()

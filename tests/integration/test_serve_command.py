@@ -1,0 +1,98 @@
+"""``wsgikit serve`` for real: each ``--server`` serves paste-configs/example.ini and stops cleanly."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_INI = ROOT / "paste-configs" / "example.ini"
+
+pytestmark = pytest.mark.integration
+
+
+def serve_argv(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "wsgikit", "serve", str(config), *args]
+
+
+@pytest.mark.parametrize("server", ["wsgiref", "waitress", "gunicorn"])
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_example_and_stop(server, stop_signal, start_server, port_factory, http_client):
+    port = port_factory()
+    process = start_server(
+        f"serve-{server}", serve_argv(EXAMPLE_INI, "--server", server, "--port", str(port)), port=port
+    )
+    client = http_client(port)
+
+    assert client.get("/").text == "Hello from wsgikit!\n"
+    assert client.get("/hello/wsgikit").json == {"hello": "wsgikit"}
+
+    assert process.stop(stop_signal) == 0
+    log = process.log()
+    assert f"with {server}" in log
+    assert f"http://127.0.0.1:{port}" in log
+    assert "Traceback" not in log
+
+
+def test_gunicorn_runs_the_requested_workers(start_server, port_factory, http_client):
+    port = port_factory()
+    process = start_server(
+        "serve-gunicorn-2",
+        serve_argv(EXAMPLE_INI, "--server", "gunicorn", "--port", str(port), "--workers", "2"),
+        port=port,
+    )
+    assert http_client(port).get("/hello/x").json == {"hello": "x"}
+    assert process.stop() == 0
+    assert process.log().count("Booting worker") == 2
+
+
+def test_bad_config_exits_1_naming_the_problem(tmp_path, start_server):
+    broken = tmp_path / "broken.ini"
+    broken.write_text(
+        "[app:main]\nuse = egg:wsgikit-hello\n\n[server:main]\nuse = egg:wsgikit#waitress\nprot = 1\n"
+    )
+    import subprocess
+
+    result = subprocess.run(serve_argv(broken), capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert "prot" in result.stderr and "port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def wait_for(predicate, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_reload_restarts_when_the_ini_changes(tmp_path, start_server, port_factory, http_client):
+    port = port_factory()
+    config = tmp_path / "reload.ini"
+    config.write_text(EXAMPLE_INI.read_text(encoding="utf-8"), encoding="utf-8")
+    process = start_server("serve-reload", serve_argv(config, "--reload", "--port", str(port)), port=port)
+    client = http_client(port)
+    assert client.get("/hello/before").json == {"hello": "before"}
+
+    config.write_text(config.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    wait_for(lambda: process.log().count("with waitress on") == 2, "the restarted server")
+    wait_for(lambda: _answers(client), "the restarted server to answer")
+    assert client.get("/hello/after").json == {"hello": "after"}
+
+    assert process.stop() == 0
+    log = process.log()
+    assert "reload.ini changed; restarting" in log
+    assert "Traceback" not in log
+
+
+def _answers(client) -> bool:
+    try:
+        return client.get("/").status_int == 200
+    except OSError:
+        return False

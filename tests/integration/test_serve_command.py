@@ -56,7 +56,6 @@ def test_bad_config_exits_1_naming_the_problem(tmp_path, start_server):
     broken.write_text(
         "[app:main]\nuse = egg:wsgikit-hello\n\n[server:main]\nuse = egg:wsgikit#waitress\nprot = 1\n"
     )
-    import subprocess
 
     result = subprocess.run(serve_argv(broken), capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1

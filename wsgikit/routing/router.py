@@ -1,0 +1,281 @@
+"""Router
+======
+
+:class:`Router` is the WSGI application that matches a request with the mapper's compiled matcher and
+dispatches it to the route's ``controller``: a WSGI application, a :func:`wsgikit.wsgify` function or a
+:class:`~wsgikit.routing.Controller`. It replaces ``routes.middleware.RoutesMiddleware`` + a dispatcher:
+
+* ``environ["wsgiorg.routing_args"]`` is ``((), match_dict)``, ``environ["wsgikit.route"]`` the matched
+  :class:`routes.route.Route`, ``environ["wsgikit.url_generator"]`` a URL generator (also under Routes'
+  ``routes.route`` / ``routes.url`` keys, for code written against RoutesMiddleware);
+* unknown paths get 404; a path that exists under other methods gets **405 with ``Allow``**;
+* ``HEAD`` is served by the ``GET`` route with the body dropped, ``OPTIONS`` is answered ``204`` with
+  ``Allow`` unless a route handles it;
+* redirect routes (``mapper.redirect()``) are answered with their status and ``Location``;
+* a ``path_info`` variable (``*path_info`` routes) moves the matched prefix onto ``SCRIPT_NAME`` so a
+  mounted application sees its own paths.
+
+.. code-block:: python
+
+    from wsgikit import wsgify
+    from wsgikit.routing import Mapper, Router
+
+    @wsgify
+    def show(req, id):
+        return {"id": id, "self": req.environ["wsgikit.url_generator"]("server", id=id)}
+
+    mapper = Mapper()
+    mapper.connect("server", "/servers/{id}", controller=show, conditions={"method": ["GET"]})
+    app = Router(mapper)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import routes
+import routes.util
+import webob
+
+from wsgikit import exc
+from wsgikit.routing.mapper import compiled
+from wsgikit.routing.matcher import CompiledMatcher
+from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
+from wsgikit.wsgi import call_app, close_iterable
+
+__all__ = ["ROUTE_KEY", "ROUTING_ARGS_KEY", "URL_GENERATOR_KEY", "Router", "URLFor", "url_for"]
+
+log = logging.getLogger("wsgikit.routing")
+
+ROUTING_ARGS_KEY = "wsgiorg.routing_args"
+ROUTE_KEY = "wsgikit.route"
+URL_GENERATOR_KEY = "wsgikit.url_generator"
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_OVERRIDABLE = frozenset({"PUT", "PATCH", "DELETE"})
+
+
+class URLFor:
+    """The URL generator placed in ``environ["wsgikit.url_generator"]``: Routes' ``URLGenerator``, built on
+    first use (most requests never generate a URL).
+
+    ``url_for("server", id="a b")`` → ``"/v2.1/servers/a%20b"`` under ``SCRIPT_NAME="/v2.1"``;
+    ``qualified=True`` gives an absolute URL. Every other attribute (``current()``, ...) is Routes'.
+    """
+
+    __slots__ = ("_generator", "environ", "mapper")
+
+    def __init__(self, mapper: routes.Mapper, environ: WSGIEnvironment) -> None:
+        self.mapper = mapper
+        self.environ = environ
+        self._generator: routes.util.URLGenerator | None = None
+
+    @property
+    def generator(self) -> routes.util.URLGenerator:
+        if self._generator is None:
+            self._generator = routes.util.URLGenerator(self.mapper, self.environ)
+        return self._generator
+
+    def __call__(self, *args: Any, **kwargs: Any) -> str:
+        url: str = self.generator(*args, **kwargs)
+        return url
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.generator, name)
+
+
+def url_for(environ: WSGIEnvironment, *args: Any, **kwargs: Any) -> str:
+    """Generate a URL for the current request (``SCRIPT_NAME`` and host taken from ``environ``).
+
+    :raises LookupError: when the request did not pass through a :class:`Router`.
+    """
+    generator = environ.get(URL_GENERATOR_KEY)
+    if generator is None:
+        raise LookupError("no URL generator in the environ: the request was not routed by a wsgikit Router")
+    url: str = generator(*args, **kwargs)
+    return url
+
+
+class Router:
+    """Match requests against a :class:`~wsgikit.routing.Mapper` and dispatch them.
+
+    :param mapper: the route table (a wsgikit :class:`~wsgikit.routing.Mapper`, or any
+        :class:`routes.Mapper`). Routes added later are picked up: the matcher is rebuilt when the number of
+        routes changed.
+    :param controllers: for routes whose ``controller`` is a *name* (Routes-style string), the WSGI
+        application for each name.
+    :param method_override: honour a ``_method`` field (``PUT``, ``PATCH``, ``DELETE``) in a form ``POST``
+        body, for HTML forms. Off by default; a ``_method`` in the query string is never honoured.
+    :param auto_head: serve ``HEAD`` with the ``GET`` route, dropping the body (default on).
+    :param auto_options: answer ``OPTIONS`` with ``204`` and ``Allow`` when no route handles it (default on).
+    """
+
+    def __init__(
+        self,
+        mapper: routes.Mapper,
+        *,
+        controllers: Mapping[str, WSGIApplication] | None = None,
+        method_override: bool = False,
+        auto_head: bool = True,
+        auto_options: bool = True,
+    ) -> None:
+        if not isinstance(mapper, routes.Mapper):
+            raise ValueError(f"mapper: expected a routes.Mapper, got {type(mapper).__name__}")
+        self.mapper = mapper
+        self.controllers: dict[str, WSGIApplication] = dict(controllers or {})
+        for name, app in self.controllers.items():
+            if not callable(app):
+                raise ValueError(f"controllers: {name!r} is not a WSGI application")
+        self.method_override = bool(method_override)
+        self.auto_head = bool(auto_head)
+        self.auto_options = bool(auto_options)
+        self._matcher: CompiledMatcher = compiled(mapper)
+        self._check_routes()
+
+    def _check_routes(self) -> None:
+        """Fail at start-up for a route that could never be dispatched."""
+        from wsgikit.routing.controller import Controller
+
+        for route in self.mapper.matchlist:
+            if route.static or route.redirect:
+                continue
+            target = route.defaults.get("controller")
+            where = f"route {route.name or route.routepath!r}"
+            if target is None:
+                if any(isinstance(part, dict) and part["name"] == "controller" for part in route.routelist):
+                    continue  # a {controller} variable: resolved by name at request time
+                raise ValueError(f"{where} has no controller")
+            if isinstance(target, str):
+                if target not in self.controllers:
+                    raise ValueError(f"{where}: controller {target!r} is not in Router(controllers=...)")
+                continue
+            if isinstance(target, Controller):
+                action_name = route.defaults.get("action")
+                if isinstance(action_name, str) and not target.has_action(action_name):
+                    raise ValueError(f"{where}: {type(target).__name__} has no action {action_name!r}")
+
+    @property
+    def matcher(self) -> CompiledMatcher:
+        """The compiled matcher, rebuilt if routes were added since it was built."""
+        matcher = self._matcher
+        if matcher.size != len(self.mapper.matchlist):
+            matcher = self._matcher = compiled(self.mapper)
+        return matcher
+
+    def url_for(self, *args: Any, script_name: str = "", host: str = "localhost", **kwargs: Any) -> str:
+        """Generate a URL outside a request (``script_name`` is the mount prefix)."""
+        environ = {"SCRIPT_NAME": script_name, "HTTP_HOST": host, "wsgi.url_scheme": "http"}
+        url: str = routes.util.URLGenerator(self.mapper, environ)(*args, **kwargs)
+        return url
+
+    # -- WSGI --------------------------------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        matcher = self._matcher
+        if matcher.size != len(self.mapper.matchlist):
+            matcher = self.matcher
+        method: str = environ["REQUEST_METHOD"]
+        if self.method_override and method == "POST":
+            method = self._override(environ)
+        path: str = environ.get("PATH_INFO", "")
+        found = matcher.resolve(path, method, environ)
+        match = found[0]
+        head_via_get = False
+        if match is None:
+            allowed = found[2]
+            if method == "HEAD" and self.auto_head and "GET" in allowed:
+                found = matcher.resolve(path, "GET", environ)
+                match = found[0]
+                head_via_get = True
+            if match is None:
+                return self._miss(environ, start_response, method, allowed)
+        route: routes.route.Route = found[1]
+        url = URLFor(self.mapper, environ)
+        environ[ROUTING_ARGS_KEY] = ((), match)
+        environ[ROUTE_KEY] = environ["routes.route"] = route
+        environ[URL_GENERATOR_KEY] = environ["routes.url"] = url
+        if route.redirect:
+            return self._redirect(environ, start_response, route, match, url)
+        if "path_info" in match:
+            _shift_path_info(environ, match["path_info"])
+        app = match.get("controller")
+        if not callable(app):
+            app = self.controllers.get(app) if isinstance(app, str) else None
+            if app is None:
+                log.error("route %r has no dispatchable controller", route.routepath)
+                return exc.HTTPNotFound()(environ, start_response)
+        if head_via_get:
+            return _drop_body(app, environ, start_response)
+        result: WSGIIterable = app(environ, start_response)
+        return result
+
+    def _override(self, environ: WSGIEnvironment) -> str:
+        content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+        if content_type not in _FORM_TYPES:
+            return "POST"
+        request = webob.Request(environ)
+        try:
+            value = request.POST.get("_method")
+        except (UnicodeDecodeError, ValueError):
+            return "POST"
+        if isinstance(value, str) and value.upper() in _OVERRIDABLE:
+            environ["REQUEST_METHOD"] = value.upper()
+            environ["wsgikit.routing.original_method"] = "POST"
+            return value.upper()
+        return "POST"
+
+    def _miss(
+        self, environ: WSGIEnvironment, start_response: StartResponse, method: str, allowed: frozenset[str]
+    ) -> WSGIIterable:
+        if not allowed:
+            return exc.HTTPNotFound()(environ, start_response)
+        methods = set(allowed)
+        if self.auto_head and "GET" in methods:
+            methods.add("HEAD")
+        if self.auto_options:
+            methods.add("OPTIONS")
+        allow = ", ".join(sorted(methods))
+        if method == "OPTIONS" and self.auto_options:
+            start_response("204 No Content", [("Allow", allow)])
+            return []
+        return exc.HTTPMethodNotAllowed(headers=[("Allow", allow)])(environ, start_response)
+
+    @staticmethod
+    def _redirect(
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        route: routes.route.Route,
+        match: dict[str, Any],
+        url: URLFor,
+    ) -> WSGIIterable:
+        location = exc.safe_location(url(f"_redirect_{id(route)}", **match))
+        status: str = route.redirect_status
+        headers = [
+            ("Location", location),
+            ("Content-Type", "text/plain; charset=UTF-8"),
+            ("Content-Length", "0"),
+        ]
+        start_response(status, headers)
+        return []
+
+
+def _shift_path_info(environ: WSGIEnvironment, value: Any) -> None:
+    """What RoutesMiddleware does for a ``path_info`` variable: the matched prefix joins ``SCRIPT_NAME``."""
+    old_path: str = environ.get("PATH_INFO", "")
+    new_path = value or ""
+    environ["PATH_INFO"] = new_path if new_path.startswith("/") else "/" + new_path
+    prefix = re.sub(r"^(.*?)/" + re.escape(new_path) + "$", r"\1", old_path)
+    environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+
+
+def _drop_body(app: WSGIApplication, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+    """Run the GET handler for a HEAD request and send its status and headers without the body."""
+    capture, iterable, _chunks = call_app(app, environ)
+    try:
+        capture.forward(start_response)
+    finally:
+        close_iterable(iterable)
+    return []

@@ -1,0 +1,267 @@
+"""Access log
+==========
+
+One log line per request, written when the response has finished (the server called ``close()``), with
+the status the client got and the body bytes actually sent — aborted and failed responses included — plus
+the latency and the request id. Two formats:
+
+``combined``
+    Apache's combined format followed by the latency in seconds and the request id::
+
+        127.0.0.1 - alice [22/Nov/2026:10:05:00 +0000] "GET /servers?limit=2 HTTP/1.1" 200 512 "-"
+        "curl/8.5" 0.001234 req-6f1c9e2a-…
+
+    (one line; wrapped here)
+
+``json``
+    One JSON object per line: ``time``, ``remote_addr``, ``user``, ``method``, ``path``, ``query``,
+    ``protocol``, ``status``, ``bytes``, ``referer``, ``user_agent``, ``duration``, ``request_id`` and
+    ``aborted``.
+
+Client-supplied values are escaped (``"``, ``\\``, control and non-ASCII bytes become ``\\xHH``; the path
+is percent-encoded), so a request cannot forge log lines. Unlike Paste's ``TransLogger`` this logs at
+the end of the response rather than at ``start_response``, accepts ``level = INFO``, and trusts no
+``X-Forwarded-For`` (put :mod:`~wsgikit.middleware.proxy_fix` inside it for that).
+
+.. code-block:: ini
+
+    [filter:access_log]
+    use = egg:wsgikit#access_log
+    format = json
+    level = INFO
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+from wsgikit.middleware._body import TransformedBody
+from wsgikit.types import (
+    Headers,
+    OptExcInfo,
+    StartResponse,
+    WriteCallable,
+    WSGIApplication,
+    WSGIEnvironment,
+    WSGIIterable,
+)
+
+__all__ = ["FORMATS", "AccessLogMiddleware"]
+
+FORMATS = ("combined", "json")
+_REQUEST_ID_KEY = "wsgikit.request_id"
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), *range(0x7F, 0x100))} | {0x22: '\\"', 0x5C: "\\\\"}
+
+
+def _escape(value: str) -> str:
+    """Apache-style escaping of a client-supplied value for a quoted log field."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return value
+    return value.translate(_ESCAPES)
+
+
+def _path(environ: WSGIEnvironment) -> str:
+    path: str = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE)
+
+
+_clock: tuple[int, str] = (0, "")
+
+
+def _apache_time(now: float) -> str:
+    """``22/Nov/2026:10:05:00 +0000`` in local time, formatted at most once per second."""
+    global _clock
+    second = int(now)
+    cached = _clock
+    if cached[0] == second:
+        return cached[1]
+    tm = time.localtime(second)
+    offset = tm.tm_gmtoff // 60
+    sign = "-" if offset < 0 else "+"
+    offset = abs(offset)
+    text = (
+        f"{tm.tm_mday:02d}/{_MONTHS[tm.tm_mon - 1]}/{tm.tm_year}:{tm.tm_hour:02d}:{tm.tm_min:02d}:"
+        f"{tm.tm_sec:02d} {sign}{offset // 60:02d}{offset % 60:02d}"
+    )
+    _clock = (second, text)
+    return text
+
+
+class AccessLogMiddleware:
+    """Log every request when its response finishes.
+
+    :param app: the WSGI application to wrap.
+    :param format: ``"combined"`` (Apache combined + latency + request id) or ``"json"`` (JSON lines).
+    :param logger_name: the logger the lines go to (default ``wsgikit.access``).
+    :param level: the level of each line: a number or a name such as ``"INFO"`` (default ``INFO``).
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        format: str = "combined",
+        logger_name: str = "wsgikit.access",
+        level: int | str = logging.INFO,
+    ) -> None:
+        if format not in FORMATS:
+            raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {format!r}")
+        if not isinstance(logger_name, str) or not logger_name:
+            raise ValueError(f"logger_name: expected a logger name, got {logger_name!r}")
+        if isinstance(level, str):
+            resolved = logging.getLevelNamesMapping().get(level.strip().upper())
+            if resolved is None:
+                raise ValueError(f"level: expected a logging level such as INFO, got {level!r}")
+            level = resolved
+        if isinstance(level, bool) or not isinstance(level, int) or level < 0:
+            raise ValueError(f"level: expected a logging level, got {level!r}")
+        self.app = app
+        self.format = format
+        self.logger = logging.getLogger(logger_name)
+        self.level = level
+        self._render = self.combined_line if format == "combined" else self.json_line
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        if not self.logger.isEnabledFor(self.level):
+            return self.app(environ, start_response)
+        transaction = _Transaction(self, environ, start_response)
+        try:
+            iterable = self.app(environ, transaction.start_response)
+        except BaseException:
+            transaction.failed = True
+            transaction.finish()
+            raise
+        return TransformedBody(iterable, transaction.count(iterable), (transaction.finish,))
+
+    def emit(
+        self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, *, aborted: bool
+    ) -> None:
+        """Write one line for a finished response."""
+        message = self._render(environ, status, sent, duration, aborted)
+        request_id = environ.get(_REQUEST_ID_KEY)
+        # makeRecord + handle: an access line's caller is always this module, so skip findCaller().
+        logger = self.logger
+        record = logger.makeRecord(
+            logger.name,
+            self.level,
+            __file__,
+            0,
+            message,
+            (),
+            None,
+            extra={"request_id": request_id} if request_id else None,
+        )
+        logger.handle(record)
+
+    def combined_line(
+        self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
+    ) -> str:
+        query = environ.get("QUERY_STRING")
+        target = _path(environ) + ("?" + _escape(query) if query else "")
+        referer = environ.get("HTTP_REFERER")
+        agent = environ.get("HTTP_USER_AGENT")
+        user = environ.get("REMOTE_USER")
+        return (
+            f"{environ.get('REMOTE_ADDR') or '-'} - {_escape(user) if user else '-'} "
+            f"[{_apache_time(time.time())}] "
+            f'"{_escape(environ.get("REQUEST_METHOD", "-"))} {target} '
+            f'{_escape(environ.get("SERVER_PROTOCOL", "-"))}" '
+            f"{status[:3] if status else '-'} {sent or '-'} "
+            f'"{_escape(referer) if referer else "-"}" "{_escape(agent) if agent else "-"}" '
+            f"{duration:.6f} {environ.get(_REQUEST_ID_KEY) or '-'}"
+        )
+
+    def json_line(
+        self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
+    ) -> str:
+        document: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "remote_addr": environ.get("REMOTE_ADDR"),
+            "user": environ.get("REMOTE_USER"),
+            "method": environ.get("REQUEST_METHOD"),
+            "path": _path(environ),
+            "query": environ.get("QUERY_STRING") or None,
+            "protocol": environ.get("SERVER_PROTOCOL"),
+            "status": int(status[:3]) if status else None,
+            "bytes": sent,
+            "referer": environ.get("HTTP_REFERER"),
+            "user_agent": environ.get("HTTP_USER_AGENT"),
+            "duration": round(duration, 6),
+            "request_id": environ.get(_REQUEST_ID_KEY),
+            "aborted": aborted,
+        }
+        # Header values are latin-1 decoded bytes; ensure_ascii keeps the line 7-bit clean.
+        return json.dumps(document, separators=(",", ":"))
+
+
+class _Transaction:
+    """One request: its start time, the status it got and the bytes that went out."""
+
+    __slots__ = (
+        "_middleware",
+        "_server_start_response",
+        "_server_write",
+        "complete",
+        "environ",
+        "failed",
+        "sent",
+        "start",
+        "status",
+    )
+
+    def __init__(
+        self, middleware: AccessLogMiddleware, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> None:
+        self._middleware = middleware
+        self._server_start_response = start_response
+        self._server_write: WriteCallable | None = None
+        self.environ = environ
+        self.start = time.perf_counter()
+        self.status: str | None = None
+        self.sent = 0
+        self.complete = False
+        self.failed = False
+
+    def start_response(
+        self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
+    ) -> WriteCallable:
+        if exc_info is not None:
+            self._server_write = self._server_start_response(status, headers, exc_info)
+        else:
+            self._server_write = self._server_start_response(status, headers)
+        self.status = status
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        assert self._server_write is not None
+        self._server_write(data)
+        self.sent += len(data)
+
+    def count(self, iterable: WSGIIterable) -> Iterator[bytes]:
+        try:
+            for chunk in iterable:
+                self.sent += len(chunk)  # counted when handed to the server: it goes out right after
+                yield chunk
+        except Exception:
+            self.failed = True
+            raise
+        self.complete = True
+
+    def finish(self) -> None:
+        status = self.status
+        if self.failed and self.sent == 0:
+            status = "500"  # nothing went out, so the server answers the failure with a 500
+        self._middleware.emit(
+            self.environ,
+            status,
+            self.sent,
+            time.perf_counter() - self.start,
+            aborted=not self.complete,
+        )

@@ -1,0 +1,228 @@
+"""Error catcher
+=============
+
+Turn an unhandled exception into a clean ``500`` — or, when part of the body already went out, into an
+aborted response the client can detect. Never both.
+
+* Before the first body byte: a ``500`` whose body is the negotiated :mod:`wsgikit.exc` problem document
+  (``application/problem+json`` by default, HTML or text when the client prefers them) with the request
+  id and a correct ``Content-Length``. No traceback, exception text, environ, cookies or credentials
+  unless ``debug`` is on **and** the client address is in ``debug_networks`` (loopback by default).
+* After body bytes were sent: the error is logged and re-raised, so the server drops the connection and
+  the client sees a truncated response. Paste's ``ErrorMiddleware`` instead appends an HTML error page to
+  a ``200`` body that already started.
+* HTTP exceptions (:mod:`wsgikit.exc`, :mod:`webob.exc`) raised by the application are answered as
+  themselves; ``GeneratorExit``, ``KeyboardInterrupt`` and ``SystemExit`` are never caught.
+
+The traceback is logged once, on ``wsgikit.errors``, with method, path and request id.
+
+.. code-block:: ini
+
+    [filter:errors]
+    use = egg:wsgikit#errors
+    debug = false
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import sys
+import traceback
+from collections.abc import Iterable, Iterator
+from urllib.parse import quote
+
+from webob.exc import HTTPException
+
+from wsgikit.exc import REQUEST_ID_KEY, as_wsgikit, render_problem
+from wsgikit.middleware._body import TransformedBody
+from wsgikit.types import (
+    ExcInfo,
+    Headers,
+    OptExcInfo,
+    StartResponse,
+    WriteCallable,
+    WSGIApplication,
+    WSGIEnvironment,
+    WSGIIterable,
+)
+
+__all__ = ["LOOPBACK", "ErrorCatcherMiddleware"]
+
+log = logging.getLogger("wsgikit.errors")
+
+ABORTED = "response aborted after the body started"
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+class ErrorCatcherMiddleware:
+    """Answer unhandled exceptions with a safe ``500``, or abort a response that already started.
+
+    :param app: the WSGI application to wrap.
+    :param debug: put the traceback in the ``500`` body — only for clients in ``debug_networks``.
+    :param debug_networks: client networks that may see debug output (default loopback only); an address
+        or network string, or :mod:`ipaddress` networks.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        debug: bool = False,
+        debug_networks: Iterable[Network | str] = LOOPBACK,
+    ) -> None:
+        if not isinstance(debug, bool):
+            raise ValueError(f"debug: expected a boolean, got {debug!r}")
+        if isinstance(debug_networks, str):
+            debug_networks = debug_networks.replace(",", " ").split()
+        networks: list[Network] = []
+        for network in debug_networks:
+            try:
+                networks.append(ipaddress.ip_network(network, strict=False))
+            except (TypeError, ValueError):
+                raise ValueError(f"debug_networks: not an IP network: {network!r}") from None
+        self.app = app
+        self.debug = debug
+        self.debug_networks = tuple(networks)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        guard = _Guard(start_response)
+        try:
+            iterable = self.app(environ, guard.start_response)
+        except Exception:
+            exc_info = _exc_info()
+            if guard.sent:  # write() already sent body bytes: only the server can end this response
+                self.log_error(environ, exc_info, ABORTED)
+                raise
+            return self.error_response(environ, start_response, exc_info)
+        if type(iterable) is list or type(iterable) is tuple:
+            return iterable  # fully built already: nothing can fail while it is iterated
+        return _GuardedBody(self, iterable, self._catching(environ, start_response, guard, iterable), environ)
+
+    def _catching(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        guard: _Guard,
+        iterable: WSGIIterable,
+    ) -> Iterator[bytes]:
+        try:
+            for chunk in iterable:
+                if chunk:
+                    guard.sent = True  # set before the yield: the server sends it as soon as it gets it
+                yield chunk
+            return
+        except Exception:
+            exc_info = _exc_info()
+            if guard.sent:
+                self.log_error(environ, exc_info, ABORTED)
+                raise
+        yield from self.error_response(environ, start_response, exc_info)
+
+    def error_response(
+        self, environ: WSGIEnvironment, start_response: StartResponse, exc_info: ExcInfo
+    ) -> WSGIIterable:
+        """Answer ``exc_info`` before any body byte was sent (``start_response`` gets ``exc_info``, so it
+        may replace a status the application had already given)."""
+        error = exc_info[1]
+        if isinstance(error, HTTPException):
+            log.debug("HTTP %s raised by the application", getattr(error, "code", "?"))
+            http_error = as_wsgikit(error)
+
+            def replace(status: str, headers: Headers, _: OptExcInfo | None = None) -> WriteCallable:
+                return start_response(status, headers, exc_info)
+
+            return http_error(environ, replace)
+        self.log_error(environ, exc_info, "answered 500")
+        detail = None
+        if self.debug and self.client_may_debug(environ):
+            detail = "".join(traceback.format_exception(*exc_info))
+        content_type, body = render_problem(environ, 500, detail)
+        headers = [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+        ]
+        start_response("500 Internal Server Error", headers, exc_info)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+    def client_may_debug(self, environ: WSGIEnvironment) -> bool:
+        try:
+            address = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return False
+        return any(address in network for network in self.debug_networks)
+
+    def log_error(self, environ: WSGIEnvironment, exc_info: ExcInfo, outcome: str) -> None:
+        """Log ``exc_info`` once, with method, (escaped) path, request id and what became of the response."""
+        request_id = environ.get(REQUEST_ID_KEY)
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        # the path is client input: percent-encode it so it cannot forge log lines
+        path = quote(path.encode("latin-1", "replace"), safe="/:@!$&'()*+,;=-._~%")
+        log.error(
+            "%s %s: unhandled %s, %s (request id %s)",
+            environ.get("REQUEST_METHOD", "-"),
+            path,
+            exc_info[0].__name__,
+            outcome,
+            request_id or "-",
+            exc_info=exc_info,
+            extra={"request_id": request_id} if request_id else None,
+        )
+
+
+def _exc_info() -> ExcInfo:
+    exc_type, exc_value, exc_tb = sys.exc_info()
+    assert exc_type is not None and exc_value is not None and exc_tb is not None
+    return exc_type, exc_value, exc_tb
+
+
+class _Guard:
+    """Remembers whether body bytes went to the server through ``write()``."""
+
+    __slots__ = ("_start_response", "_write", "sent")
+
+    def __init__(self, start_response: StartResponse) -> None:
+        self._start_response = start_response
+        self._write: WriteCallable | None = None
+        self.sent = False
+
+    def start_response(
+        self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
+    ) -> WriteCallable:
+        if exc_info is not None:
+            self._write = self._start_response(status, headers, exc_info)
+        else:
+            self._write = self._start_response(status, headers)
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        assert self._write is not None
+        if data:
+            self.sent = True
+        self._write(data)
+
+
+class _GuardedBody(TransformedBody):
+    """A failing inner ``close()`` is logged (once) instead of breaking the server's cleanup."""
+
+    __slots__ = ("_environ", "_middleware")
+
+    def __init__(
+        self,
+        middleware: ErrorCatcherMiddleware,
+        iterable: WSGIIterable,
+        iterator: Iterator[bytes],
+        environ: WSGIEnvironment,
+    ) -> None:
+        super().__init__(iterable, iterator)
+        self._middleware = middleware
+        self._environ = environ
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except Exception:
+            self._middleware.log_error(self._environ, _exc_info(), "raised by close()")

@@ -1,0 +1,230 @@
+"""Compression
+===========
+
+Compress responses on the fly with ``gzip`` (stdlib ``zlib``), or with ``br`` / ``zstd`` when the
+:mod:`brotli` / :mod:`zstandard` packages are installed and the client ranks them higher.
+
+Unlike Paste's ``gzipper`` this streams: each chunk is compressed as the application yields it, the first
+compressed bytes leave after the first chunk, and memory is bounded by the chunk size, not the body. It
+honours ``Accept-Encoding`` q-values (``gzip;q=0``, ``identity;q=1, *;q=0``), merges
+``Vary: Accept-Encoding``, weakens strong ETags, compresses what the application passes to ``write()`` too,
+and leaves alone what must not be touched: responses that already have a ``Content-Encoding``,
+``Cache-Control: no-transform``, ``206`` / ``Content-Range``, ``HEAD``, ``1xx`` / ``204`` / ``304``, bodies
+known to be smaller than ``minimum_size`` and media types outside the allow-list.
+
+.. code-block:: python
+
+    from wsgikit.middleware.gzip import GzipMiddleware
+
+    app = GzipMiddleware(app, level=6, minimum_size=500)
+
+.. code-block:: ini
+
+    [filter:gzip]
+    use = egg:wsgikit#gzip
+    level = 6
+    minimum_size = 1KB
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from wsgikit.middleware._body import TransformedBody
+from wsgikit.middleware._encoding import (
+    DEFAULT_TYPES,
+    Compressor,
+    MediaTypeMatcher,
+    available_encodings,
+    choose_encoding,
+    make_compressor,
+)
+from wsgikit.types import (
+    Headers,
+    OptExcInfo,
+    StartResponse,
+    WriteCallable,
+    WSGIApplication,
+    WSGIEnvironment,
+    WSGIIterable,
+)
+from wsgikit.wsgi import get_header, header_tokens, merge_header_tokens, remove_header, status_code
+
+__all__ = ["GzipMiddleware"]
+
+_KNOWN_ENCODINGS = ("gzip", "br", "zstd")
+_STREAMING_TYPES = ("text/event-stream",)
+
+
+class GzipMiddleware:
+    """Compress response bodies that the client accepts compressed.
+
+    :param app: the WSGI application to wrap.
+    :param level: compression level, 1 (fastest) to 9 (smallest); also used as the brotli quality and the
+        zstd level.
+    :param minimum_size: bodies whose ``Content-Length`` is below this many bytes are sent as they are
+        (bodies of unknown length are always compressed).
+    :param types: media-type allow-list: ``type/subtype``, ``type/*`` and ``*/*+suffix`` patterns. The
+        default covers ``text/*``, JSON, XML, JavaScript, SVG and ``+json`` / ``+xml``.
+    :param flush: make every chunk decodable as soon as it is sent (a sync flush per chunk). Without it
+        only the first chunk is flushed, the rest are compressed as a continuous stream;
+        ``text/event-stream`` is always flushed per chunk.
+    :param encodings: the codings offered, in server preference order for equal q-values. The default
+        is ``gzip`` followed by ``br`` and ``zstd`` when their packages are installed.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        level: int = 6,
+        minimum_size: int = 500,
+        types: Iterable[str] = DEFAULT_TYPES,
+        flush: bool = False,
+        encodings: Sequence[str] | None = None,
+    ) -> None:
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 9:
+            raise ValueError(f"level: expected an integer from 1 to 9, got {level!r}")
+        if isinstance(minimum_size, bool) or not isinstance(minimum_size, int) or minimum_size < 0:
+            raise ValueError(f"minimum_size: expected a non-negative integer, got {minimum_size!r}")
+        if isinstance(types, str):
+            raise ValueError("types: expected a list of media types, got a single string")
+        try:
+            self.types = MediaTypeMatcher(types)
+        except ValueError as error:
+            raise ValueError(f"types: {error}") from None
+        available = available_encodings()
+        if encodings is None:
+            offered = available
+        else:
+            offered = tuple(encoding.lower() for encoding in encodings)
+            unknown = [encoding for encoding in offered if encoding not in _KNOWN_ENCODINGS]
+            missing = [encoding for encoding in offered if encoding not in available]
+            if unknown or not offered:
+                expected = ", ".join(_KNOWN_ENCODINGS)
+                raise ValueError(f"encodings: expected some of {expected}, got {encodings!r}")
+            if missing:
+                raise ValueError(f"encodings: {', '.join(missing)} needs a package that is not installed")
+        self.app = app
+        self.level = level
+        self.minimum_size = minimum_size
+        self.flush = bool(flush)
+        self.encodings = offered
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        responder = _Responder(self, environ, start_response)
+        iterable = self.app(environ, responder.start_response)
+        if responder.started and responder.compressor is None:
+            # Decided already and nothing to do: hand the server the app's own iterable.
+            responder.passthrough = True
+            return iterable
+        return TransformedBody(iterable, responder.chunks(iterable))
+
+    def decide(
+        self, status: str, headers: Headers, method: str, accept_encoding: str | None
+    ) -> tuple[Compressor | None, bool]:
+        """Edit ``headers`` in place for the chosen coding; return ``(compressor or None, flush_each)``."""
+        code = status_code(status)
+        if code < 200 or code in (204, 206, 304):
+            return None, False
+        if get_header(headers, "Content-Encoding") is not None or get_header(headers, "Content-Range"):
+            return None, False
+        if "no-transform" in (token.lower() for token in header_tokens(headers, "Cache-Control")):
+            return None, False
+        content_type = get_header(headers, "Content-Type")
+        if not self.types(content_type):
+            return None, False
+        # From here the representation depends on Accept-Encoding, whatever this request carried.
+        merge_header_tokens(headers, "Vary", "Accept-Encoding")
+        if method == "HEAD":
+            return None, False
+        length = get_header(headers, "Content-Length")
+        if length is not None and length.strip().isdigit() and int(length) < self.minimum_size:
+            return None, False
+        encoding = choose_encoding(accept_encoding, self.encodings)
+        if encoding is None:
+            return None, False
+        remove_header(headers, "Content-Length")
+        remove_header(headers, "Accept-Ranges")  # ranges would address the identity bytes
+        etag = get_header(headers, "ETag")
+        if etag is not None and etag.startswith('"'):
+            remove_header(headers, "ETag")
+            headers.append(("ETag", "W/" + etag))
+        headers.append(("Content-Encoding", encoding))
+        media_type = (content_type or "").partition(";")[0].strip().lower()
+        return make_compressor(encoding, self.level), self.flush or media_type in _STREAMING_TYPES
+
+
+class _Responder:
+    """Per-request state: what the app said, and the compressor when the body is being compressed."""
+
+    __slots__ = (
+        "accept_encoding",
+        "compressor",
+        "flush_each",
+        "method",
+        "middleware",
+        "passthrough",
+        "server_start_response",
+        "server_write",
+        "started",
+    )
+
+    def __init__(
+        self, middleware: GzipMiddleware, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> None:
+        self.middleware = middleware
+        self.server_start_response = start_response
+        self.method: str = environ.get("REQUEST_METHOD", "GET")
+        self.accept_encoding: str | None = environ.get("HTTP_ACCEPT_ENCODING")
+        self.compressor: Compressor | None = None
+        self.flush_each = False
+        self.started = False
+        self.passthrough = False
+        self.server_write: WriteCallable | None = None
+
+    def start_response(
+        self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
+    ) -> WriteCallable:
+        headers = list(headers)
+        if self.passthrough:
+            # The app's iterable went to the server untouched; a replacement response (exc_info) must
+            # not be compressed either.
+            self.compressor = None
+        else:
+            self.compressor, self.flush_each = self.middleware.decide(
+                status, headers, self.method, self.accept_encoding
+            )
+        if exc_info is not None:
+            self.server_write = self.server_start_response(status, headers, exc_info)
+        else:
+            self.server_write = self.server_start_response(status, headers)
+        self.started = True
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        # write() promises the data is on its way when it returns, so each call ends in a sync flush.
+        assert self.server_write is not None
+        compressor = self.compressor
+        if compressor is None:
+            self.server_write(data)
+            return
+        out = compressor.compress(data) + compressor.flush() if data else b""
+        if out:
+            self.server_write(out)
+
+    def chunks(self, iterable: WSGIIterable) -> Iterator[bytes]:
+        flushed_first = False
+        for chunk in iterable:
+            compressor = self.compressor
+            if compressor is None:
+                yield chunk
+                continue
+            out = compressor.compress(chunk)
+            if chunk and (self.flush_each or not flushed_first):
+                flushed_first = True
+                out += compressor.flush()
+            if out:
+                yield out
+        if self.compressor is not None:
+            yield self.compressor.finish()

@@ -1,0 +1,184 @@
+"""Request ID
+==========
+
+Tag each request with an id — ``req-<uuid4>``, or the caller's own ``X-Request-ID`` when it is a sane
+token — and make it visible everywhere: ``environ["wsgikit.request_id"]`` for the application, the
+``X-Request-ID`` header on every response (error responses from inner layers included), and a
+``request_id`` attribute on every log record emitted while the request is handled, through
+:class:`RequestIdFilter` and a :mod:`contextvars` variable (correct under threads and across a streamed
+body).
+
+An inbound id is accepted only if it matches ``[A-Za-z0-9._-]{1,128}``; anything else (CR/LF, quotes,
+non-ASCII, 10 KB values) is replaced by a fresh id and never logged.
+
+.. code-block:: python
+
+    import logging
+    from wsgikit.middleware.request_id import RequestIdFilter, RequestIdMiddleware
+
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(logging.Formatter("%(request_id)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+
+    app = RequestIdMiddleware(app, compat_headers=["X-Openstack-Request-Id"])
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+
+from wsgikit.middleware._body import TransformedBody
+from wsgikit.types import (
+    Headers,
+    OptExcInfo,
+    StartResponse,
+    WriteCallable,
+    WSGIApplication,
+    WSGIEnvironment,
+    WSGIIterable,
+)
+
+__all__ = [
+    "ENVIRON_KEY",
+    "RequestIdFilter",
+    "RequestIdMiddleware",
+    "current_request_id",
+    "new_request_id",
+]
+
+ENVIRON_KEY = "wsgikit.request_id"
+ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+"""Inbound ids must match this pattern entirely to be kept."""
+
+_current: ContextVar[str | None] = ContextVar("wsgikit.request_id", default=None)
+
+
+def new_request_id() -> str:
+    """A fresh ``req-<uuid4>`` id."""
+    return f"req-{uuid.uuid4()}"
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled in this context, if any."""
+    return _current.get()
+
+
+class RequestIdFilter(logging.Filter):
+    """A logging filter that gives every record a ``request_id`` attribute (``"-"`` outside a request),
+    so formats can use ``%(request_id)s``. Attach it to handlers (or loggers); it never drops a record.
+
+    A record that already carries ``request_id`` (passed through ``extra=``) keeps it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = _current.get() or "-"
+        return True
+
+
+def _header_key(name: str) -> str:
+    return "HTTP_" + name.upper().replace("-", "_")
+
+
+class RequestIdMiddleware:
+    """Attach a request id to the environ, the response headers and the log records.
+
+    :param app: the WSGI application to wrap.
+    :param header: the header that carries the id in both directions (default ``X-Request-ID``).
+    :param compat_headers: extra headers accepted inbound (after ``header``) and echoed outbound, such as
+        OpenStack's ``X-Openstack-Request-Id`` or nova's ``X-Compute-Request-Id``.
+    :param trust_inbound: keep a valid inbound id (default); set to false to always generate one.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        header: str = "X-Request-ID",
+        compat_headers: Iterable[str] = (),
+        trust_inbound: bool = True,
+    ) -> None:
+        if isinstance(compat_headers, str):
+            raise ValueError("compat_headers: expected a list of header names, got a single string")
+        names = [header, *compat_headers]
+        for name in names:
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9-]+", name):
+                option = "header" if name is header else "compat_headers"
+                raise ValueError(f"{option}: not a header name: {name!r}")
+        self.app = app
+        self.header = header
+        self.compat_headers = tuple(compat_headers)
+        self.trust_inbound = trust_inbound
+        self._names = tuple(dict.fromkeys(names, None))  # outbound, duplicates dropped
+        self._lower = frozenset(name.lower() for name in self._names)
+        self._keys = tuple(_header_key(name) for name in self._names)
+
+    def request_id(self, environ: WSGIEnvironment) -> str:
+        """The inbound id when it is acceptable, else a new one."""
+        if self.trust_inbound:
+            for key in self._keys:
+                value = environ.get(key)
+                if value and ID_PATTERN.fullmatch(value):
+                    return str(value)
+        return new_request_id()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        request_id = self.request_id(environ)
+        environ[ENVIRON_KEY] = request_id
+        names, lower = self._names, self._lower
+
+        def tagged_start_response(
+            status: str, headers: Headers, exc_info: OptExcInfo | None = None
+        ) -> WriteCallable:
+            headers = [(name, value) for name, value in headers if name.lower() not in lower]
+            headers.extend((name, request_id) for name in names)
+            if exc_info is not None:
+                return start_response(status, headers, exc_info)
+            return start_response(status, headers)
+
+        token = _current.set(request_id)
+        try:
+            iterable = self.app(environ, tagged_start_response)
+        finally:
+            _current.reset(token)
+        return _TaggedBody(iterable, request_id)
+
+
+class _TaggedBody(TransformedBody):
+    """The response body, iterated and closed with the request id current."""
+
+    __slots__ = ("_request_id",)
+
+    def __init__(self, iterable: WSGIIterable, request_id: str) -> None:
+        super().__init__(iterable, _in_context(iterable, request_id))
+        self._request_id = request_id
+
+    def close(self) -> None:
+        token = _current.set(self._request_id)
+        try:
+            super().close()
+        finally:
+            _current.reset(token)
+
+
+def _in_context(iterable: WSGIIterable, request_id: str) -> Iterator[bytes]:
+    """Iterate ``iterable`` with the request id current during each step, so that log records from a
+    generator app (or from middleware inside this one) carry it. The id is reset between steps: the
+    server thread may serve another request in the meantime."""
+    iterator: Iterator[bytes] | None = None
+    while True:
+        token = _current.set(request_id)
+        try:
+            if iterator is None:
+                iterator = iter(iterable)
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _current.reset(token)
+        yield chunk

@@ -387,7 +387,10 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         context.local_conf.update(local_conf)
         if "__file__" in global_conf:
             context.global_conf["__file__"] = global_conf["__file__"]
-        context.loader = self
+        if not isinstance(context.loader, WsgikitConfigLoader):
+            # PasteDeploy also replaces the loader of a `use = config:other.ini#name` section, so that a
+            # composite there looks its references up in the wrong file; keep the file's own loader.
+            context.loader = self
         if context.protocol is None:
             prefix = section.split(":", 1)[0]
             if prefix in ("application", "app"):
@@ -489,9 +492,10 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
             try:
                 obj = original()
             except Exception as error:
-                raise self._claim(as_config_error(error), section, None, context, inner=inner) from _cause(
-                    error
-                )
+                converted = as_config_error(error)
+                if converted is not error and converted.key is None:
+                    converted.key = _mentioned_key(str(error), context)
+                raise self._claim(converted, section, None, context, inner=inner) from _cause(error)
             finally:
                 session.stack.pop()
                 session.creating.pop()

@@ -1,0 +1,57 @@
+"""``egg:wsgikit#select``: build one of several pipelines, chosen by a configuration value.
+
+The pattern nova, cinder and glance each hand-write as ``pipeline_factory``: ``key`` (usually
+``%(auth_strategy)s`` from ``[DEFAULT]`` or ``${ENV:...}``) names one of the other keys of the section, whose
+value is a pipeline — filters outermost first, the application last.
+
+.. code-block:: ini
+
+    [composite:api]
+    use = egg:wsgikit#select
+    key = %(auth_strategy)s
+    keystone = request_id errors token_auth api_app
+    noauth = request_id errors noauth api_app
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from wsgikit.deploy.loader import annotate, load_app, load_filter
+from wsgikit.deploy.options import REQUIRED, ConfigError, Option, OptionTable, to_str
+
+OPTIONS = OptionTable(
+    "select",
+    Option("key", to_str, REQUIRED, "the choice to build: the name of another key of this section"),
+    accept_extra=lambda key: key != "key",
+)
+
+
+def choose(local_conf: dict[str, Any]) -> tuple[str, list[str]]:
+    """``(choice, pipeline items)`` for a ``select`` section's keys.
+
+    :raises ConfigError: when the choice is not one of the section's keys, or its pipeline is empty.
+    """
+    choice = str(local_conf.get("key", "")).strip()
+    choices = sorted(key for key in local_conf if key not in ("key", "use", "__file__", "here"))
+    if choice not in choices:
+        close = difflib.get_close_matches(choice, choices, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        valid = ", ".join(choices) or "(none: add one key per choice)"
+        raise ConfigError(f"unknown choice {choice!r}{hint} (valid choices: {valid})", key="key")
+    items = str(local_conf[choice]).split()
+    if not items:
+        raise ConfigError("the pipeline is empty", key=choice)
+    return choice, items
+
+
+def composite_factory(loader: Any, global_conf: dict[str, Any], **local_conf: str) -> Any:
+    options = OPTIONS.convert(local_conf, global_conf)
+    choice, items = choose(options)
+    annotate(loader, f"key = {choice}")
+    filters = [load_filter(loader, name, global_conf, key=choice) for name in items[:-1]]
+    app = load_app(loader, items[-1], global_conf, key=choice)
+    for filter_ in reversed(filters):
+        app = filter_(app)
+    return app

@@ -1,0 +1,196 @@
+"""API microversions
+=================
+
+OpenStack-style microversions: the client asks for ``OpenStack-API-Version: compute 2.53`` (or
+``compute latest``), the service answers with the version it used, and the application reads the chosen
+version from ``environ["wsgikit.api_version"]`` (an :class:`APIVersion`, ordered, printable as ``2.53``).
+
+* a missing header, or one that names only other services, means ``default_version``;
+* a malformed version is a 400, a version outside ``min_version``..``max_version`` a 406 — both say the
+  supported range;
+* every response (errors included) carries the version header and ``Vary: OpenStack-API-Version``.
+
+.. code-block:: python
+
+    app = VersionsMiddleware(api, service="compute", min_version="2.1", max_version="2.90")
+
+.. code-block:: ini
+
+    [filter:versions]
+    use = egg:wsgikit#versions
+    service = compute
+    min_version = 2.1
+    max_version = 2.90
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from wsgikit.types import Headers, OptExcInfo, StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
+from wsgikit.wsgi import check_header_value, merge_header_tokens, set_header
+
+__all__ = ["ENVIRON_KEY", "APIVersion", "VersionsMiddleware", "parse_version", "requested_version"]
+
+ENVIRON_KEY = "wsgikit.api_version"
+_VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$")
+
+
+class APIVersion(NamedTuple):
+    """A ``major.minor`` API version; compares numerically (``2.10 > 2.9``)."""
+
+    major: int
+    minor: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+def parse_version(value: str | APIVersion) -> APIVersion:
+    """``"2.53"`` → ``APIVersion(2, 53)``.
+
+    :raises ValueError: for anything but ``digits.digits`` (no leading zeros, no signs, no spaces).
+    """
+    if isinstance(value, APIVersion):
+        return value
+    match = _VERSION_RE.match(value.strip())
+    if match is None:
+        raise ValueError(f"expected a version such as 2.1, got {value!r}")
+    return APIVersion(int(match.group(1)), int(match.group(2)))
+
+
+def requested_version(header_value: str, service: str) -> str | None:
+    """The version string that ``header_value`` asks of ``service`` (``"2.53"``, ``"latest"``), or
+    ``None`` when it names only other services. Entries are comma-separated ``service version`` pairs;
+    the service name is case-insensitive.
+
+    :raises ValueError: for an entry naming ``service`` without exactly one version word.
+    """
+    for entry in header_value.split(","):
+        words = entry.split()
+        if words and words[0].lower() == service.lower():
+            if len(words) != 2:
+                raise ValueError(f"expected '{service} X.Y' or '{service} latest'")
+            return words[1]
+    return None
+
+
+class VersionsMiddleware:
+    """Negotiate a microversion from a request header.
+
+    :param app: the WSGI application to wrap.
+    :param service: the service name in the header (``compute``, ``volume``).
+    :param min_version: the oldest version served.
+    :param max_version: the newest version served (``latest`` means this).
+    :param default_version: used when the request does not ask; ``min_version`` by default.
+    :param header: the request and response header.
+    :param environ_key: where the chosen :class:`APIVersion` is put.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        service: str,
+        min_version: str | APIVersion = "1.0",
+        max_version: str | APIVersion | None = None,
+        default_version: str | APIVersion | None = None,
+        header: str = "OpenStack-API-Version",
+        environ_key: str = ENVIRON_KEY,
+    ) -> None:
+        if not service or not service.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"service: expected a name such as 'compute', got {service!r}")
+        self.app = app
+        self.service = service
+        self.min_version = _option("min_version", min_version)
+        self.max_version = (
+            _option("max_version", max_version) if max_version is not None else self.min_version
+        )
+        if self.max_version < self.min_version:
+            raise ValueError(f"max_version: {self.max_version} is older than min_version {self.min_version}")
+        self.default_version = (
+            _option("default_version", default_version) if default_version is not None else self.min_version
+        )
+        if not self.min_version <= self.default_version <= self.max_version:
+            raise ValueError(
+                f"default_version: {self.default_version} is outside {self.min_version}..{self.max_version}"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9-]+", header):
+            raise ValueError(f"header: not a header name: {header!r}")
+        self.header = header
+        self.environ_name = "HTTP_" + header.upper().replace("-", "_")
+        self.environ_key = environ_key
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        raw = environ.get(self.environ_name)
+        try:
+            version = self.choose(raw)
+        except LookupError as error:
+            return self._error(environ, start_response, 406, str(error))
+        except ValueError as error:
+            return self._error(environ, start_response, 400, str(error))
+        environ[self.environ_key] = version
+        echo = f"{self.service} {version}"
+
+        def versioned_start_response(
+            status: str, headers: Headers, exc_info: OptExcInfo | None = None
+        ) -> object:
+            headers = list(headers)
+            set_header(headers, self.header, echo)
+            merge_header_tokens(headers, "Vary", self.header)
+            if exc_info is not None:
+                return start_response(status, headers, exc_info)
+            return start_response(status, headers)
+
+        return self.app(environ, versioned_start_response)  # type: ignore[arg-type]
+
+    def choose(self, raw: str | None) -> APIVersion:
+        """The version for a request whose header value is ``raw``.
+
+        :raises ValueError: malformed (→ 400).
+        :raises LookupError: outside the supported range (→ 406).
+        """
+        if raw is None or not raw.strip():
+            return self.default_version
+        asked = requested_version(raw, self.service)
+        if asked is None:
+            return self.default_version
+        if asked.lower() == "latest":
+            return self.max_version
+        try:
+            version = parse_version(asked)
+        except ValueError:
+            raise ValueError(
+                f"invalid {self.header} {self.service!r} version; expected X.Y or 'latest' "
+                f"(supported: {self.min_version} to {self.max_version})"
+            ) from None
+        if not self.min_version <= version <= self.max_version:
+            raise LookupError(
+                f"{self.service} version {version} is not supported "
+                f"(supported: {self.min_version} to {self.max_version})"
+            )
+        return version
+
+    def _error(
+        self, environ: WSGIEnvironment, start_response: StartResponse, code: int, detail: str
+    ) -> WSGIIterable:
+        from wsgikit.exc import error_response
+
+        response = error_response(
+            code,
+            detail,
+            headers=[
+                (self.header, check_header_value(f"{self.service} {self.min_version}", self.header)),
+                ("Vary", self.header),
+            ],
+        )
+        result: WSGIIterable = response(environ, start_response)
+        return result
+
+
+def _option(name: str, value: str | APIVersion) -> APIVersion:
+    try:
+        return parse_version(value)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None

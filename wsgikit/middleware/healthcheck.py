@@ -1,0 +1,187 @@
+"""Health check
+============
+
+One URL that load balancers and orchestrators poll: ``GET`` answers ``200 OK`` or ``503``, ``HEAD``
+answers ``204`` or ``503`` (no body either way). It is both an application (:class:`HealthcheckApp`, to
+mount with ``urlmap``) and a filter (:class:`HealthcheckMiddleware`, answering one path in front of any
+pipeline, e.g. before auth — which oslo.middleware removed in 2025, breaking old configs).
+
+The service reports unavailable when a *disable file* exists (drain a node before maintenance with
+``touch /etc/myapp/healthcheck_disable``) or when one of the pluggable checks fails. Details — each
+check's name, result and message, as JSON — are sent only when ``detailed`` is on *and* the client is in
+``allowed_networks`` (loopback by default); everyone else gets a one-word plain-text answer.
+
+.. code-block:: python
+
+    from wsgikit.middleware.healthcheck import HealthcheckMiddleware
+
+    def database_ok():
+        return db.ping(), "primary reachable"
+
+    app = HealthcheckMiddleware(app, checks=[database_ok], disable_by_file="/etc/myapp/drain")
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from wsgikit.types import Headers, StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
+
+__all__ = ["Check", "CheckResult", "HealthcheckApp", "HealthcheckMiddleware", "run_check"]
+
+logger = logging.getLogger("wsgikit.healthcheck")
+
+Check = Callable[[], Any]
+"""A check takes no arguments and returns ``True``/``False``, or ``(ok, message)``; raising fails it."""
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    message: str = ""
+
+
+def _check_name(check: Check) -> str:
+    module = getattr(check, "__module__", None)
+    name = getattr(check, "__qualname__", None) or getattr(check, "__name__", None) or repr(check)
+    return f"{module}:{name}" if module else str(name)
+
+
+def run_check(check: Check) -> CheckResult:
+    """Run one check; an exception or a malformed return value is a failure, never an error."""
+    name = _check_name(check)
+    try:
+        result = check()
+    except Exception as error:
+        logger.exception("health check %s raised", name)
+        return CheckResult(name, False, f"{type(error).__name__}: {error}")
+    if isinstance(result, tuple) and len(result) == 2:
+        return CheckResult(name, result[0] is True, str(result[1]))
+    if isinstance(result, bool):
+        return CheckResult(name, result)
+    return CheckResult(
+        name, False, f"check returned {type(result).__name__}, expected bool or (bool, message)"
+    )
+
+
+class HealthcheckApp:
+    """The health check as a WSGI application (it answers every path it is mounted on).
+
+    :param disable_by_file: when this file exists, answer 503 ``DISABLED BY FILE``.
+    :param checks: callables run on every request (see :data:`Check`); any failure gives 503.
+    :param detailed: answer with a JSON document of every check to clients in ``allowed_networks``.
+    :param allowed_networks: who may see details (default loopback only: ``127.0.0.0/8``, ``::1``).
+    """
+
+    def __init__(
+        self,
+        *,
+        disable_by_file: str | None = None,
+        checks: Iterable[Check] = (),
+        detailed: bool = False,
+        allowed_networks: Iterable[str | Network] | None = None,
+    ) -> None:
+        self.disable_by_file = disable_by_file
+        self.checks = tuple(checks)
+        for check in self.checks:
+            if not callable(check):
+                raise ValueError(f"checks: not callable: {check!r}")
+        self.detailed = bool(detailed)
+        networks: list[Network] = []
+        for network in LOOPBACK if allowed_networks is None else allowed_networks:
+            try:
+                networks.append(
+                    network if isinstance(network, Network) else ipaddress.ip_network(network, strict=False)
+                )
+            except ValueError:
+                raise ValueError(f"allowed_networks: not an IP network: {network!r}") from None
+        self.allowed_networks = tuple(networks)
+
+    def client_allowed(self, environ: WSGIEnvironment) -> bool:
+        try:
+            address = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return False
+        return any(address in network for network in self.allowed_networks)
+
+    def status(self) -> tuple[str, list[CheckResult]]:
+        """``("ok" | "disabled" | "unavailable", results)``."""
+        if self.disable_by_file and os.path.exists(self.disable_by_file):
+            return "disabled", []
+        results = [run_check(check) for check in self.checks]
+        return ("ok" if all(result.ok for result in results) else "unavailable"), results
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        method = environ.get("REQUEST_METHOD", "GET")
+        headers: Headers = [("Cache-Control", "no-store")]
+        if method not in ("GET", "HEAD"):
+            headers += [("Allow", "GET, HEAD"), ("Content-Type", "text/plain; charset=UTF-8")]
+            body = b"405 Method Not Allowed\n"
+            headers.append(("Content-Length", str(len(body))))
+            start_response("405 Method Not Allowed", headers)
+            return [body]
+        state, results = self.status()
+        healthy = state == "ok"
+        if method == "HEAD" and healthy:
+            start_response("204 No Content", headers)
+            return []
+        if self.detailed and self.client_allowed(environ):
+            document = {
+                "status": state,
+                "checks": [{"name": r.name, "ok": r.ok, "message": r.message} for r in results],
+            }
+            body = json.dumps(document).encode("utf-8")
+            headers.append(("Content-Type", "application/json"))
+        else:
+            text = {"ok": "OK", "disabled": "DISABLED BY FILE", "unavailable": "UNAVAILABLE"}[state]
+            body = (text + "\n").encode("ascii")
+            headers.append(("Content-Type", "text/plain; charset=UTF-8"))
+        headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK" if healthy else "503 Service Unavailable", headers)
+        return [] if method == "HEAD" else [body]
+
+
+class HealthcheckMiddleware:
+    """Answer one path with a :class:`HealthcheckApp`; pass everything else to the application.
+
+    :param app: the WSGI application to wrap.
+    :param path: the path answered (``PATH_INFO``, exact; default ``/healthcheck``).
+
+    The other options are those of :class:`HealthcheckApp`.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        path: str = "/healthcheck",
+        disable_by_file: str | None = None,
+        checks: Iterable[Check] = (),
+        detailed: bool = False,
+        allowed_networks: Iterable[str | Network] | None = None,
+    ) -> None:
+        if not path.startswith("/"):
+            raise ValueError(f"path: must start with '/', got {path!r}")
+        self.app = app
+        self.path = path
+        self.health = HealthcheckApp(
+            disable_by_file=disable_by_file,
+            checks=checks,
+            detailed=detailed,
+            allowed_networks=allowed_networks,
+        )
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        if environ.get("PATH_INFO") == self.path:
+            return self.health(environ, start_response)
+        return self.app(environ, start_response)

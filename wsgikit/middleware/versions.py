@@ -153,7 +153,12 @@ class VersionsMiddleware:
         """
         if raw is None or not raw.strip():
             return self.default_version
-        asked = requested_version(raw, self.service)
+        try:
+            asked = requested_version(raw, self.service)
+        except ValueError as error:
+            raise ValueError(
+                f"invalid {self.header}: {error} (supported: {self.min_version} to {self.max_version})"
+            ) from None
         if asked is None:
             return self.default_version
         if asked.lower() == "latest":

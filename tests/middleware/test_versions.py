@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from wsgikit.middleware.versions import APIVersion, VersionsMiddleware, parse_version, requested_version
+from wsgikit.testing import TestApp
+from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
+
+
+def version_app(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+    body = str(environ["wsgikit.api_version"]).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Vary", "Accept")])
+    return [body]
+
+
+@pytest.fixture
+def client() -> TestApp:
+    return TestApp(VersionsMiddleware(version_app, service="compute", min_version="2.1", max_version="2.10"))
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, "2.1"),
+        ("compute 2.5", "2.5"),
+        ("COMPUTE 2.10", "2.10"),
+        ("compute latest", "2.10"),
+        ("volume 3.0", "2.1"),
+        ("volume 3.0, compute 2.3", "2.3"),
+    ],
+)
+def test_chosen_version(client: TestApp, header: str | None, expected: str) -> None:
+    headers = {} if header is None else {"OpenStack-API-Version": header}
+    response = client.get("/", headers=headers)
+    assert response.text == expected
+    assert response.headers["OpenStack-API-Version"] == f"compute {expected}"
+    assert response.headers["Vary"] == "Accept, OpenStack-API-Version"
+
+
+@pytest.mark.parametrize(
+    "header", ["compute 2", "compute 2.x", "compute", "compute 2.1 2.2", "compute 02.1", "compute -2.1"]
+)
+def test_malformed_is_400(client: TestApp, header: str) -> None:
+    response = client.get("/", headers={"OpenStack-API-Version": header}, status=400)
+    assert response.headers["Vary"] == "OpenStack-API-Version"
+    assert "OpenStack-API-Version" in response.headers
+    assert "2.1 to 2.10" in response.json["detail"]
+
+
+@pytest.mark.parametrize("header", ["compute 2.0", "compute 2.11", "compute 3.0", "compute 1.99"])
+def test_out_of_range_is_406(client: TestApp, header: str) -> None:
+    response = client.get("/", headers={"OpenStack-API-Version": header}, status=406)
+    assert response.headers["Vary"] == "OpenStack-API-Version"
+    assert "not supported" in response.json["detail"]
+
+
+def test_versions_compare_numerically() -> None:
+    assert parse_version("2.10") > parse_version("2.9")
+    assert str(APIVersion(2, 53)) == "2.53"
+    assert requested_version("identity 3.1, compute latest", "compute") == "latest"
+
+
+def test_custom_header_and_default() -> None:
+    app = VersionsMiddleware(
+        version_app,
+        service="volume",
+        min_version="3.0",
+        max_version="3.70",
+        default_version="3.27",
+        header="X-Volume-Version",
+        environ_key="wsgikit.api_version",
+    )
+    client = TestApp(app)
+    assert client.get("/").text == "3.27"
+    response = client.get("/", headers={"X-Volume-Version": "volume 3.50"})
+    assert response.text == "3.50" and response.headers["X-Volume-Version"] == "volume 3.50"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"service": ""}, "service"),
+        ({"service": "compute", "min_version": "x"}, "min_version"),
+        ({"service": "compute", "min_version": "2.5", "max_version": "2.1"}, "max_version"),
+        (
+            {"service": "compute", "min_version": "2.1", "max_version": "2.5", "default_version": "2.9"},
+            "default_version",
+        ),
+        ({"service": "compute", "header": "Bad Header"}, "header"),
+    ],
+)
+def test_options_validated(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        VersionsMiddleware(version_app, **options)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wsgikit import Request, exc
+from wsgikit import Request, Response, exc
 from wsgikit.routing import Controller, Mapper, action, response
 from wsgikit_compute import service
 from wsgikit_compute.database import store_of
@@ -73,6 +73,11 @@ def _store(req: Request) -> Store:
     return store_of(req.environ)
 
 
+def _no_content() -> Response:
+    # An explicit empty 204: no Content-Type, no body (PEP 3333 and RFC 9110 both forbid one).
+    return Response(status=204)
+
+
 def _body(req: Request) -> Any:
     return req.json  # a malformed body is a 400, never a 500
 
@@ -98,9 +103,9 @@ class ServersController(Controller):
     def update(self, req: Request, id: str, project_id: str | None = None) -> Any:
         return service.update_server(_store(req), context(req, project_id), id, _body(req))
 
-    @response(204)
-    def delete(self, req: Request, id: str, project_id: str | None = None) -> None:
+    def delete(self, req: Request, id: str, project_id: str | None = None) -> Response:
         service.delete_server(_store(req), context(req, project_id), id)
+        return _no_content()
 
     @action("os-start")
     @response(202)
@@ -138,9 +143,9 @@ class MetadataController(Controller):
     def update(self, req: Request, server_id: str, id: str, project_id: str | None = None) -> Any:
         return service.set_metadata_item(_store(req), context(req, project_id), server_id, id, _body(req))
 
-    @response(204)
-    def delete(self, req: Request, server_id: str, id: str, project_id: str | None = None) -> None:
+    def delete(self, req: Request, server_id: str, id: str, project_id: str | None = None) -> Response:
         service.delete_metadata_item(_store(req), context(req, project_id), server_id, id)
+        return _no_content()
 
 
 class FlavorsController(Controller):
@@ -171,10 +176,10 @@ class KeypairsController(Controller):
         req.response.status = 201 if ctx.version >= (2, 2) else 200
         return created
 
-    def delete(self, req: Request, id: str, project_id: str | None = None) -> None:
+    def delete(self, req: Request, id: str, project_id: str | None = None) -> Response:
         ctx = context(req, project_id)
         service.delete_keypair(_store(req), ctx, id)
-        req.response.status = 204 if ctx.version >= (2, 2) else 202
+        return _no_content() if ctx.version >= (2, 2) else Response(status=202, content_type=None)
 
 
 def _connect_both(mapper: Mapper, path: str, **kwargs: Any) -> None:

@@ -1,0 +1,301 @@
+"""The compute example end to end, through the real ``paste-configs/nova-style.ini`` (WebTest ``config:``)."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wsgikit.testing import TestApp
+
+CONFIGS = Path(__file__).resolve().parents[2] / "paste-configs"
+NOVA = f"config:{CONFIGS / 'nova-style.ini'}"
+EXAMPLE = f"config:{CONFIGS / 'example.ini'}"
+DEMO = {"X-Auth-Token": "demo-token"}
+READER = {"X-Auth-Token": "reader-token"}
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGkMjF0Dk3mA7Th+Nwq6k0G6Jr4n0iD0M6pDyVNtUj1q demo@example"
+VERSION_HEADER = "OpenStack-API-Version"
+
+
+def v(version: str, **headers: str) -> dict[str, str]:
+    return {**DEMO, VERSION_HEADER: f"compute {version}", **headers}
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "compute.sqlite3"
+    monkeypatch.setenv("WSGIKIT_COMPUTE_DB", str(path))
+    monkeypatch.delenv("WSGIKIT_COMPUTE_AUTH", raising=False)
+    return path
+
+
+@pytest.fixture
+def app(db: Path) -> Iterator[TestApp]:
+    yield TestApp(NOVA)
+
+
+def create(app: TestApp, name: str = "web-1", prefix: str = "", **extra: Any) -> str:
+    body = {"server": {"name": name, "flavorRef": "1", **extra.pop("server", {})}}
+    res = app.post_json(f"/v2.1{prefix}/servers", body, headers=extra.pop("headers", DEMO), status=202)
+    server_id: str = res.json["server"]["id"]
+    assert res.headers["Location"].endswith(f"/v2.1{prefix}/servers/{server_id}")
+    return server_id
+
+
+def test_versions_document(app: TestApp) -> None:
+    body = app.get("/").json
+    (version,) = body["versions"]
+    assert version["id"] == "v2.1"
+    assert (version["min_version"], version["version"]) == ("2.1", "2.10")
+    assert version["links"][0]["href"] == "http://localhost/v2.1/"
+    assert app.get("/v2.1").json["version"]["id"] == "v2.1"
+
+
+def test_no_token_is_401_with_challenge(app: TestApp) -> None:
+    res = app.get("/v2.1/servers", status=401)
+    assert "WWW-Authenticate" in res.headers
+    app.get("/v2.1/servers", headers={"X-Auth-Token": "wrong"}, status=401)
+
+
+def test_bearer_token_is_accepted(app: TestApp) -> None:
+    app.get("/v2.1/flavors", headers={"Authorization": "Bearer demo-token"}, status=200)
+
+
+def test_reader_may_read_not_write(app: TestApp) -> None:
+    server_id = create(app)
+    assert app.get(f"/v2.1/servers/{server_id}", headers=READER).json["server"]["id"] == server_id
+    body = {"server": {"name": "x", "flavorRef": "1"}}
+    app.post_json("/v2.1/servers", body, headers=READER, status=403)
+    app.delete(f"/v2.1/servers/{server_id}", headers=READER, status=403)
+
+
+@pytest.mark.parametrize("prefix", ["", "/demo"], ids=["plain", "project_id"])
+def test_server_lifecycle(app: TestApp, prefix: str) -> None:
+    base = f"/v2.1{prefix}/servers"
+    server_id = create(app, prefix=prefix, server={"metadata": {"role": "web"}})
+    listed = app.get(base, headers=DEMO).json["servers"]
+    assert [s["id"] for s in listed] == [server_id]
+    assert listed[0]["links"][0]["href"] == f"http://localhost{base}/{server_id}"
+    detail = app.get(f"{base}/detail", headers=DEMO).json["servers"]
+    assert (detail[0]["status"], detail[0]["metadata"]) == ("ACTIVE", {"role": "web"})
+    shown = app.get(f"{base}/{server_id}", headers=DEMO).json["server"]
+    assert shown == detail[0]
+    updated = app.put_json(f"{base}/{server_id}", {"server": {"name": "web-2"}}, headers=DEMO).json
+    assert updated["server"]["name"] == "web-2"
+    app.post_json(f"{base}/{server_id}/action", {"os-stop": None}, headers=DEMO, status=202)
+    assert app.get(f"{base}/{server_id}", headers=DEMO).json["server"]["status"] == "SHUTOFF"
+    app.post_json(f"{base}/{server_id}/action", {"os-start": None}, headers=DEMO, status=202)
+    app.post_json(f"{base}/{server_id}/action", {"reboot": {"type": "HARD"}}, headers=DEMO, status=202)
+    res = app.delete(f"{base}/{server_id}", headers=DEMO, status=204)
+    assert res.body == b""
+    app.get(f"{base}/{server_id}", headers=DEMO, status=404)
+
+
+def test_project_id_must_match_credentials(app: TestApp) -> None:
+    app.get("/v2.1/someone-else/servers", headers=DEMO, status=403)
+
+
+def test_state_conflict_is_409(app: TestApp) -> None:
+    server_id = create(app)
+    res = app.post_json(f"/v2.1/servers/{server_id}/action", {"os-start": None}, headers=DEMO, status=409)
+    assert "ACTIVE" in res.json["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"os-explode": None},
+        {},
+        [],
+        {"reboot": {"type": "GENTLE"}},
+    ],
+    ids=["unknown-action", "empty", "not-an-object", "bad-reboot-type"],
+)
+def test_bad_actions_are_400(app: TestApp, body: Any) -> None:
+    server_id = create(app)
+    app.post_json(f"/v2.1/servers/{server_id}/action", body, headers=DEMO, status=400)
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"server": {"flavorRef": "1"}}, "'name' is required"),
+        ({"server": {"name": 7, "flavorRef": "1"}}, "must be a string"),
+        ({"server": {"name": "a", "flavorRef": "42"}}, "flavor 42 does not exist"),
+        ({"server": {"name": "a"}}, "'flavorRef' is required"),
+        ({"nothing": {}}, "'server' member"),
+    ],
+    ids=["missing-name", "wrong-type", "unknown-flavor", "missing-flavor", "no-envelope"],
+)
+def test_validation_400s(app: TestApp, body: Any, detail: str) -> None:
+    res = app.post_json("/v2.1/servers", body, headers=DEMO, status=400)
+    assert detail in res.json["detail"]
+
+
+def test_malformed_json_is_400(app: TestApp) -> None:
+    headers = {**DEMO, "Content-Type": "application/json"}
+    app.post("/v2.1/servers", b"{not json", headers=headers, status=400)
+
+
+def test_unknown_ids_are_404(app: TestApp) -> None:
+    for path in ("/v2.1/servers/nope", "/v2.1/flavors/99", "/v2.1/os-keypairs/nope", "/v2.1/nowhere"):
+        app.get(path, headers=DEMO, status=404)
+
+
+def test_wrong_method_is_405(app: TestApp) -> None:
+    res = app.delete("/v2.1/flavors", headers=DEMO, status=405)
+    assert "GET" in res.headers["Allow"]
+
+
+def test_oversized_body_is_413(app: TestApp) -> None:
+    body = {"server": {"name": "a", "flavorRef": "1", "metadata": {"k": "x" * 70_000}}}
+    app.post_json("/v2.1/servers", body, headers=DEMO, status=413)
+
+
+def test_microversions(app: TestApp) -> None:
+    res = app.get("/v2.1/flavors", headers=DEMO)
+    assert res.headers[VERSION_HEADER] == "compute 2.1"
+    assert "OpenStack-API-Version" in res.headers.get("Vary", "")
+    server_id = create(app, server={"description": "front"}, headers=v("2.5"))
+    assert "description" not in app.get(f"/v2.1/servers/{server_id}", headers=v("2.4")).json["server"]
+    res = app.get(f"/v2.1/servers/{server_id}", headers=v("2.5"))
+    assert res.json["server"]["description"] == "front"
+    assert res.headers[VERSION_HEADER] == "compute 2.5"
+    assert app.get("/v2.1/flavors", headers=v("latest")).headers[VERSION_HEADER] == "compute 2.10"
+    for bad in ("2", "two.five", "2.5.1"):
+        res = app.get("/v2.1/flavors", headers=v(bad), status=400)
+    for out in ("2.11", "3.0", "1.9"):
+        res = app.get("/v2.1/flavors", headers=v(out), status=406)
+        assert res.headers[VERSION_HEADER].startswith("compute ")
+    # errors carry the version too, auth failures included
+    res = app.get("/v2.1/servers/nope", headers=v("2.3"), status=404)
+    assert res.headers[VERSION_HEADER] == "compute 2.3"
+    res = app.get("/v2.1/servers", headers={VERSION_HEADER: "compute 2.3"}, status=401)
+    assert res.headers[VERSION_HEADER] == "compute 2.3"
+
+
+def test_keypairs_and_their_microversions(app: TestApp) -> None:
+    app.post_json(
+        "/v2.1/os-keypairs", {"keypair": {"name": "k1", "public_key": KEY}}, headers=DEMO, status=200
+    )
+    res = app.post_json(
+        "/v2.1/os-keypairs", {"keypair": {"name": "k2", "public_key": KEY}}, headers=v("2.2"), status=201
+    )
+    assert res.json["keypair"]["type"] == "ssh"
+    names = [k["keypair"]["name"] for k in app.get("/v2.1/os-keypairs", headers=DEMO).json["keypairs"]]
+    assert names == ["k1", "k2"]
+    assert "type" not in app.get("/v2.1/os-keypairs/k1", headers=DEMO).json["keypair"]
+    app.post_json(
+        "/v2.1/os-keypairs", {"keypair": {"name": "k1", "public_key": KEY}}, headers=DEMO, status=409
+    )
+    app.post_json(
+        "/v2.1/os-keypairs", {"keypair": {"name": "k3", "public_key": "nope"}}, headers=DEMO, status=400
+    )
+    app.delete("/v2.1/os-keypairs/k1", headers=DEMO, status=202)
+    app.delete("/v2.1/os-keypairs/k2", headers=v("2.2"), status=204)
+    app.delete("/v2.1/os-keypairs/k2", headers=DEMO, status=404)
+
+
+def test_metadata(app: TestApp) -> None:
+    server_id = create(app, server={"metadata": {"a": "1"}})
+    base = f"/v2.1/servers/{server_id}/metadata"
+    assert app.get(base, headers=DEMO).json == {"metadata": {"a": "1"}}
+    assert app.post_json(base, {"metadata": {"b": "2"}}, headers=DEMO).json == {
+        "metadata": {"a": "1", "b": "2"}
+    }
+    assert app.put_json(base, {"metadata": {"c": "3"}}, headers=DEMO).json == {"metadata": {"c": "3"}}
+    assert app.put_json(f"{base}/d", {"meta": {"d": "4"}}, headers=DEMO).json == {"meta": {"d": "4"}}
+    assert app.get(f"{base}/d", headers=DEMO).json == {"meta": {"d": "4"}}
+    app.delete(f"{base}/d", headers=DEMO, status=204)
+    app.get(f"{base}/d", headers=DEMO, status=404)
+    app.put_json(f"{base}/x", {"meta": {"y": "1"}}, headers=DEMO, status=400)
+
+
+def test_flavors(app: TestApp) -> None:
+    flavors = app.get("/v2.1/flavors", headers=DEMO).json["flavors"]
+    assert [f["name"] for f in flavors] == ["m1.tiny", "m1.small", "m1.medium", "m1.large"]
+    assert app.get("/v2.1/flavors/detail", headers=DEMO).json["flavors"][1]["ram"] == 2048
+    assert app.get("/v2.1/demo/flavors/2", headers=DEMO).json["flavor"]["vcpus"] == 1
+
+
+def test_request_id_on_every_response(app: TestApp) -> None:
+    for res in (app.get("/v2.1/flavors", headers=DEMO), app.get("/v2.1/servers", status=401)):
+        assert res.headers["X-Request-ID"].startswith("req-")
+        assert res.headers["X-OpenStack-Request-ID"] == res.headers["X-Request-ID"]
+
+
+def test_nothing_lost_on_restart(db: Path) -> None:
+    first = TestApp(NOVA)
+    server_id = create(first, name="durable")
+    del first
+    second = TestApp(NOVA)  # a new load of the pipeline: a restarted service
+    assert second.get(f"/v2.1/servers/{server_id}", headers=DEMO).json["server"]["name"] == "durable"
+    assert db.exists()
+
+
+def test_noauth_strategy(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WSGIKIT_COMPUTE_AUTH", "noauth")
+    app = TestApp(NOVA)
+    server_id = create(app, headers={})
+    assert app.get(f"/v2.1/demo/servers/{server_id}").json["server"]["tenant_id"] == "demo"
+
+
+# -- the "# try:" lines `make run` prints must work as printed ---------------------------------------------
+
+
+def try_lines() -> list[str]:
+    lines = (CONFIGS / "example.ini").read_text().splitlines()
+    return [line[len("# try: ") :] for line in lines if line.startswith("# try: ")]
+
+
+def curl_to_request(command: str) -> tuple[str, str, dict[str, str], bytes | None]:
+    """(method, path, headers, body) of a ``curl`` command line — the options the try lines use."""
+    words = shlex.split(command)
+    assert words[0] == "curl"
+    method, url, headers, body = None, None, {}, None
+    args = iter(words[1:])
+    for word in args:
+        if word in ("-s", "--silent", "-i", "--include", "-S"):
+            continue
+        if word in ("-H", "--header"):
+            name, _, value = next(args).partition(":")
+            headers[name.strip()] = value.strip()
+        elif word in ("-d", "--data", "--data-raw"):
+            body = next(args).encode()
+        elif word in ("-X", "--request"):
+            method = next(args)
+        else:
+            assert url is None, f"unexpected argument {word!r} in {command!r}"
+            url = word
+    assert url is not None and url.startswith("http://127.0.0.1:8080/"), command
+    return (
+        method or ("POST" if body is not None else "GET"),
+        url[len("http://127.0.0.1:8080") :],
+        headers,
+        body,
+    )
+
+
+def test_make_run_try_lines_work(db: Path) -> None:
+    lines = try_lines()
+    assert len(lines) == 3
+    app = TestApp(EXAMPLE)
+    for line in lines:
+        method, path, headers, body = curl_to_request(line)
+        if body is not None:
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")  # what curl -d sends
+        if method == "POST":
+            res = app.post(path, params=body, headers=headers, expect_errors=True)
+        else:
+            res = app.request(path, method=method, headers=headers, expect_errors=True)
+        assert res.status_int < 300, (line, res.status, res.text)
+        assert res.json  # every one answers a JSON document
+
+
+def test_readme_shows_the_same_try_lines() -> None:
+    readme = (CONFIGS.parent / "README.md").read_text()
+    for line in try_lines():
+        assert line in readme

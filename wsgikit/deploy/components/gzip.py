@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wsgikit.deploy.options import Option, OptionTable, to_bool, to_int, to_list, to_size
-from wsgikit.middleware._encoding import DEFAULT_TYPES
+from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_bool, to_int, to_list, to_size
+from wsgikit.middleware._encoding import DEFAULT_TYPES, MediaTypeMatcher
 from wsgikit.middleware.gzip import GzipMiddleware
 from wsgikit.types import WSGIApplication
 
@@ -20,13 +20,14 @@ OPTIONS = OptionTable(
 
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
-    GzipMiddleware(_probe, **options)  # validate the media types now, not at the first request
+    try:  # the media types are checked now, not at the first request
+        MediaTypeMatcher(options.get("types", ()))
+    except ValueError as error:
+        raise ConfigError(
+            str(error), key="types", file=global_conf.get("__file__"), section="<gzip>"
+        ) from None
 
     def make(app: WSGIApplication) -> GzipMiddleware:
         return GzipMiddleware(app, **options)
 
     return make
-
-
-def _probe(environ: Any, start_response: Any) -> Any:  # pragma: no cover - never called
-    return []

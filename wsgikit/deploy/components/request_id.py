@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wsgikit.deploy.options import Option, OptionTable, to_list, to_str
+from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_list, to_str
 from wsgikit.middleware.request_id import RequestIdMiddleware
 from wsgikit.types import WSGIApplication
 
@@ -17,7 +17,13 @@ OPTIONS = OptionTable(
 
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
-    RequestIdMiddleware(_probe, **options)  # validate header names at start-up
+    try:  # header names are checked now, not at the first request
+        RequestIdMiddleware(_probe, **options)
+    except ValueError as error:
+        key, _, message = str(error).partition(": ")
+        raise ConfigError(
+            message, key=key, file=global_conf.get("__file__"), section="<request_id>"
+        ) from None
 
     def make(app: WSGIApplication) -> RequestIdMiddleware:
         return RequestIdMiddleware(app, **options)

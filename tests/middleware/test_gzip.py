@@ -1,0 +1,403 @@
+from __future__ import annotations
+
+import gzip
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wsgikit.deploy.components.gzip import filter_factory
+from wsgikit.deploy.options import ConfigError
+from wsgikit.middleware._encoding import MediaTypeMatcher, choose_encoding, parse_accept_encoding
+from wsgikit.middleware.gzip import GzipMiddleware
+from wsgikit.testing import TestApp
+
+BODY = b"The quick brown fox jumps over the lazy dog. " * 40  # 1800 bytes
+
+
+def make_app(
+    status: str = "200 OK",
+    headers: list[tuple[str, str]] | None = None,
+    chunks: list[bytes] | None = None,
+) -> Callable[..., Any]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(status, list(headers if headers is not None else [("Content-Type", "text/html")]))
+        return list(chunks if chunks is not None else [BODY])
+
+    return app
+
+
+# -- Accept-Encoding ------------------------------------------------------------------------------------
+
+ACCEPT_ENCODING = [
+    ("gzip", "gzip"),
+    ("GZIP", "gzip"),
+    ("x-gzip", "gzip"),
+    ("*", "gzip"),
+    ("deflate, gzip;q=0.5", "gzip"),
+    (" gzip ; q=0.001", "gzip"),
+    ("*;q=0, gzip", "gzip"),
+    ("gzip;q=0", None),
+    ("gzip;q=0, identity", None),
+    ("identity;q=1, *;q=0", None),
+    ("notgzip", None),
+    ("gzipx, xgzip", None),
+    ("", None),
+    ("identity", None),
+    ("deflate", None),
+    ("gzip;q=abc", None),
+    ("gzip;q=1.5", None),
+    ("gzip;q=-1", None),
+    ("gzip, gzip;q=0", None),
+    ("gzip;q=0.0000", None),
+    (",,,;;;", None),
+    ("gzip\r\nX-Evil: 1", None),
+    ("br;q=1, gzip;q=0.5", "br"),
+    ("gzip, br;q=0.5", "gzip"),
+    ("gzip, br", "gzip"),
+    ("zstd;q=1, gzip;q=0.9, br;q=0.8", "zstd"),
+]
+
+
+@pytest.mark.parametrize(("header", "expected"), ACCEPT_ENCODING, ids=[repr(h) for h, _ in ACCEPT_ENCODING])
+def test_accept_encoding_table(header: str, expected: str | None, serve: Callable[..., Any]) -> None:
+    served = serve(GzipMiddleware(make_app()), headers={"Accept-Encoding": header})
+    assert served.error is None
+    assert served.header("Content-Encoding") == expected
+    assert served.decoded() == BODY
+    assert served.header("Vary") == "Accept-Encoding"
+
+
+def test_no_accept_encoding_header_means_identity(serve: Callable[..., Any]) -> None:
+    served = serve(GzipMiddleware(make_app()))
+    assert served.header("Content-Encoding") is None
+    assert served.body == BODY
+    assert served.header("Vary") == "Accept-Encoding"  # the representation still varies
+
+
+def test_parse_accept_encoding_drops_malformed_members() -> None:
+    assert parse_accept_encoding("gzip;q=0.5, br;q=x, *;level=1, x-gzip;q=0.2") == {"gzip": 0.2, "*": 1.0}
+    assert choose_encoding(None, ("gzip",)) is None
+    assert choose_encoding("gzip;q=0.5", ()) is None
+
+
+def test_preference_order_breaks_ties() -> None:
+    assert choose_encoding("br, gzip", ("gzip", "br")) == "gzip"
+    assert choose_encoding("br, gzip", ("br", "gzip")) == "br"
+
+
+# -- headers --------------------------------------------------------------------------------------------
+
+
+def test_vary_is_merged_with_the_apps_value(serve: Callable[..., Any]) -> None:
+    app = make_app(headers=[("Content-Type", "application/json"), ("Vary", "Origin")])
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert served.header("Vary") == "Origin, Accept-Encoding"
+    app = make_app(headers=[("Content-Type", "application/json"), ("Vary", "accept-encoding")])
+    assert serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"}).header("Vary") == "accept-encoding"
+    app = make_app(headers=[("Content-Type", "application/json"), ("Vary", "*")])
+    assert serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"}).header("Vary") == "*"
+
+
+def test_strong_etag_becomes_weak_only_when_compressed(serve: Callable[..., Any]) -> None:
+    app = make_app(headers=[("Content-Type", "text/plain"), ("ETag", '"abc"')])
+    assert serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"}).header("ETag") == 'W/"abc"'
+    assert serve(GzipMiddleware(app)).header("ETag") == '"abc"'
+    weak = make_app(headers=[("Content-Type", "text/plain"), ("ETag", 'W/"abc"')])
+    assert serve(GzipMiddleware(weak), headers={"Accept-Encoding": "gzip"}).header("ETag") == 'W/"abc"'
+
+
+def test_content_length_is_dropped_and_accept_ranges_removed(serve: Callable[..., Any]) -> None:
+    headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY))), ("Accept-Ranges", "bytes")]
+    served = serve(GzipMiddleware(make_app(headers=headers)), headers={"Accept-Encoding": "gzip"})
+    assert served.header("Content-Length") is None
+    assert served.header("Accept-Ranges") is None
+    assert gzip.decompress(served.body) == BODY
+
+
+# -- when not to compress -----------------------------------------------------------------------------------
+
+SKIPS = [
+    ("already-gzip", "200 OK", [("Content-Type", "text/plain"), ("Content-Encoding", "gzip")], "GET"),
+    ("already-identity", "200 OK", [("Content-Type", "text/plain"), ("Content-Encoding", "identity")], "GET"),
+    ("already-br", "200 OK", [("Content-Type", "text/plain"), ("Content-Encoding", "br")], "GET"),
+    (
+        "no-transform",
+        "200 OK",
+        [("Content-Type", "text/plain"), ("Cache-Control", "public, No-Transform")],
+        "GET",
+    ),
+    (
+        "206",
+        "206 Partial Content",
+        [("Content-Type", "text/plain"), ("Content-Range", "bytes 0-9/50")],
+        "GET",
+    ),
+    ("content-range", "200 OK", [("Content-Type", "text/plain"), ("Content-Range", "bytes 0-9/50")], "GET"),
+    ("small", "200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY)))], "SMALL"),
+    ("image/png", "200 OK", [("Content-Type", "image/png")], "GET"),
+    ("octet-stream", "200 OK", [("Content-Type", "application/octet-stream")], "GET"),
+    ("zip", "200 OK", [("Content-Type", "application/zip")], "GET"),
+    ("pdf", "200 OK", [("Content-Type", "application/pdf")], "GET"),
+    ("video", "200 OK", [("Content-Type", "video/mp4")], "GET"),
+    ("gzip-type", "200 OK", [("Content-Type", "application/gzip")], "GET"),
+    ("no-content-type", "200 OK", [], "NOCT"),
+]
+
+
+@pytest.mark.parametrize(("status", "headers", "mode"), [s[1:] for s in SKIPS], ids=[s[0] for s in SKIPS])
+def test_responses_left_alone(
+    status: str, headers: list[tuple[str, str]], mode: str, serve: Callable[..., Any]
+) -> None:
+    middleware = GzipMiddleware(make_app(status, headers), minimum_size=10_000 if mode == "SMALL" else 500)
+    served = serve(middleware, headers={"Accept-Encoding": "gzip"}, validate=mode != "NOCT")
+    assert served.error is None
+    assert served.body == BODY  # byte-identical
+    assert served.header("Content-Encoding") == dict((k.lower(), v) for k, v in headers).get(
+        "content-encoding"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"), [("204 No Content", []), ("304 Not Modified", [("ETag", '"x"')])]
+)
+def test_no_body_statuses_get_no_gzip_framing(
+    status: str, headers: list[tuple[str, str]], serve: Callable[..., Any]
+) -> None:
+    served = serve(GzipMiddleware(make_app(status, headers, [])), headers={"Accept-Encoding": "gzip"})
+    assert served.body == b""
+    assert served.header("Content-Encoding") is None
+    assert served.header("ETag") == dict(headers).get("ETag")
+
+
+def test_head_gets_no_body_and_no_encoding(serve: Callable[..., Any]) -> None:
+    app = make_app(headers=[("Content-Type", "text/html"), ("Content-Length", str(len(BODY)))], chunks=[])
+    served = serve(GzipMiddleware(app), method="HEAD", headers={"Accept-Encoding": "gzip"})
+    assert served.body == b""
+    assert served.header("Content-Encoding") is None
+    assert served.header("Vary") == "Accept-Encoding"
+
+
+def test_unknown_length_is_compressed_even_if_small(serve: Callable[..., Any]) -> None:
+    served = serve(GzipMiddleware(make_app(chunks=[b"tiny"])), headers={"Accept-Encoding": "gzip"})
+    assert served.header("Content-Encoding") == "gzip"
+    assert gzip.decompress(served.body) == b"tiny"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "compressed"),
+    [
+        ("text/css; charset=utf-8", True),
+        ("application/json", True),
+        ("application/problem+json", True),
+        ("application/vnd.api+json", True),
+        ("application/atom+xml", True),
+        ("image/svg+xml", True),
+        ("application/javascript", True),
+        ("TEXT/PLAIN", True),
+        ("application/x-www-form-urlencoded", False),
+        ("image/jpeg", False),
+        ("audio/ogg", False),
+        ("multipart/form-data; boundary=x", False),
+        ("garbage", False),
+    ],
+)
+def test_default_type_allow_list(content_type: str, compressed: bool, serve: Callable[..., Any]) -> None:
+    served = serve(
+        GzipMiddleware(make_app(headers=[("Content-Type", content_type)])),
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert (served.header("Content-Encoding") == "gzip") is compressed
+    assert served.decoded() == BODY
+
+
+def test_custom_types_replace_the_default(serve: Callable[..., Any]) -> None:
+    middleware = GzipMiddleware(
+        make_app(headers=[("Content-Type", "application/x-custom")]), types=["application/x-custom"]
+    )
+    assert serve(middleware, headers={"Accept-Encoding": "gzip"}).header("Content-Encoding") == "gzip"
+    middleware = GzipMiddleware(make_app(headers=[("Content-Type", "text/html")]), types=["application/*"])
+    assert serve(middleware, headers={"Accept-Encoding": "gzip"}).header("Content-Encoding") is None
+
+
+def test_media_type_matcher_patterns() -> None:
+    matcher = MediaTypeMatcher(["text/*", "+json", "*/*+xml", "application/wasm"])
+    assert matcher("text/anything") and matcher("application/ld+json") and matcher("image/svg+xml")
+    assert matcher("application/wasm; x=1") and not matcher("application/json") and not matcher(None)
+    for bad in ["text", "/json", "a/b/c", "*/", "text/"]:
+        with pytest.raises(ValueError):
+            MediaTypeMatcher([bad])
+
+
+# -- streaming -----------------------------------------------------------------------------------------------
+
+
+def test_write_callable_data_is_compressed_in_order(serve: Callable[..., Any]) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(b"A" * 1000)
+        write(b"")
+        return [b"B"]
+
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(served.body) == b"A" * 1000 + b"B"
+
+
+def test_write_only_app(serve: Callable[..., Any]) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])(BODY)
+        return []
+
+    assert gzip.decompress(serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"}).body) == BODY
+
+
+def test_first_chunk_leaves_before_the_second_is_produced(
+    environ_for: Callable[..., Any], inflate: Callable[[bytes], bytes]
+) -> None:
+    produced: list[int] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        for index in range(3):
+            produced.append(index)
+            yield f"chunk {index} ".encode() * 50
+
+    from wsgiref.validate import validator
+
+    environ = environ_for(headers={"Accept-Encoding": "gzip"})
+    result = validator(GzipMiddleware(app))(environ, lambda s, h, e=None: None)
+    try:
+        iterator = iter(result)
+        received = b""
+        while not inflate(received):
+            received += next(iterator)
+        assert produced == [0]
+        assert inflate(received) == b"chunk 0 " * 50
+    finally:
+        result.close()
+
+
+def test_event_stream_is_flushed_per_chunk(serve: Callable[..., Any]) -> None:
+    events = [f"data: {i}\n\n".encode() for i in range(5)]
+    app = make_app(headers=[("Content-Type", "text/event-stream")], chunks=events)
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    decoder = zlib.decompressobj(31)
+    decoded = [decoder.decompress(chunk) for chunk in served.chunks]
+    assert decoded[: len(events)] == events
+
+
+def test_flush_option_flushes_every_chunk(serve: Callable[..., Any]) -> None:
+    chunks = [b"x" * 100, b"y" * 100, b"z" * 100]
+    served = serve(GzipMiddleware(make_app(chunks=chunks), flush=True), headers={"Accept-Encoding": "gzip"})
+    decoder = zlib.decompressobj(31)
+    assert [decoder.decompress(chunk) for chunk in served.chunks][:3] == chunks
+
+
+def test_lazy_generator_app(serve: Callable[..., Any]) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY)))])
+        yield BODY
+
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert served.header("Content-Encoding") == "gzip"
+    assert served.header("Content-Length") is None
+    assert gzip.decompress(served.body) == BODY
+
+
+def test_replacement_response_with_exc_info_is_decided_afresh(serve: Callable[..., Any]) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            raise ValueError
+        except ValueError:
+            start_response("500 Internal Server Error", [("Content-Type", "image/png")], sys.exc_info())
+        return [BODY]
+
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert served.status == "500 Internal Server Error"
+    assert served.header("Content-Encoding") is None
+    assert served.body == BODY
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd"])
+def test_optional_codecs(encoding: str, serve: Callable[..., Any]) -> None:
+    served = serve(
+        GzipMiddleware(make_app(chunks=[BODY, BODY])), headers={"Accept-Encoding": f"{encoding}, gzip;q=0.5"}
+    )
+    assert served.header("Content-Encoding") == encoding
+    assert served.decoded() == BODY * 2
+
+
+def test_encodings_option_limits_the_offer(serve: Callable[..., Any]) -> None:
+    served = serve(GzipMiddleware(make_app(), encodings=["gzip"]), headers={"Accept-Encoding": "br"})
+    assert served.header("Content-Encoding") is None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    chunks=st.lists(st.binary(max_size=2000) | st.sampled_from([b"", b"a", b"ab" * 700]), max_size=25),
+    flush=st.booleans(),
+    level=st.integers(1, 9),
+)
+def test_round_trip_property(chunks: list[bytes], flush: bool, level: int, serve: Callable[..., Any]) -> None:
+    from wsgiref.validate import validator
+
+    app = validator(make_app(headers=[("Content-Type", "text/plain")], chunks=chunks))
+    served = serve(GzipMiddleware(app, level=level, flush=flush), headers={"Accept-Encoding": "gzip"})
+    assert served.error is None
+    assert served.header("Content-Length") is None
+    assert gzip.decompress(served.body) == b"".join(chunks)
+
+
+# -- options -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "option"),
+    [
+        ({"level": 0}, "level"),
+        ({"level": 10}, "level"),
+        ({"level": "6"}, "level"),
+        ({"level": True}, "level"),
+        ({"minimum_size": -1}, "minimum_size"),
+        ({"types": "text/*"}, "types"),
+        ({"types": ["text"]}, "types"),
+        ({"encodings": ["lzma"]}, "encodings"),
+        ({"encodings": []}, "encodings"),
+    ],
+)
+def test_bad_options_name_the_option(kwargs: dict[str, Any], option: str) -> None:
+    with pytest.raises(ValueError, match=f"^{option}:"):
+        GzipMiddleware(make_app(), **kwargs)
+
+
+def test_factory_converts_ini_strings() -> None:
+    make = filter_factory({}, level="9", minimum_size="1KB", types="text/* application/json", flush="true")
+    middleware = make(make_app())
+    assert (middleware.level, middleware.minimum_size, middleware.flush) == (9, 1000, True)
+    assert middleware.types("application/json") and not middleware.types("image/svg+xml")
+
+
+@pytest.mark.parametrize(
+    ("conf", "message"),
+    [
+        ({"levle": "5"}, "did you mean 'level'"),
+        ({"level": "11"}, "at most 9"),
+        ({"minimum_size": "lots"}, "size"),
+        ({"types": "text"}, "not a media type"),
+        ({"flush": "maybe"}, "boolean"),
+    ],
+)
+def test_factory_rejects_bad_config_at_load_time(conf: dict[str, str], message: str) -> None:
+    with pytest.raises((ConfigError, ValueError), match=message):
+        filter_factory({"__file__": "paste.ini"}, **conf)
+
+
+def test_through_testapp_for_identity_clients() -> None:
+    response = TestApp(GzipMiddleware(make_app())).get("/")
+    assert response.body == BODY
+    assert response.headers["Vary"] == "Accept-Encoding"

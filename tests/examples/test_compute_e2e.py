@@ -52,6 +52,8 @@ def test_versions_document(app: TestApp) -> None:
     assert (version["min_version"], version["version"]) == ("2.1", "2.10")
     assert version["links"][0]["href"] == "http://localhost/v2.1/"
     assert app.get("/v2.1").json["version"]["id"] == "v2.1"
+    inside = app.get("/v2.1/", headers=DEMO).json["version"]  # the API's own root, as in nova
+    assert inside["links"][0]["href"] == "http://localhost/v2.1/"
 
 
 def test_no_token_is_401_with_challenge(app: TestApp) -> None:

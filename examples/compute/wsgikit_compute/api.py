@@ -26,6 +26,7 @@ from wsgikit_compute import service
 from wsgikit_compute.database import store_of
 from wsgikit_compute.service import Context
 from wsgikit_compute.storage import Store
+from wsgikit_compute.versions import version_app
 
 __all__ = [
     "FlavorsController",
@@ -218,4 +219,6 @@ def make_mapper() -> Mapper:
     ]
     for path, controller, action_name, conditions in table:
         _connect_both(mapper, path, controller=controller, action=action_name, conditions=conditions)
+    # nova answers GET /v2.1/ (inside the API, behind auth) with the version document too
+    mapper.connect("/", controller=version_app, conditions=get)
     return mapper

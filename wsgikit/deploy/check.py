@@ -1,12 +1,62 @@
-"""placeholder, replaced below"""
+"""Checking a ``paste.ini``
+=======================
+
+:func:`check_config` reads a configuration file the way PasteDeploy will, and reports every problem at
+once — without building or serving anything:
+
+* a value that does not interpolate (a bare ``%``, an unknown ``%(name)s``) or an unset ``${ENV:NAME}``;
+* a local key that ``[DEFAULT]`` shadows (PasteDeploy drops it silently);
+* ``use =`` naming a distribution, entry point, section, file or ``call:`` object that does not exist;
+* for every wsgikit component (and any factory whose module declares an ``OPTIONS`` table): unknown keys
+  with a "did you mean", values that do not convert, missing required keys;
+* references (pipelines, ``filter-app`` / ``filter-with``, ``urlmap`` / ``cascade`` / ``select`` keys) to
+  missing sections, a pipeline that ends in a filter, cycles;
+* a ``select`` whose ``key`` is not one of its choices.
+
+``wsgikit check paste.ini`` prints one ``file:line [section] key: message`` line per problem and exits 1
+(0 when the file is clean)::
+
+    $ wsgikit check broken.ini
+    broken.ini:9 [filter:gzip] levle: unknown option for gzip; did you mean 'level'?
+    broken.ini:14 [pipeline:main] pipeline: 'gzip' is [filter:gzip], which cannot be used where an app ...
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
+import os
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from paste.deploy.util import lookup_object
+
+from wsgikit.deploy.loader import (
+    APP,
+    FILTER,
+    SERVER,
+    LoadSession,
+    WsgikitConfigLoader,
+    _missing_section,
+    as_config_error,
+    resolve_egg,
+    section_kind,
+)
+from wsgikit.deploy.options import ConfigError, OptionTable
+
+__all__ = ["Problem", "check_command", "check_config", "options_table_for"]
 
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem found in a configuration.
+
+    ``str(problem)`` reads ``file:line [section] key: message``.
+    """
+
     message: str
     file: str | None = None
     line: int | None = None
@@ -14,6 +64,423 @@ class Problem:
     key: str | None = None
     severity: str = "error"
 
+    @classmethod
+    def from_error(cls, error: ConfigError, severity: str = "error") -> Problem:
+        return cls(error.message, error.file, error.line, error.section, error.key, severity)
+
+    def format(self, relative_to: str | None = None) -> str:
+        file = self.file
+        if file and relative_to is not None:
+            relative = os.path.relpath(file, relative_to)
+            file = file if relative.startswith("..") else relative
+        error = ConfigError(self.message, file=file, line=self.line, section=self.section, key=self.key)
+        return str(error)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+# -- finding a factory's option table ---------------------------------------------------------------------
+
+
+def options_table_for(factory: Any, names: Iterable[str] = ()) -> OptionTable | None:
+    """The :class:`OptionTable` that describes ``factory``'s keys, if its module declares one.
+
+    Looked up as: a ``factory.options`` attribute; else a table in the factory's module whose component is
+    one of ``names`` (the entry-point names that point at the factory, aliases included); else the module's
+    ``OPTIONS`` when it is the module's only table.
+    """
+    table = getattr(factory, "options", None)
+    if isinstance(table, OptionTable):
+        return table
+    module = sys.modules.get(getattr(factory, "__module__", "") or "")
+    if module is None:
+        return None
+    tables = [(name, value) for name, value in vars(module).items() if isinstance(value, OptionTable)]
+    wanted = set(names)
+    matching = [(name, table) for name, table in tables if table.component in wanted]
+    if len(matching) > 1:
+        # e.g. healthcheck's OPTIONS (filter) and APP_OPTIONS (app): app_factory → APP_OPTIONS
+        prefix = str(getattr(factory, "__name__", "")).split("_")[0].upper() + "_"
+        preferred = [pair for pair in matching if pair[0].startswith(prefix)]
+        preferred = preferred or [pair for pair in matching if pair[0] == "OPTIONS"]
+        matching = preferred or matching
+    if matching:
+        return matching[0][1]
+    options = getattr(module, "OPTIONS", None)
+    if isinstance(options, OptionTable) and len({id(table) for _, table in tables}) == 1:
+        return options
+    return None
+
+
+def _aliases(entry_point: importlib.metadata.EntryPoint) -> list[str]:
+    """Every name in the same group that points at the same object (``error_catcher`` → ``errors``)."""
+    names = [entry_point.name]
+    dist = getattr(entry_point, "dist", None)
+    if dist is not None:
+        names += [
+            other.name
+            for other in dist.entry_points
+            if other.group == entry_point.group and other.value == entry_point.value
+        ]
+    return names
+
+
+# -- the checker ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Factory:
+    factory: Any
+    names: list[str]
+    inherited: dict[str, str]
+    module: ModuleType | None
+
+
+class _Checker:
+    def __init__(self, session: LoadSession) -> None:
+        self.session = session
+        self.problems: list[Problem] = []
+        self.edges: dict[tuple[str, str], list[tuple[str, tuple[str, str]]]] = {}
+        self.checked: set[str] = set()
+        self.queue: list[WsgikitConfigLoader] = []
+
+    # -- reporting ---------------------------------------------------------------------------------------
+
+    def report(
+        self, error: ConfigError | BaseException, loader: WsgikitConfigLoader, section: str, key: str | None
+    ) -> None:
+        converted = as_config_error(error)
+        if converted.section is None or converted.file is None:
+            converted.file = loader.filename
+            converted.section = section
+            converted.key = converted.key or key
+        if converted.line is None:
+            owner = self.session.loaders.get(os.path.abspath(converted.file or ""), loader)
+            converted.line = owner.index.line_of(converted.section or section, converted.key)
+        self.problems.append(Problem.from_error(converted))
+
+    # -- files -------------------------------------------------------------------------------------------
+
+    def add_file(self, loader: WsgikitConfigLoader) -> None:
+        if loader.filename not in self.checked:
+            self.checked.add(loader.filename)
+            self.queue.append(loader)
+
+    def run(self, loader: WsgikitConfigLoader) -> None:
+        self.add_file(loader)
+        while self.queue:
+            self.check_file(self.queue.pop(0))
+        self.find_cycles()
+
+    def defaults(self, loader: WsgikitConfigLoader) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key in loader.parser._defaults:
+            try:
+                values[key] = loader.parser.get("DEFAULT", key)
+            except ConfigError:
+                values[key] = loader.parser.get("DEFAULT", key, raw=True)
+        return values
+
+    def check_file(self, loader: WsgikitConfigLoader) -> None:
+        parser = loader.parser
+        for key in parser._defaults:
+            if key in ("here", "__file__"):
+                continue
+            try:
+                parser.get("DEFAULT", key)
+            except ConfigError as error:
+                self.problems.append(Problem.from_error(error))
+        for section in parser.sections():
+            kind = section_kind(section)
+            if kind is not None:
+                self.check_section(loader, section, kind)
+
+    def local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
+        """The section's keys as PasteDeploy hands them to the factory; problems reported on the way."""
+        parser = loader.parser
+        defaults = parser._defaults
+        values: dict[str, str] = {}
+        for key in parser._sections.get(section, {}):
+            try:
+                value = parser.get(section, key)
+            except ConfigError as error:
+                self.problems.append(Problem.from_error(error))
+                continue
+            if key.startswith("set "):
+                continue
+            if key.startswith("get "):
+                if value not in defaults:
+                    self.report(ConfigError(f"[DEFAULT] has no key {value!r} to get"), loader, section, key)
+                values[key[4:].strip()] = defaults.get(value, "")
+                continue
+            if key in defaults:
+                warning = ConfigError(
+                    f"ignored: [DEFAULT] also sets {key!r} and PasteDeploy lets [DEFAULT] win; "
+                    f"write 'set {key} = ...' to override it here, or rename one of them",
+                    file=loader.filename,
+                    line=loader.index.line_of(section, key),
+                    section=section,
+                    key=key,
+                )
+                self.problems.append(Problem.from_error(warning, severity="warning"))
+                continue
+            values[key] = value
+        return values
+
+    # -- sections ------------------------------------------------------------------------------------------
+
+    def check_section(self, loader: WsgikitConfigLoader, section: str, kind: str) -> None:
+        local = self.local_conf(loader, section)
+        local.pop("require", None)
+        filter_with = local.pop("filter-with", None)
+        if filter_with is not None and kind in ("app", "filter"):
+            self.reference(loader, section, "filter-with", filter_with, FILTER)
+        if kind == "pipeline":
+            self.check_pipeline(loader, section, local)
+            return
+        if kind == "filter-app":
+            next_name = local.pop("next", None)
+            if next_name is None:
+                self.report(ConfigError("a filter-app section needs 'next = <app>'"), loader, section, "next")
+            else:
+                self.reference(loader, section, "next", next_name, APP)
+            kind = "filter"
+        object_type = {"filter": FILTER, "server": SERVER}.get(kind, APP)
+        try:
+            found = self.factory(loader, section, local, object_type, kind, seen=[])
+        except ConfigError as error:
+            self.report(error, loader, section, "use")
+            return
+        if found is None:
+            return
+        conf = {**found.inherited, **local}
+        conf.pop("use", None)
+        for key in [key for key in conf if key.startswith("paste.")]:
+            conf.pop(key)
+        table = options_table_for(found.factory, found.names)
+        global_conf = {**self.defaults(loader), "__file__": loader.filename}
+        if table is not None:
+            for problem in table.check(conf, global_conf):
+                self.report(problem.located(section=section), loader, section, problem.key)
+        if found.module is not None:
+            self.component_hooks(loader, section, found.module, conf)
+
+    def component_hooks(
+        self, loader: WsgikitConfigLoader, section: str, module: ModuleType, conf: dict[str, str]
+    ) -> None:
+        """``check_section(conf)`` → extra problems; ``references(conf)`` → ``(key, kind, name)`` triples."""
+        extra: Callable[[dict[str, str]], list[ConfigError]] | None = getattr(module, "check_section", None)
+        if extra is not None:
+            for error in extra(conf):
+                self.report(error, loader, section, error.key)
+        references: Callable[[dict[str, str]], list[tuple[str, str, str]]] | None = getattr(
+            module, "references", None
+        )
+        if references is not None:
+            for key, ref_kind, name in references(conf):
+                self.reference(loader, section, key, name, FILTER if ref_kind == "filter" else APP)
+
+    def check_pipeline(self, loader: WsgikitConfigLoader, section: str, local: dict[str, str]) -> None:
+        if "pipeline" not in local:
+            self.report(ConfigError("a pipeline section needs 'pipeline = ...'"), loader, section, "pipeline")
+            return
+        for key in local:
+            if key != "pipeline":
+                message = "a pipeline section takes only 'pipeline' (options go in the filter's section)"
+                self.report(ConfigError(message), loader, section, key)
+        items = local["pipeline"].split()
+        if not items:
+            self.report(ConfigError("the pipeline is empty"), loader, section, "pipeline")
+            return
+        for item in items[:-1]:
+            self.reference(loader, section, "pipeline", item, FILTER)
+        self.reference(loader, section, "pipeline", items[-1], APP)
+
+    def factory(
+        self,
+        loader: WsgikitConfigLoader,
+        section: str,
+        local: dict[str, str],
+        object_type: Any,
+        kind: str,
+        *,
+        seen: list[tuple[str, str]],
+    ) -> _Factory | None:
+        """What builds ``section``: the factory, its entry-point names and the keys ``use`` inherits."""
+        where = (loader.filename, section)
+        if where in seen:
+            path = " -> ".join(f"[{name}]" for _, name in [*seen, where])
+            raise ConfigError(f"reference cycle through 'use': {path}", key="use")
+        seen = [*seen, where]
+        explicit = [key for key in local if key.startswith("paste.") and key.endswith("_factory")]
+        explicit += [key for key in local if key == "paste.server_runner"]
+        use = local.get("use")
+        if use is None and not explicit:
+            raise ConfigError(
+                "no 'use = ...' and no paste.*_factory key: nothing says what to build", key="use"
+            )
+        if use is None:
+            key = explicit[0]
+            try:
+                factory = lookup_object(local[key].strip())
+            except Exception as error:
+                raise ConfigError(f"cannot import {local[key].strip()!r}: {error}", key=key) from None
+            return _Factory(factory, [], {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
+        use = use.strip()
+        scheme, colon, rest = use.partition(":")
+        if colon and scheme.lower() == "egg":
+            entry_point, _ = resolve_egg(rest, kind)
+            try:
+                factory = entry_point.load()
+            except Exception as error:
+                raise ConfigError(f"{use}: cannot import {entry_point.value!r}: {error}") from None
+            module = sys.modules.get(getattr(factory, "__module__", "") or "")
+            return _Factory(factory, _aliases(entry_point), {}, module)
+        if colon and scheme.lower() == "call":
+            try:
+                factory = lookup_object(rest.strip())
+            except Exception as error:
+                raise ConfigError(f"cannot import {rest.strip()!r}: {error}") from None
+            return _Factory(factory, [], {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
+        if colon and scheme.lower() == "config":
+            path, _, name = rest.partition("#")
+            if not os.path.isabs(path):
+                path = os.path.join(os.path.dirname(loader.filename), path)
+            other = self.session.loader_for(path)
+            self.add_file(other)
+            target = self.find_section(other, object_type, name or None)
+            target_kind = section_kind(target) or kind
+            if target_kind in ("pipeline", "filter-app"):
+                return None  # checked as a section of that file
+            inherited = self.quiet_local_conf(other, target)
+            found = self.factory(other, target, inherited, object_type, target_kind, seen=seen)
+            if found is not None:
+                found.inherited = {**found.inherited, **inherited}
+            return found
+        if colon:
+            raise ConfigError(f"unknown scheme {scheme!r} in 'use' (expected egg:, call: or config:)")
+        target = self.find_section(loader, object_type, use)
+        target_kind = section_kind(target) or kind
+        if target_kind in ("pipeline", "filter-app"):
+            raise ConfigError(
+                f"'use' cannot reuse [{target}]: only app, filter and server sections", key="use"
+            )
+        inherited = self.quiet_local_conf(loader, target)
+        found = self.factory(loader, target, inherited, object_type, target_kind, seen=seen)
+        if found is not None:
+            found.inherited = {**found.inherited, **inherited}
+        return found
+
+    def quiet_local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
+        values: dict[str, str] = {}
+        for key in loader.parser._sections.get(section, {}):
+            if key in loader.parser._defaults or key.startswith(("set ", "get ")):
+                continue
+            try:
+                values[key] = loader.parser.get(section, key)
+            except ConfigError:
+                values[key] = loader.parser.get(section, key, raw=True)
+        return values
+
+    def find_section(self, loader: WsgikitConfigLoader, object_type: Any, name: str | None) -> str:
+        try:
+            section: str = loader.find_config_section(object_type, name=name)
+        except LookupError:
+            raise _missing_section(loader, object_type, name) from None
+        return section
+
+    # -- references and cycles ---------------------------------------------------------------------------
+
+    def reference(
+        self, loader: WsgikitConfigLoader, section: str, key: str, name: str, object_type: Any
+    ) -> None:
+        name = name.strip()
+        scheme, colon, rest = name.partition(":")
+        try:
+            if colon and scheme.lower() == "egg":
+                resolve_egg(rest, "filter" if object_type is FILTER else "app")
+                return
+            if colon and scheme.lower() == "call":
+                lookup_object(rest)
+                return
+            if colon and scheme.lower() == "config":
+                path, _, target_name = rest.partition("#")
+                if not os.path.isabs(path):
+                    path = os.path.join(os.path.dirname(loader.filename), path)
+                other = self.session.loader_for(path)
+                self.add_file(other)
+                target = self.find_section(other, object_type, target_name or None)
+                self.edges.setdefault((loader.filename, section), []).append((key, (other.filename, target)))
+                return
+            target = self.find_section(loader, object_type, name)
+        except ConfigError as error:
+            error.file = error.section = None  # about the reference: located at the referring key
+            error.key = None
+            self.report(error, loader, section, key)
+            return
+        except Exception as error:
+            self.report(ConfigError(f"cannot import {rest!r}: {error}"), loader, section, key)
+            return
+        self.edges.setdefault((loader.filename, section), []).append((key, (loader.filename, target)))
+
+    def find_cycles(self) -> None:
+        done: set[tuple[str, str]] = set()
+        reported: set[frozenset[tuple[str, str]]] = set()
+
+        def visit(node: tuple[str, str], path: list[tuple[str, str]]) -> None:
+            if node in done:
+                return
+            for key, target in self.edges.get(node, []):
+                if target in path:
+                    cycle = [*path[path.index(target) :], node]
+                    signature = frozenset(cycle)
+                    if signature not in reported:
+                        reported.add(signature)
+                        names = " -> ".join(f"[{name}]" for _, name in [*cycle, target])
+                        loader = self.session.loaders[node[0]]
+                        self.report(ConfigError(f"reference cycle: {names}"), loader, node[1], key)
+                elif target != node:
+                    visit(target, [*path, node])
+                else:
+                    loader = self.session.loaders[node[0]]
+                    self.report(ConfigError(f"[{node[1]}] refers to itself"), loader, node[1], key)
+            done.add(node)
+
+        for node in list(self.edges):
+            visit(node, [])
+
 
 def check_config(path: str, *, environ: dict[str, str] | None = None) -> list[Problem]:
-    return []
+    """Every problem in ``path`` and the files it refers to (see the module docs), sorted by file and
+    line. Warnings (``severity == "warning"``) are problems too: the file does not mean what it says.
+
+    :param environ: the environment ``${ENV:...}`` values are read from (``os.environ`` by default).
+    """
+    if path.startswith("config:"):
+        path = path[len("config:") :]
+    path = path.split("#", 1)[0]
+    session = LoadSession(environ=environ)
+    try:
+        loader = session.loader_for(path)
+    except ConfigError as error:
+        return [Problem.from_error(error.located(file=os.path.abspath(path)))]
+    checker = _Checker(session)
+    checker.run(loader)
+    unique = dict.fromkeys(checker.problems)
+    return sorted(unique, key=lambda p: (p.file or "", p.line or 0, p.section or "", p.key or "", p.message))
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """``wsgikit check CONFIG``: one line per problem; exit 1 when there is any, 0 when clean."""
+    problems = check_config(args.config)
+    cwd = os.getcwd()
+    for problem in problems:
+        print(problem.format(relative_to=cwd))
+    if problems:
+        errors = sum(problem.severity == "error" for problem in problems)
+        warnings = len(problems) - errors
+        print(f"{len(problems)} problem(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+        return 1
+    print(f"{args.config}: OK")
+    return 0

@@ -75,11 +75,18 @@ class EnvInterpolation(configparser.BasicInterpolation):
 
     :param filename: reported in errors.
     :param line_of: ``(section, key) -> line number`` (or ``None``), for error locations.
+    :param environ: the environment to read (``os.environ`` by default).
     """
 
-    def __init__(self, filename: str, line_of: Callable[[str, str | None], int | None]) -> None:
+    def __init__(
+        self,
+        filename: str,
+        line_of: Callable[[str, str | None], int | None],
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.filename = filename
         self.line_of = line_of
+        self.environ = environ
 
     def before_get(
         self,
@@ -93,9 +100,10 @@ class EnvInterpolation(configparser.BasicInterpolation):
             if "${ENV:" in value or any("${ENV:" in raw for raw in defaults.values() if raw):
                 # Expand the environment first, in the value and in everything it may reference, with
                 # the environment's text escaped: only what the file says is %-interpolated.
-                value = expand_env(value, escape_percent=True)
+                value = expand_env(value, self.environ, escape_percent=True)
                 defaults = {
-                    key: expand_env(raw, escape_percent=True) if raw else raw for key, raw in defaults.items()
+                    key: expand_env(raw, self.environ, escape_percent=True) if raw else raw
+                    for key, raw in defaults.items()
                 }
             result: str = super().before_get(parser, section, option, value, defaults)
             return result

@@ -165,7 +165,8 @@ class Node:
 class LoadSession:
     """State of one load: loaders per file, shared instances, the tree being recorded, warnings."""
 
-    def __init__(self) -> None:
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        self.environ = environ
         self.loaders: dict[str, WsgikitConfigLoader] = {}
         self.contexts: dict[tuple[Any, ...], Any] = {}
         self.objects: dict[tuple[Any, ...], Any] = {}
@@ -299,9 +300,11 @@ def _a(word: str) -> str:
 class _Parser(loadwsgi.NicerConfigParser):  # type: ignore[misc]
     """PasteDeploy's parser with wsgikit's interpolation (``${ENV:...}``, located errors)."""
 
-    def __init__(self, filename: str, index: IniIndex, defaults: dict[str, str]) -> None:
+    def __init__(
+        self, filename: str, index: IniIndex, defaults: dict[str, str], environ: dict[str, str] | None = None
+    ) -> None:
         configparser.ConfigParser.__init__(
-            self, defaults=defaults, interpolation=EnvInterpolation(filename, index.line_of)
+            self, defaults=defaults, interpolation=EnvInterpolation(filename, index.line_of, environ)
         )
         self.filename = filename
         self.optionxform = str
@@ -320,7 +323,7 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
             raise ConfigError(f"cannot read the configuration: {error.strerror}", file=filename) from None
         self.index = IniIndex(text)
         defaults = {"here": os.path.dirname(filename), "__file__": filename}
-        self.parser = _Parser(filename, self.index, defaults)
+        self.parser = _Parser(filename, self.index, defaults, self.session.environ)
         try:
             self.parser.read_string(text, source=filename)
         except configparser.Error as error:

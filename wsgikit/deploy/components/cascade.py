@@ -44,6 +44,13 @@ def _order(key: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, key)
 
 
+def references(local_conf: dict[str, str]) -> list[tuple[str, str, str]]:
+    """``(key, kind, name)`` of every application this cascade tries (for ``wsgikit check``)."""
+    return [
+        (key, "app", local_conf[key].strip()) for key in sorted(filter(is_app_key, local_conf), key=_order)
+    ]
+
+
 def composite_factory(loader: Any, global_conf: dict[str, Any], **local_conf: str) -> Cascade:
     options = OPTIONS.convert(local_conf, global_conf)
     keys = sorted((key for key in options if is_app_key(key)), key=_order)  # app2 before app10

@@ -34,7 +34,7 @@ def choose(local_conf: dict[str, Any]) -> tuple[str, list[str]]:
     :raises ConfigError: when the choice is not one of the section's keys, or its pipeline is empty.
     """
     choice = str(local_conf.get("key", "")).strip()
-    choices = sorted(key for key in local_conf if key not in ("key", "use", "__file__", "here"))
+    choices = _choices(local_conf)
     if choice not in choices:
         close = difflib.get_close_matches(choice, choices, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -44,6 +44,35 @@ def choose(local_conf: dict[str, Any]) -> tuple[str, list[str]]:
     if not items:
         raise ConfigError("the pipeline is empty", key=choice)
     return choice, items
+
+
+def references(local_conf: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(key, kind, name)`` of every section any choice would load: all choices are checked, not just
+    the one selected today (for ``wsgikit check``)."""
+    refs: list[tuple[str, str, str]] = []
+    for choice in _choices(local_conf):
+        items = str(local_conf[choice]).split()
+        refs += [(choice, "filter", name) for name in items[:-1]]
+        refs += [(choice, "app", name) for name in items[-1:]]
+    return refs
+
+
+def check_section(local_conf: dict[str, Any]) -> list[ConfigError]:
+    """An unknown choice, or an empty pipeline (for ``wsgikit check``)."""
+    errors = []
+    if "key" in local_conf:
+        try:
+            choose(local_conf)
+        except ConfigError as error:
+            errors.append(error)
+    for choice in _choices(local_conf):
+        if not str(local_conf[choice]).split() and not any(e.key == choice for e in errors):
+            errors.append(ConfigError("the pipeline is empty", key=choice))
+    return errors
+
+
+def _choices(local_conf: dict[str, Any]) -> list[str]:
+    return sorted(key for key in local_conf if key not in ("key", "use", "__file__", "here"))
 
 
 def composite_factory(loader: Any, global_conf: dict[str, Any], **local_conf: str) -> Any:

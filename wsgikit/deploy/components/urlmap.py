@@ -36,6 +36,28 @@ OPTIONS = OptionTable(
 )
 
 
+def references(local_conf: dict[str, str]) -> list[tuple[str, str, str]]:
+    """``(key, kind, name)`` of every section this map loads (for ``wsgikit check``)."""
+    refs = [(key, "app", value.strip()) for key, value in local_conf.items() if is_mount_key(key)]
+    if local_conf.get("not_found_app", "").strip():
+        refs.append(("not_found_app", "app", local_conf["not_found_app"].strip()))
+    return refs
+
+
+def check_section(local_conf: dict[str, str]) -> list[ConfigError]:
+    """Malformed mount keys (for ``wsgikit check``)."""
+    errors = []
+    for key in local_conf:
+        if is_mount_key(key):
+            try:
+                parse_mount_key(key)
+            except ValueError as error:
+                errors.append(ConfigError(str(error), key=key))
+    if not any(is_mount_key(key) for key in local_conf):
+        errors.append(ConfigError("urlmap mounts nothing: add keys such as '/ = app' or '/v2 = api'"))
+    return errors
+
+
 def composite_factory(loader: Any, global_conf: dict[str, Any], **local_conf: str) -> URLMap:
     options = OPTIONS.convert(local_conf, global_conf)
     mounts: list[tuple[str, Any]] = []

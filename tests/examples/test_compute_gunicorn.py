@@ -55,6 +55,7 @@ def request(
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """``(port, database file)`` of a running 2-worker gunicorn; its log is ``tmp_path / "server.log"``."""
     port = free_port()
     db = tmp_path / "compute.sqlite3"
     env = {**os.environ, "WSGIKIT_COMPUTE_DB": str(db)}
@@ -86,6 +87,8 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 
 def test_concurrent_creates_lose_no_rows(server: tuple[int, Path]) -> None:
     port, db = server
+    log = (db.parent / "server.log").read_text(errors="replace")
+    assert log.count("Booting worker with pid") == 2, log  # two processes share the SQLite file
     created: list[str] = []
     failures: list[Any] = []
     lock = threading.Lock()

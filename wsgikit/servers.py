@@ -351,8 +351,8 @@ def resolve_server(
 
     A ``[server:main]`` whose ``use`` is one of wsgikit's runners has its options converted by that
     runner's table (unknown keys fail here, naming the section and key). When ``--server`` picks a
-    different runner than the section names, only the common options (host, port, workers, threads) carry
-    over: the others belong to the other server.
+    different runner than the section names, only ``host`` and ``port`` carry over: the others belong to
+    the other server.
     """
     from wsgikit.deploy.components import servers as components
     from wsgikit.deploy.options import ConfigError
@@ -378,7 +378,8 @@ def resolve_server(
             )
         local_conf = dict(context.local_conf)
         if server is not None and server != from_section:
-            local_conf = {k: v for k, v in local_conf.items() if k in components.COMMON_OPTION_NAMES}
+            # workers and threads mean different things to another server; the address does not
+            local_conf = {k: v for k, v in local_conf.items() if k in ("host", "port")}
         chosen = server or from_section
         table = components.RUNNER_OPTIONS[chosen]
         options = table.convert(local_conf, context.global_conf, section=section)

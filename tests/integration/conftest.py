@@ -250,9 +250,50 @@ class RemoteApp:
         return _Body(chunks, close)
 
 
+class Recorder:
+    """Keeps the status, headers and body of the last response as they were sent (WebTest decodes gzip
+    before a test sees the body)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.status = ""
+        self.headers: list[tuple[str, str]] = []
+        self.body = b""
+
+    def header(self, name: str) -> str | None:
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return ", ".join(values) if values else None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> _Body:
+        self.status, self.headers, self.body = "", [], b""
+
+        def recording_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            self.status, self.headers = status, list(headers)
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, recording_start_response)
+
+        def chunks() -> Iterator[bytes]:
+            for chunk in result:
+                self.body += chunk
+                yield chunk
+
+        return _Body(chunks(), getattr(result, "close", lambda: None))
+
+
+def recording_client(app: Any) -> TestApp:
+    """A validated WebTest client whose ``.recorder`` holds the last response as sent."""
+    recorder = Recorder(app)
+    client = TestApp(recorder)
+    client.recorder = recorder
+    return client
+
+
 def remote_client(transport: HTTPTransport | UwsgiTransport) -> TestApp:
     """A WebTest client (requests and responses validated) talking to a real server."""
-    return TestApp(RemoteApp(transport))
+    return recording_client(RemoteApp(transport))
 
 
 # -- fixtures (test modules use these rather than importing this file) --------------------------------------
@@ -268,6 +309,12 @@ def http_client() -> Callable[[int], TestApp]:
 def uwsgi_client() -> Callable[[int], TestApp]:
     """``uwsgi_client(port)`` → a validated WebTest client for a uWSGI ``--socket`` on 127.0.0.1."""
     return lambda port: remote_client(UwsgiTransport(port))
+
+
+@pytest.fixture(scope="session")
+def local_client() -> Callable[[Any], TestApp]:
+    """``local_client(app)`` → a validated WebTest client calling ``app`` in this process."""
+    return recording_client
 
 
 @pytest.fixture(scope="session")

@@ -107,10 +107,9 @@ def make_mapper(store: ItemStore | None = None) -> Mapper:
     def create_item(req: Request) -> Any:
         name, tags = _parse_item(req.json)
         item = store.add(name, tags)
-        req.response.status = 201
-        req.response.location = req.application_url + "/items/" + item["id"]
-        req.response.json_body = {"item": item}
-        return req.response
+        response = Response(json_body={"item": item}, status=201, charset=None)
+        response.location = req.application_url + "/items/" + item["id"]
+        return response
 
     @wsgify
     def show_item(req: Request, id: str) -> Any:

@@ -43,13 +43,15 @@ def expand_env(
     environ: Mapping[str, str] | None = None,
     *,
     escape_percent: bool = False,
+    strict: bool = True,
 ) -> str:
     """Replace every ``${ENV:NAME[:-default]}`` in ``value``.
 
     :param environ: the environment (``os.environ`` by default).
     :param escape_percent: double every ``%`` in the text taken from the environment, for values that
         are about to go through ``%`` interpolation (so the environment's text stays literal).
-    :raises ConfigError: when a variable without a default is not set.
+    :param strict: when false, a variable that is unset and has no default is left as written.
+    :raises ConfigError: when a variable without a default is not set (``strict`` only).
     """
     if "${ENV:" not in value:
         return value
@@ -60,6 +62,8 @@ def expand_env(
         found = env.get(name)
         if found is None or (found == "" and default is not None):
             if default is None:
+                if not strict:
+                    return match.group(0)
                 raise ConfigError(
                     f"environment variable {name} is not set "
                     f"(write ${{ENV:{name}:-default}} to give a default)"
@@ -101,11 +105,14 @@ class EnvInterpolation(configparser.BasicInterpolation):
                 # Expand the environment first, in the value and in everything it may reference, with
                 # the environment's text escaped: only what the file says is %-interpolated.
                 value = expand_env(value, self.environ, escape_percent=True)
+                # Other keys are expanded leniently: only those actually referenced matter.
                 defaults = {
-                    key: expand_env(raw, self.environ, escape_percent=True) if raw else raw
+                    key: expand_env(raw, self.environ, escape_percent=True, strict=False) if raw else raw
                     for key, raw in defaults.items()
                 }
             result: str = super().before_get(parser, section, option, value, defaults)
+            if "${ENV:" in result:  # a referenced value names an unset variable
+                result = expand_env(result, self.environ)
             return result
         except ConfigError as error:
             raise self._locate(error, section, option) from None

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+import pytest
+
+from wsgikit.deploy import ConfigError, Problem, check_config, loadapp
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BROKEN = sorted(glob.glob(os.path.join(ROOT, "tests", "data", "broken", "*.ini")))
+PASTE_CONFIGS = sorted(glob.glob(os.path.join(ROOT, "paste-configs", "*.ini")))
+EXPECT_RE = re.compile(
+    r"^# expect: (?P<line>\d+) \[(?P<section>[^]]+)\] (?P<key>[^:]+): (?P<fragment>.+)$", re.M
+)
+
+
+def expectation(path: str) -> re.Match[str]:
+    with open(path, encoding="utf-8") as stream:
+        match = EXPECT_RE.search(stream.read())
+    assert match is not None, f"{path} has no '# expect:' line"
+    return match
+
+
+def test_the_corpus_covers_every_kind_of_mistake() -> None:
+    names = {os.path.basename(path)[:-4] for path in BROKEN}
+    assert names >= {
+        "typo_option",
+        "unknown_entry_point",
+        "missing_section",
+        "cycle",
+        "ends_in_filter",
+        "bad_percent",
+        "bad_value",
+        "default_shadowing",
+        "unknown_select_choice",
+    }
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda path: os.path.basename(path))
+def test_broken_config_is_reported_where_it_is_wrong(path: str) -> None:
+    expected = expectation(path)
+    problems = check_config(path)
+    assert len(problems) == 1, [str(problem) for problem in problems]
+    (problem,) = problems
+    assert problem.file == path
+    assert (problem.line, problem.section, problem.key) == (
+        int(expected["line"]),
+        expected["section"],
+        expected["key"],
+    )
+    assert expected["fragment"] in problem.message
+    assert str(problem).startswith(f"{path}:{expected['line']} [{expected['section']}] {expected['key']}: ")
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda path: os.path.basename(path))
+def test_loading_fails_at_the_same_place(path: str, caplog: pytest.LogCaptureFixture) -> None:
+    """What `check` reports is what start-up fails with (shadowing loads, with a logged warning)."""
+    expected = expectation(path)
+    if "shadowing" in path:
+        loadapp(f"config:{path}")
+        (record,) = [r for r in caplog.records if r.name == "wsgikit.deploy"]
+        assert f":{expected['line']} [{expected['section']}] {expected['key']}: " in record.getMessage()
+        return
+    with pytest.raises(ConfigError) as caught:
+        loadapp(f"config:{path}")
+    error = caught.value
+    assert (error.file, error.line, error.section, error.key) == (
+        path,
+        int(expected["line"]),
+        expected["section"],
+        expected["key"],
+    )
+
+
+@pytest.mark.parametrize("path", PASTE_CONFIGS, ids=lambda path: os.path.basename(path))
+def test_shipped_configs_are_clean(path: str) -> None:
+    assert check_config(path) == []
+
+
+def test_every_problem_in_one_pass(tmp_path: pytest.TempPathFactory) -> None:
+    ini = tmp_path / "many.ini"  # type: ignore[operator]
+    ini.write_text(
+        "[DEFAULT]\n"
+        "level = 9\n"
+        "[pipeline:main]\n"
+        "pipeline = gzip missing api\n"
+        "[filter:gzip]\n"
+        "use = egg:wsgikit#gzip\n"
+        "level = 2\n"
+        "minimum_size = big\n"
+        "flsh = true\n"
+        "[app:api]\n"
+        "use = egg:wsgikit#router\n"
+        "[app:other]\n"
+        "use = egg:nosuchdist#app\n"
+        "[filter:pct]\n"
+        "use = egg:wsgikit#request_id\n"
+        "header = ${ENV:WSGIKIT_TEST_UNSET_VARIABLE}\n"
+        "[uwsgi]\n"
+        "paste = config:%(here)s/many.ini\n"
+    )
+    found = {(p.line, p.section, p.key, p.severity) for p in check_config(str(ini), environ={})}
+    assert found == {
+        (4, "pipeline:main", "pipeline", "error"),  # missing
+        (7, "filter:gzip", "level", "warning"),  # shadowed by DEFAULT
+        (8, "filter:gzip", "minimum_size", "error"),  # bad size
+        (9, "filter:gzip", "flsh", "error"),  # typo of flush
+        (10, "app:api", "mapper", "error"),  # required option missing (section line)
+        (13, "app:other", "use", "error"),  # unknown distribution
+        (16, "filter:pct", "header", "error"),  # unset environment variable
+    }
+
+
+def test_env_values_are_checked_with_the_given_environment(tmp_path: pytest.TempPathFactory) -> None:
+    ini = tmp_path / "env.ini"  # type: ignore[operator]
+    ini.write_text("[filter:gzip]\nuse = egg:wsgikit#gzip\nlevel = ${ENV:GZ_LEVEL:-6}\n")
+    assert check_config(str(ini), environ={}) == []
+    (problem,) = check_config(str(ini), environ={"GZ_LEVEL": "eleven"})
+    assert (problem.line, problem.key) == (3, "level")
+
+
+def test_select_checks_every_choice_and_use_chains(tmp_path: pytest.TempPathFactory) -> None:
+    ini = tmp_path / "select.ini"  # type: ignore[operator]
+    ini.write_text(
+        "[composite:main]\n"
+        "use = egg:wsgikit#select\n"
+        "key = a\n"
+        "a = base\n"
+        "b = nofilter base\n"
+        "[app:base]\n"
+        "use = egg:wsgikit#healthcheck\n"
+        "[app:derived]\n"
+        "use = base\n"
+        "detailed = maybe\n"
+        "[app:loop1]\n"
+        "use = loop2\n"
+        "[app:loop2]\n"
+        "use = loop1\n"
+    )
+    found = {(p.line, p.section, p.key) for p in check_config(str(ini))}
+    assert (5, "composite:main", "b") in found
+    assert (10, "app:derived", "detailed") in found
+    assert any(section in ("app:loop1", "app:loop2") and key == "use" for _, section, key in found)
+
+
+def test_missing_file_is_one_problem(tmp_path: pytest.TempPathFactory) -> None:
+    (problem,) = check_config(str(tmp_path / "absent.ini"))  # type: ignore[operator]
+    assert isinstance(problem, Problem) and "cannot read" in problem.message

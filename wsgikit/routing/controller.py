@@ -178,7 +178,10 @@ class Controller:
         kwargs.update(extra)
         if handler.status is not None:
             req.response.status_code = handler.status
-        return getattr(self, handler.name)(req, **kwargs)
+        result = getattr(self, handler.name)(req, **kwargs)
+        if result is None and req.response.status_code in (204, 304):
+            del req.response.content_type  # no content, so no Content-Type (RFC 9110, wsgiref.validate)
+        return result
 
     def _body_action(self, req: Request) -> tuple[_Handler, Any]:
         body = req.json

@@ -139,7 +139,12 @@ class GzipMiddleware:
         if method == "HEAD":
             return None, False
         length = get_header(headers, "Content-Length")
-        if length is not None and length.strip().isdigit() and int(length) < self.minimum_size:
+        if (
+            length is not None
+            and length.strip().isascii()
+            and length.strip().isdigit()
+            and int(length) < self.minimum_size
+        ):
             return None, False
         encoding = choose_encoding(accept_encoding, self.encodings)
         if encoding is None:

@@ -142,7 +142,7 @@ class SizeLimitMiddleware:
         length: int | None
         if raw:
             text = str(raw).strip()
-            if not text.isdigit():
+            if not (text.isascii() and text.isdigit()):
                 error: Any = HTTPBadRequest("The Content-Length header is not a valid length.")
                 return error(environ, start_response)  # type: ignore[no-any-return]
             length = int(text)

@@ -22,7 +22,7 @@ def test_valid_traffic_passes() -> None:
 
 BAD_APPS: dict[str, Callable[..., Any]] = {
     "str-body": lambda e, sr: (sr("200 OK", [("Content-Type", "text/plain")]), ["text"])[1],
-    "bad-status": lambda e, sr: (sr("20x OK", [("Content-Type", "text/plain")]), [b""])[1],
+    "bad-status": lambda e, sr: (sr("099 Too Low", [("Content-Type", "text/plain")]), [b""])[1],
     "no-content-type": lambda e, sr: (sr("200 OK", []), [b""])[1],
     "content-type-on-204": lambda e, sr: (sr("204 No Content", [("Content-Type", "text/plain")]), [])[1],
     "header-tuple-types": lambda e, sr: (sr("200 OK", [("Content-Type", b"text/plain")]), [b""])[1],

@@ -407,6 +407,7 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
     def _context_from_explicit(
         self, object_type: Any, local_conf: Any, global_conf: Any, global_addition: Any, section: str
     ) -> Any:
+        key = next((key for key in local_conf if key.startswith("paste.")), None)
         try:
             return super()._context_from_explicit(
                 object_type, local_conf, global_conf, global_addition, section
@@ -417,7 +418,6 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
                 converted = ConfigLookupError(
                     "no 'use = ...' and no paste.*_factory key: nothing says what to build"
                 )
-            key = next((key for key in local_conf if key.startswith("paste.")), None)
             raise self._claim(converted, section, key) from _cause(error)
 
     def _pipeline_app_context(

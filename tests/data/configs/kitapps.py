@@ -55,3 +55,41 @@ class Tag:
 
 def tag_factory(global_conf: dict[str, Any], tag: str = "t") -> Any:
     return lambda app: Tag(app, tag)
+
+
+def flask_factory(global_conf: dict[str, Any]) -> WSGIApplication:
+    import flask
+
+    app = flask.Flask("kitapps_flask")
+
+    @app.route("/hello/<name>")
+    def hello(name: str) -> Any:
+        return {
+            "app": "flask",
+            "name": name,
+            "script_name": flask.request.environ["SCRIPT_NAME"],
+            "path_info": flask.request.environ["PATH_INFO"],
+            "url": flask.url_for("hello", name=name),
+        }
+
+    result: WSGIApplication = app.wsgi_app
+    return result
+
+
+def make_mapper() -> Any:
+    from wsgikit import wsgify
+    from wsgikit.routing import Mapper
+
+    @wsgify
+    def show(req: Any, id: str) -> dict[str, str]:
+        return {
+            "app": "router",
+            "id": id,
+            "script_name": req.environ["SCRIPT_NAME"],
+            "path_info": req.environ["PATH_INFO"],
+            "url": req.application_url,
+        }
+
+    mapper = Mapper()
+    mapper.connect("show", "/items/{id}", controller=show, conditions={"method": ["GET"]})
+    return mapper

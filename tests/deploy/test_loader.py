@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+import logging
+import os
+
+import pytest
+
+from wsgikit.deploy import ConfigError, ConfigLookupError, loadapp, loadfilter, loadserver
+from wsgikit.deploy.loader import IniIndex, load
+from wsgikit.testing import TestApp
+
+CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "configs")
+
+
+def config(name: str) -> str:
+    return f"config:{os.path.join(CONFIGS, name)}"
+
+
+def test_a_section_referenced_several_times_is_built_once() -> None:
+    import kitapps
+
+    app, session = load(config("shared.ini"))
+    assert kitapps.BUILT == ["api"]
+    client = TestApp(app)
+    assert client.get("/a/x").json["script_name"] == "/a"
+    assert client.get("/c/x").json["tags"] == ["outer"]
+    mounts = {mount.prefix: mount.app for mount in app.mounts}
+    assert mounts["/a"] is mounts["/b"]
+    assert [node.shared for node in session.tree.children] == [False, True, False]  # type: ignore[union-attr]
+
+
+def test_plain_pastedeploy_builds_it_three_times() -> None:
+    """The behaviour being fixed (so that the test above means something)."""
+    import kitapps
+    from paste.deploy import loadapp as paste_loadapp
+
+    paste_loadapp(config("shared.ini"))
+    assert kitapps.BUILT == ["api", "api", "api"]
+
+
+def test_env_values_and_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KIT_STRATEGY", raising=False)
+    monkeypatch.delenv("KIT_NAME", raising=False)
+    assert TestApp(config("env.ini")).get("/").json["tags"] == ["b"]
+    monkeypatch.setenv("KIT_STRATEGY", "a")
+    monkeypatch.setenv("KIT_TAG", "pct")
+    monkeypatch.setenv("KIT_NAME", "100%(here)s")  # the environment's text is never %-interpolated
+    answer = TestApp(config("env.ini")).get("/").json
+    assert answer["tags"] == ["pct"]
+    assert answer["app"] == "100%(here)s"
+
+
+def test_empty_env_value_takes_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIT_STRATEGY", "")
+    assert TestApp(config("env.ini")).get("/").json["tags"] == ["b"]
+
+
+def test_unset_env_without_default_names_the_key(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KIT_MISSING", raising=False)
+    ini = tmp_path / "e.ini"  # type: ignore[operator]
+    ini.write_text("[app:main]\npaste.app_factory = kitapps:echo_factory\nname = ${ENV:KIT_MISSING}\n")
+    with pytest.raises(ConfigError) as caught:
+        loadapp(f"config:{ini}")
+    assert (caught.value.line, caught.value.section, caught.value.key) == (3, "app:main", "name")
+    assert "KIT_MISSING" in caught.value.message
+
+
+def test_shadowed_key_is_logged(tmp_path: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture) -> None:
+    ini = tmp_path / "s.ini"  # type: ignore[operator]
+    ini.write_text(
+        "[DEFAULT]\nname = global\n[app:main]\npaste.app_factory = kitapps:echo_factory\nname = local\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="wsgikit.deploy"):
+        app, session = load(f"config:{ini}")
+    assert TestApp(app).get("/").json["app"] == "echo"  # PasteDeploy semantics kept: the local is dropped
+    (warning,) = session.warnings
+    assert (warning.line, warning.section, warning.key) == (5, "app:main", "name")
+    assert "set name" in caplog.text
+
+
+def test_use_config_keeps_the_other_files_references() -> None:
+    """PasteDeploy resolves a composite reached through `use = config:` in the wrong file."""
+    client = TestApp(config("outer.ini"))
+    assert client.get("/a/x").json["app"] == "api"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "section", "key", "fragment"),
+    [
+        ("[app:main]\nuse = egg:wsgikit#nope\n", 2, "app:main", "use", "no application entry point"),
+        ("[app:main]\nuse = egg:wsgikit#gzip\n", 2, "app:main", "use", "not a application"),
+        ("[app:main]\nuse = call:kitapps:nope\n", 2, "app:main", "use", "cannot import"),
+        ("[app:main]\nuse = call:no_such_module_x:f\n", 2, "app:main", "use", "cannot import"),
+        (
+            "[app:main]\npaste.app_factory = kitapps:nope\n",
+            2,
+            "app:main",
+            "paste.app_factory",
+            "cannot import",
+        ),
+        ("[app:main]\nuse = other\n", 2, "app:main", "use", "no section for app 'other'"),
+        ("[app:main]\nx = 1\n", 1, "app:main", None, "nothing says what to build"),
+        ("[pipeline:main]\npipeline =\n", 2, "pipeline:main", "pipeline", "empty"),
+        ("[pipeline:main]\npipeline = a\nextra = 1\n", 3, "pipeline:main", "extra", "only 'pipeline'"),
+        ("[app:main]\npaste.app_factory = kitapps:echo_factory\nnmae = x\n", 3, "app:main", "nmae", "nmae"),
+        (
+            "[app:main]\npaste.app_factory = kitapps:echo_factory\nfilter-with = t\n"
+            "[filter:t]\npaste.filter_factory = kitapps:tag_factory\ntag = 1-x\n",
+            6,
+            "filter:t",
+            "tag",
+            "identifier",
+        ),
+    ],
+    ids=[
+        "unknown-entry-point",
+        "filter-used-as-app",
+        "bad-call-attribute",
+        "bad-call-module",
+        "bad-explicit-factory",
+        "missing-used-section",
+        "no-factory",
+        "empty-pipeline",
+        "pipeline-extra-key",
+        "factory-type-error",
+        "middleware-value-error",
+    ],
+)
+def test_errors_are_located(
+    tmp_path: pytest.TempPathFactory, text: str, line: int, section: str, key: str | None, fragment: str
+) -> None:
+    ini = tmp_path / "bad.ini"  # type: ignore[operator]
+    ini.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        loadapp(f"config:{ini}")
+    error = caught.value
+    assert (error.file, error.line, error.section, error.key) == (str(ini), line, section, key)
+    assert fragment in error.message
+
+
+def test_missing_things_are_also_lookup_errors(tmp_path: pytest.TempPathFactory) -> None:
+    ini = tmp_path / "m.ini"  # type: ignore[operator]
+    ini.write_text("[app:other]\nuse = egg:wsgikit#healthcheck\n")
+    with pytest.raises(LookupError) as caught:  # what nova's Loader catches
+        loadapp(f"config:{ini}")
+    assert isinstance(caught.value, ConfigLookupError)
+    assert "did you mean" not in caught.value.message or "other" in caught.value.message
+
+
+def test_missing_file(tmp_path: pytest.TempPathFactory) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        loadapp(f"config:{tmp_path}/absent.ini")  # type: ignore[operator]
+
+
+def test_relative_uri_and_name() -> None:
+    app = loadapp("config:shared.ini", name="tagged", relative_to=CONFIGS)
+    assert TestApp(app).get("/").json["tags"] == ["outer"]
+
+
+def test_egg_and_call_uris() -> None:
+    assert callable(loadapp("egg:wsgikit#healthcheck"))
+    assert callable(
+        loadfilter("egg:wsgikit#versions", global_conf={}) if False else loadfilter("egg:wsgikit#request_id")
+    )
+    with pytest.raises(ConfigLookupError, match="did you mean 'healthcheck'"):
+        loadapp("egg:wsgikit#healthchek")
+    with pytest.raises(ConfigError, match="no scheme"):
+        loadapp("paste.ini")
+
+
+def test_loadserver_returns_a_server_callable(tmp_path: pytest.TempPathFactory) -> None:
+    ini = tmp_path / "srv.ini"  # type: ignore[operator]
+    ini.write_text("[server:main]\nuse = egg:wsgikit#waitress\nport = 0\n")
+    assert callable(loadserver(f"config:{ini}"))  # not called: that would serve
+    with pytest.raises(ConfigLookupError, match="server"):
+        loadserver(f"config:{ini}", name="other")
+
+
+def test_ini_index_lines() -> None:
+    index = IniIndex("# c\n[a]\nx = 1\n  continued = no\n; c\ny: 2\n\n[b]\n/v2.1/+ = api\n")
+    assert index.line_of("a") == 2
+    assert index.line_of("a", "x") == 3
+    assert index.line_of("a", "continued") == 2
+    assert index.line_of("a", "y") == 6
+    assert index.line_of("b", "/v2.1/+") == 9
+    assert index.line_of("nope") is None

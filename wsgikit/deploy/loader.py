@@ -613,7 +613,11 @@ class _LocatedFilter:
 
 def _mentioned_key(message: str, context: Any) -> str | None:
     """The option a middleware's ``ValueError`` names (they start with or mention the option)."""
-    for key in getattr(context, "local_conf", {}):
+    keys = [str(key) for key in getattr(context, "local_conf", {})]
+    for key in keys:
+        if message.startswith(f"{key}:"):
+            return key
+    for key in keys:
         if re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", message):
             return str(key)
     return None

@@ -149,3 +149,11 @@ def test_select_checks_every_choice_and_use_chains(tmp_path: pytest.TempPathFact
 def test_missing_file_is_one_problem(tmp_path: pytest.TempPathFactory) -> None:
     (problem,) = check_config(str(tmp_path / "absent.ini"))  # type: ignore[operator]
     assert isinstance(problem, Problem) and "cannot read" in problem.message
+
+
+def test_test_configs_are_clean() -> None:
+    """Including a `use = config:` composite whose references live in the other file."""
+    configs = sorted(glob.glob(os.path.join(ROOT, "tests", "data", "configs", "*.ini")))
+    assert len(configs) >= 5
+    for path in configs:
+        assert check_config(path) == [], path

@@ -135,6 +135,7 @@ class _Factory:
     names: list[str]
     inherited: dict[str, str]
     module: ModuleType | None
+    owner: WsgikitConfigLoader | None = None  # the file whose sections its references name
 
 
 class _Checker:
@@ -264,10 +265,15 @@ class _Checker:
             for problem in table.check(conf, global_conf):
                 self.report(problem.located(section=section), loader, section, problem.key)
         if found.module is not None:
-            self.component_hooks(loader, section, found.module, conf)
+            self.component_hooks(loader, section, found.module, conf, found.owner or loader)
 
     def component_hooks(
-        self, loader: WsgikitConfigLoader, section: str, module: ModuleType, conf: dict[str, str]
+        self,
+        loader: WsgikitConfigLoader,
+        section: str,
+        module: ModuleType,
+        conf: dict[str, str],
+        owner: WsgikitConfigLoader,
     ) -> None:
         """``check_section(conf)`` → extra problems; ``references(conf)`` → ``(key, kind, name)`` triples."""
         extra: Callable[[dict[str, str]], list[ConfigError]] | None = getattr(module, "check_section", None)
@@ -279,7 +285,8 @@ class _Checker:
         )
         if references is not None:
             for key, ref_kind, name in references(conf):
-                self.reference(loader, section, key, name, FILTER if ref_kind == "filter" else APP)
+                kind = FILTER if ref_kind == "filter" else APP
+                self.reference(loader, section, key, name, kind, lookup=owner)
 
     def check_pipeline(self, loader: WsgikitConfigLoader, section: str, local: dict[str, str]) -> None:
         if "pipeline" not in local:
@@ -357,6 +364,7 @@ class _Checker:
             found = self.factory(other, target, inherited, object_type, target_kind, seen=seen)
             if found is not None:
                 found.inherited = {**found.inherited, **inherited}
+                found.owner = found.owner or other  # its references name sections of that file
             return found
         if colon:
             raise ConfigError(f"unknown scheme {scheme!r} in 'use' (expected egg:, call: or config:)")
@@ -393,8 +401,17 @@ class _Checker:
     # -- references and cycles ---------------------------------------------------------------------------
 
     def reference(
-        self, loader: WsgikitConfigLoader, section: str, key: str, name: str, object_type: Any
+        self,
+        loader: WsgikitConfigLoader,
+        section: str,
+        key: str,
+        name: str,
+        object_type: Any,
+        *,
+        lookup: WsgikitConfigLoader | None = None,
     ) -> None:
+        """Check that ``name`` (written at ``key`` of ``section``) resolves, in ``lookup``'s file."""
+        lookup = lookup or loader
         name = name.strip()
         scheme, colon, rest = name.partition(":")
         try:
@@ -407,13 +424,13 @@ class _Checker:
             if colon and scheme.lower() == "config":
                 path, _, target_name = rest.partition("#")
                 if not os.path.isabs(path):
-                    path = os.path.join(os.path.dirname(loader.filename), path)
+                    path = os.path.join(os.path.dirname(lookup.filename), path)
                 other = self.session.loader_for(path)
                 self.add_file(other)
                 target = self.find_section(other, object_type, target_name or None)
                 self.edges.setdefault((loader.filename, section), []).append((key, (other.filename, target)))
                 return
-            target = self.find_section(loader, object_type, name)
+            target = self.find_section(lookup, object_type, name)
         except ConfigError as error:
             error.file = error.section = None  # about the reference: located at the referring key
             error.key = None
@@ -422,7 +439,7 @@ class _Checker:
         except Exception as error:
             self.report(ConfigError(f"cannot import {rest!r}: {error}"), loader, section, key)
             return
-        self.edges.setdefault((loader.filename, section), []).append((key, (loader.filename, target)))
+        self.edges.setdefault((loader.filename, section), []).append((key, (lookup.filename, target)))
 
     def find_cycles(self) -> None:
         done: set[tuple[str, str]] = set()

@@ -492,6 +492,25 @@ def test_require_roles(token: str | None, status: int) -> None:
         require_roles()
 
 
+@pytest.mark.parametrize(
+    ("headers", "user"),
+    [
+        ({"Authorization": basic("sam", "sha256-pw")}, "sam"),
+        ({"X-Auth-Token": "tok-member-456"}, "member-user"),
+        ({"Authorization": basic("sam", "wrong"), "X-Auth-Token": "tok-member-456"}, "member-user"),
+        ({"Authorization": basic("sam", "wrong")}, None),
+        ({"X-Roles": "admin", "X-Identity-Status": "Confirmed"}, None),
+    ],
+)
+def test_chained_filters_accept_either(headers: dict[str, str], user: str | None) -> None:
+    inner = TokenAuthMiddleware(echo_identity, tokens_file=TOKENS)
+    client = TestApp(BasicAuthMiddleware(inner, htpasswd=HTPASSWD, delay_auth_decision=True))
+    response = client.get("/", headers=headers, status=200 if user else 401)
+    if user:
+        assert response.json["REMOTE_USER"] == user
+        assert response.json["HTTP_X_IDENTITY_STATUS"] == "Confirmed"
+
+
 def test_identity_validation() -> None:
     with pytest.raises(ValueError):
         Identity("", "x")

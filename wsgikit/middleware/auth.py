@@ -371,6 +371,10 @@ class AuthMiddleware:
         ``..`` segments are never exempt.
     :param realm: the realm of the challenge.
 
+    A request that an outer :class:`AuthMiddleware` already authenticated (``environ["wsgikit.identity"]``
+    is set) passes through unchanged, so two filters in a row accept either kind of credentials when the
+    outer one has ``delay_auth_decision``.
+
     For each request: client identity headers are removed, then on success ``REMOTE_USER``,
     ``AUTH_TYPE``, ``environ["wsgikit.identity"]`` and the ``X-Identity-Status: Confirmed``,
     ``X-User-Id``, ``X-User-Name``, ``X-Project-Id`` and ``X-Roles`` headers are set. A backend that
@@ -404,6 +408,11 @@ class AuthMiddleware:
         return any(entry == "/" or path == entry or path.startswith(entry + "/") for entry in self.exempt)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        if isinstance(environ.get(ENVIRON_KEY), Identity):
+            # An outer AuthMiddleware already authenticated this request (environ keys other than
+            # HTTP_* cannot come from the client): keep its identity, so that filters can be chained,
+            # e.g. Basic with delay_auth_decision in front of a token filter accepts either.
+            return self.app(environ, start_response)
         strip_identity_headers(environ)
         if self.is_exempt(environ.get("PATH_INFO", "")):
             return self.app(environ, start_response)

@@ -287,6 +287,8 @@ def _missing_section(loader: WsgikitConfigLoader, object_type: Any, name: str | 
         close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.6)
         if close:
             message += f"; did you mean {close[0]!r}?"
+        elif names and name is None:
+            message += f" (name one with CONFIG#name: {', '.join(names)})"
     return ConfigLookupError(message, file=loader.filename)
 
 
@@ -691,11 +693,12 @@ def load(
     return obj, session
 
 
-def load_app(loader: Any, name: str, global_conf: Any, *, key: str) -> Any:
+def load_app(loader: Any, name: str, global_conf: Any, *, key: str, label: bool = True) -> Any:
     """For composite factories: ``loader.get_app(name)``, with errors about the reference itself
-    attributed to ``key`` of the composite's section, and ``key`` shown as the label in ``wsgikit show``."""
+    attributed to ``key`` of the composite's section, and ``key`` shown as the label in ``wsgikit show``
+    (unless ``label`` is false)."""
     session = getattr(loader, "session", None)
-    if isinstance(session, LoadSession):
+    if isinstance(session, LoadSession) and label:
         session.next_label = key
     try:
         return loader.get_app(name, global_conf=global_conf)

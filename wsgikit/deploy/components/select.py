@@ -80,7 +80,7 @@ def composite_factory(loader: Any, global_conf: dict[str, Any], **local_conf: st
     choice, items = choose(options)
     annotate(loader, f"key = {choice}")
     filters = [load_filter(loader, name, global_conf, key=choice) for name in items[:-1]]
-    app = load_app(loader, items[-1], global_conf, key=choice)
+    app = load_app(loader, items[-1], global_conf, key=choice, label=False)
     for filter_ in reversed(filters):
         app = filter_(app)
     return app

@@ -389,6 +389,27 @@ def test_token_hostile_inputs_get_401(token_client: TestApp, headers: dict[str, 
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="wsgikit"'
 
 
+@pytest.mark.parametrize(
+    "environ",
+    [
+        pytest.param({"HTTP_X_AUTH_TOKEN": "tok-admin-123\r\nX-Roles: admin"}, id="token-crlf"),
+        pytest.param({"HTTP_AUTHORIZATION": "Bearer tok-admin-123\r\nX: y"}, id="bearer-crlf"),
+        pytest.param({"HTTP_X_AUTH_TOKEN": "tok-admin-123\x00"}, id="token-nul"),
+    ],
+)
+def test_token_control_characters_get_401(token_client: TestApp, environ: dict[str, str]) -> None:
+    token_client.get("/", extra_environ=environ, status=401)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [basic("sam", "sha256-pw") + "\r\nX-Roles: admin", "Basic\r\n" + basic("sam", "sha256-pw")[6:]],
+    ids=["trailing-crlf", "crlf-after-scheme"],
+)
+def test_basic_control_characters_get_401(basic_client: TestApp, value: str) -> None:
+    basic_client.get("/", extra_environ={"HTTP_AUTHORIZATION": value}, status=401)
+
+
 def test_token_custom_header() -> None:
     client = TestApp(TokenAuthMiddleware(echo_identity, tokens_file=TOKENS, header="X-Api-Key"))
     assert client.get("/", headers={"X-Api-Key": "tok-member-456"}).json["REMOTE_USER"] == "member-user"

@@ -197,6 +197,14 @@ def test_htpasswd_comments_and_trailing_fields() -> None:
     assert stored == {"sam": "$5$x$y"}
 
 
+def test_bcrypt_long_password_uses_first_72_bytes() -> None:
+    import bcrypt
+
+    stored = bcrypt.hashpw(b"p" * 72, bcrypt.gensalt(4)).decode()
+    assert verify_password("p" * 100, stored)
+    assert not verify_password("q" + "p" * 99, stored)
+
+
 @pytest.mark.parametrize("stored", ["", "$2b$04$short", "$2y$xx", "$6$", "garbage"], ids=repr)
 def test_verify_password_malformed_hash_is_false(stored: str) -> None:
     assert verify_password("pw", stored) is False

@@ -53,10 +53,11 @@ def verify_password(password: str, stored: str) -> bool:
     if stored.startswith(_BCRYPT_PREFIXES):
         import bcrypt  # optional dependency (extra "auth"), loaded only when a bcrypt hash is checked
 
-        # Apache's $2y$ is the same algorithm as $2b$.
+        # Apache's $2y$ is the same algorithm as $2b$. bcrypt only ever uses the first 72 bytes; htpasswd
+        # truncates silently, while bcrypt>=5 refuses longer input — truncate as the hash was made.
         normalized = "$2b$" + stored[4:] if stored.startswith("$2y$") else stored
         try:
-            return bool(bcrypt.checkpw(password.encode("utf-8"), normalized.encode("ascii")))
+            return bool(bcrypt.checkpw(password.encode("utf-8")[:72], normalized.encode("ascii")))
         except ValueError:
             return False
     if _shacrypt.is_sha_crypt(stored):

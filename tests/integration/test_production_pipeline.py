@@ -228,3 +228,30 @@ def served(request, start_server, port_factory, http_client, uwsgi_client, rende
 @pytest.mark.parametrize("request_id", list(REQUESTS))
 def test_same_answer_on_every_server(served, reference, request_id):
     assert ask(served, request_id) == reference(request_id)
+
+
+@pytest.mark.parametrize("request_id", ["stream", "stream-gzip"])
+def test_the_stream_leaves_the_pipeline_chunk_by_chunk(request_id):
+    from wsgiref.util import setup_testing_defaults
+    from wsgiref.validate import validator
+
+    method, target, extra, _, _ = REQUESTS[request_id]
+    path, _, query = target.partition("?")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+    }
+    environ.update(
+        {"HTTP_X_AUTH_TOKEN": TOKEN, **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in extra.items()}}
+    )
+    setup_testing_defaults(environ)
+    statuses: list[str] = []
+    result = validator(loadapp(f"config:{PRODUCTION_INI}"))(environ, lambda s, h, e=None: statuses.append(s))
+    try:
+        chunks = [chunk for chunk in result if chunk]
+    finally:
+        result.close()
+    assert statuses == ["200 OK"]
+    assert len(chunks) >= STREAM_CHUNKS // 2  # streamed, not gathered into one body

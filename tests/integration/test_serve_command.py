@@ -49,7 +49,7 @@ def test_serve_example_and_stop(server, stop_signal, start_server, port_factory,
     )
     assert_same_as_in_process(http_client(port), local_client, EXAMPLE_INI, "/")
 
-    assert process.stop(stop_signal) == 0
+    assert process.stop(stop_signal) == 0, process.log()
     log = process.log()
     assert f"with {server}" in log
     assert f"http://127.0.0.1:{port}" in log
@@ -65,8 +65,9 @@ def test_gunicorn_runs_the_requested_workers(tmp_path, start_server, port_factor
         serve_argv(config, "--server", "gunicorn", "--port", str(port), "--workers", "2"),
         port=port,
     )
+    wait_for(lambda: process.log().count("Booting worker") == 2, "both workers to boot")
     assert_same_as_in_process(http_client(port), local_client, config, "/hello/x")
-    assert process.stop() == 0
+    assert process.stop() == 0, process.log()
     assert process.log().count("Booting worker") == 2
 
 
@@ -103,7 +104,7 @@ def test_reload_restarts_when_the_ini_changes(
     wait_for(lambda: _answers(client), "the restarted server to answer")
     assert_same_as_in_process(client, local_client, config, "/hello/after")
 
-    assert process.stop() == 0
+    assert process.stop() == 0, process.log()
     log = process.log()
     assert "reload.ini changed; restarting" in log
     assert "Traceback" not in log

@@ -6,6 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))
 
 project = "wsgikit"
 author = "the wsgikit developers"
@@ -17,6 +18,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "sphinx.ext.graphviz",
+    "optiontables",
 ]
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 autodoc_member_order = "bysource"

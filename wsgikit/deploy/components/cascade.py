@@ -29,6 +29,7 @@ def to_status_codes(value: str) -> list[int]:
 
 
 def is_app_key(key: str) -> bool:
+    """``app1``, ``app2``, ... (any key starting with ``app``): the applications, tried in numeric order."""
     return re.fullmatch(r"app\w*", key) is not None
 
 

@@ -21,10 +21,16 @@ from typing import Any
 from wsgikit.deploy.loader import annotate, load_app, load_filter
 from wsgikit.deploy.options import REQUIRED, ConfigError, Option, OptionTable, to_str
 
+
+def is_choice(key: str) -> bool:
+    """one key per choice, whose value is a pipeline: filters outermost first, the application last."""
+    return key != "key"
+
+
 OPTIONS = OptionTable(
     "select",
     Option("key", to_str, REQUIRED, "the choice to build: the name of another key of this section"),
-    accept_extra=lambda key: key != "key",
+    accept_extra=is_choice,
 )
 
 

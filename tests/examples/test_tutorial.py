@@ -1,8 +1,8 @@
 """Every code block of docs/guide/tutorial.rst runs, so the tutorial cannot rot.
 
-Python blocks run in order in one namespace (later steps build on earlier ones); the shell commands are
-parsed by the real ``wsgikit`` argument parser and name files that exist; the uWSGI block is served for real
-by uWSGI on 127.0.0.1; the nginx block is checked by ``nginx -t``.
+Python blocks run in order in one namespace (later steps build on earlier ones); the shell commands run
+(``serve`` is parsed, and served for real by the gunicorn test); the uWSGI block is served for real by
+uWSGI on 127.0.0.1; the nginx block is checked by ``nginx -t``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import textwrap
 import time
 import types
 import urllib.request
+from itertools import takewhile
 from pathlib import Path
 
 import pytest
@@ -55,16 +56,43 @@ def test_python_blocks_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         del sys.modules[module.__name__]
 
 
-def test_console_commands_parse_and_name_real_files() -> None:
-    commands = [
-        line[2:] for block in blocks("console") for line in block.splitlines() if line.startswith("$ ")
-    ]
-    assert commands
-    for command in commands:
-        words = shlex.split(command)
-        assert words[0] == "wsgikit", command
+def expected_output(command_line: str) -> list[str]:
+    """The lines the page shows under ``command_line``, up to the next command."""
+    for block in blocks("console"):
+        lines = block.splitlines()
+        if command_line in lines:
+            after = lines[lines.index(command_line) + 1 :]
+            output = takewhile(lambda line: not line.startswith("$ "), after)
+            return [line.rstrip() for line in output if line]
+    raise AssertionError(command_line)
+
+
+def test_console_commands_run(tmp_path: Path) -> None:
+    """``check``/``show``/``routes`` run for real; ``serve`` is parsed here and run by the gunicorn test."""
+    lines = [line for block in blocks("console") for line in block.splitlines() if line.startswith("$ ")]
+    assert lines
+    shown = {line: expected_output(line) for line in lines}
+    env = {**os.environ, "WSGIKIT_COMPUTE_DB": str(tmp_path / "compute.sqlite3")}
+    env.pop("WSGIKIT_COMPUTE_AUTH", None)
+    for line in lines:
+        words = shlex.split(line[2:], comments=True)
+        assert words[0] == "wsgikit", line
         args = build_parser().parse_args(words[1:])
-        assert (ROOT / args.config.partition("#")[0]).is_file(), command
+        assert (ROOT / args.config.partition("#")[0]).is_file(), line
+        if args.verb == "serve":
+            continue
+        result = subprocess.run(
+            [sys.executable, "-m", "wsgikit", *words[1:]],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, (line, result.stdout, result.stderr)
+        assert result.stdout.strip(), line
+        printed = [out.rstrip() for out in result.stdout.splitlines()]
+        assert shown[line] == printed[: len(shown[line])], "the page shows other output than is printed"
 
 
 def free_port() -> int:

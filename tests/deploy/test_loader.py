@@ -186,3 +186,14 @@ def test_ini_index_lines() -> None:
     assert index.line_of("a", "y") == 6
     assert index.line_of("b", "/v2.1/+") == 9
     assert index.line_of("nope") is None
+
+
+def test_wsgikit_composites_work_under_plain_pastedeploy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`egg:wsgikit#urlmap` / `#select` in any PasteDeploy loader (gunicorn --paste, uwsgi --paste)."""
+    from paste.deploy import loadapp as paste_loadapp
+
+    monkeypatch.setenv("KIT_AUTH_STRATEGY", "noauth2")
+    app = paste_loadapp(config("nova-api-paste.ini#osapi_compute"))
+    client = TestApp(app)
+    assert client.get("/").json["app"] == "versions"
+    assert client.get("/v2.1/items/3").json["id"] == "3"

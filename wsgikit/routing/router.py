@@ -181,13 +181,13 @@ class Router:
         if self.method_override and method == "POST":
             method = self._override(environ)
         path: str = environ.get("PATH_INFO", "")
-        found = matcher.resolve(path, method, environ)
+        found = matcher.lookup(path, method, environ)
         match = found[0]
         head_via_get = False
         if match is None:
             allowed = found[2]
             if method == "HEAD" and self.auto_head and "GET" in allowed:
-                found = matcher.resolve(path, "GET", environ)
+                found = matcher.lookup(path, "GET", environ)
                 match = found[0]
                 head_via_get = True
             if match is None:

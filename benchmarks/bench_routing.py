@@ -51,7 +51,7 @@ TARGET = 0.01 if QUICK else 0.02
 Table = list[tuple[str, dict[str, tuple[str, str]]]]  # (path, {method: (controller, action)})
 
 
-# -- tables ------------------------------------------------------------------------------------------------
+# -- tables ----------------------------------------------------------------------
 
 
 def nova_table() -> tuple[Table, str]:
@@ -87,7 +87,7 @@ def fill(path: str) -> str:
     return re.sub(r"\{[^}]*\}", UUID, path)
 
 
-# -- the four routers ----------------------------------------------------------------------------------------
+# -- the four routers ----------------------------------------------------------------------
 
 
 def _format_requirement(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -228,7 +228,7 @@ def check_agreement(
             raise SystemExit(f"routers disagree on {case} {method} {path}: {hits}")
 
 
-# -- 1. nova matching -------------------------------------------------------------------------------------------
+# -- 1. nova matching ----------------------------------------------------------------------
 
 
 def nova_cases(table: Table) -> dict[str, tuple[str, str]]:
@@ -266,7 +266,7 @@ def bench_nova() -> dict[str, Any]:
     return results
 
 
-# -- 2. growth ------------------------------------------------------------------------------------------------------
+# -- 2. growth ----------------------------------------------------------------------
 
 
 def bench_growth() -> dict[str, Any]:
@@ -301,7 +301,7 @@ def bench_growth() -> dict[str, Any]:
     return results
 
 
-# -- 3. full routed request -----------------------------------------------------------------------------------------
+# -- 3. full routed request ----------------------------------------------------------------------
 
 
 def environ(method: str, path: str) -> dict[str, Any]:
@@ -417,9 +417,8 @@ def summary(nova: dict[str, Any], growth: dict[str, Any], full: dict[str, Any]) 
     }
     print("\nsummary (targets in brackets)")
     for case, value in result["wsgikit_vs_falcon"].items():
-        print(
-            f"  {case:<7} wsgikit/falcon {value:5.2f}x [<= 1.0x]   Routes/wsgikit {result['routes_vs_wsgikit'][case]:6.1f}x"
-        )
+        routes_ratio = result["routes_vs_wsgikit"][case]
+        print(f"  {case:<7} wsgikit/falcon {value:5.2f}x [<= 1.0x]   Routes/wsgikit {routes_ratio:6.1f}x")
     print(f"  growth 1000/10 routes (worst case): {growth_ratio:.2f}x [<= 1.5x]")
     print(f"  full request wsgikit/falcon.App: {result['full_vs_falcon_app']:.2f}x [<= 1.2x]")
     print(

@@ -1,8 +1,28 @@
 from __future__ import annotations
 
+import os
+import re
+from typing import Any
+
 import pytest
 
-from wsgikit.deploy.options import REQUIRED, ConfigError, Option, OptionTable, to_bool, to_int, to_size
+from wsgikit.deploy.options import (
+    REQUIRED,
+    ConfigError,
+    Option,
+    OptionTable,
+    to_bool,
+    to_callable,
+    to_choice,
+    to_duration,
+    to_int,
+    to_list,
+    to_log_level,
+    to_networks,
+    to_path,
+    to_regex,
+    to_size,
+)
 
 TABLE = OptionTable(
     "demo",
@@ -42,3 +62,65 @@ def test_env_values_are_expanded(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_located_fills_only_unknown_fields() -> None:
     error = ConfigError("bad", key="k").located(file="f.ini", line=3, section="s", key="other")
     assert str(error) == "f.ini:3 [s] k: bad"
+
+
+@pytest.mark.parametrize(
+    ("converter", "value", "expected"),
+    [
+        (to_bool, "Yes", True),
+        (to_bool, "off", False),
+        (to_int(1, 9), " 7 ", 7),
+        (to_size, "1048576", 1048576),
+        (to_size, "10MB", 10_000_000),
+        (to_size, "10MiB", 10 * 1024 * 1024),
+        (to_size, "1.5KiB", 1536),
+        (to_duration, "30", 30.0),
+        (to_duration, "250ms", 0.25),
+        (to_duration, "5m", 300.0),
+        (to_list, "a, b  c,,d", ["a", "b", "c", "d"]),
+        (to_log_level, "info", 20),
+        (to_log_level, "15", 15),
+        (to_choice("json", "combined"), " json ", "json"),
+    ],
+)
+def test_converters(converter: Any, value: str, expected: Any) -> None:
+    assert converter(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("converter", "value", "fragment"),
+    [
+        (to_bool, "flase", "boolean"),
+        (to_int(1, 9), "10", "at most 9"),
+        (to_int(1, 9), "0", "at least 1"),
+        (to_int(), "x", "integer"),
+        (to_size, "10XB", "size"),
+        (to_duration, "soon", "duration"),
+        (to_regex, "(", "regular expression"),
+        (to_callable, "nocolon", "package.module:callable"),
+        (to_callable, "no_such_module_zz:f", "cannot import"),
+        (to_callable, "os:no_such_attr", "no attribute"),
+        (to_callable, "os:sep", "not callable"),
+        (to_choice("a", "b"), "c", "one of a, b"),
+        (to_log_level, "LOUD", "logging level"),
+        (to_networks, "10.0.0.0/8 nope", "IP network"),
+    ],
+)
+def test_converter_errors(converter: Any, value: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        converter(value)
+
+
+def test_callable_and_networks_and_path() -> None:
+    assert to_callable("os.path:join") is os.path.join
+    assert [str(n) for n in to_networks("127.0.0.1 10.0.0.0/8")] == ["127.0.0.1/32", "10.0.0.0/8"]
+    assert to_path("~/x") == os.path.expanduser("~/x")
+    assert to_regex("^a$").match("a")
+
+
+def test_accept_extra_and_defaults() -> None:
+    table = OptionTable("x", Option("a", to_bool, True), accept_extra=lambda key: key.startswith("/"))
+    assert table.convert({"/p": "app", "a": "no"}) == {"/p": "app", "a": False}
+    assert table.defaults() == {"a": True}
+    with pytest.raises(ValueError, match="duplicate"):
+        OptionTable("y", Option("a", to_bool), Option("a", to_bool))

@@ -35,7 +35,6 @@ from urllib.parse import quote
 from webob.exc import HTTPException
 
 from wsgikit.exc import REQUEST_ID_KEY, as_wsgikit, render_problem
-from wsgikit.middleware._body import TransformedBody
 from wsgikit.types import (
     ExcInfo,
     Headers,
@@ -46,6 +45,7 @@ from wsgikit.types import (
     WSGIEnvironment,
     WSGIIterable,
 )
+from wsgikit.wsgi import close_iterable
 
 __all__ = ["LOOPBACK", "ErrorCatcherMiddleware"]
 
@@ -88,38 +88,33 @@ class ErrorCatcherMiddleware:
         self.debug_networks = tuple(networks)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
-        guard = _Guard(start_response)
+        response = _Response(self, environ, start_response)
         try:
-            iterable = self.app(environ, guard.start_response)
+            iterable = self.app(environ, response.start_response)
         except Exception:
             exc_info = _exc_info()
-            if guard.sent:  # write() already sent body bytes: only the server can end this response
+            if response.sent:  # write() already sent body bytes: only the server can end this response
                 self.log_error(environ, exc_info, ABORTED)
                 raise
             return self.error_response(environ, start_response, exc_info)
         if type(iterable) is list or type(iterable) is tuple:
             return iterable  # fully built already: nothing can fail while it is iterated
-        return _GuardedBody(self, iterable, self._catching(environ, start_response, guard, iterable), environ)
+        response.iterable = iterable
+        return response
 
-    def _catching(
-        self,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-        guard: _Guard,
-        iterable: WSGIIterable,
-    ) -> Iterator[bytes]:
+    def _catching(self, response: _Response) -> Iterator[bytes]:
         try:
-            for chunk in iterable:
+            for chunk in response.iterable:
                 if chunk:
-                    guard.sent = True  # set before the yield: the server sends it as soon as it gets it
+                    response.sent = True  # set before the yield: the server sends it as soon as it gets it
                 yield chunk
             return
         except Exception:
             exc_info = _exc_info()
-            if guard.sent:
-                self.log_error(environ, exc_info, ABORTED)
+            if response.sent:
+                self.log_error(response.environ, exc_info, ABORTED)
                 raise
-        yield from self.error_response(environ, start_response, exc_info)
+        yield from self.error_response(response.environ, response.server_start_response, exc_info)
 
     def error_response(
         self, environ: WSGIEnvironment, start_response: StartResponse, exc_info: ExcInfo
@@ -179,23 +174,33 @@ def _exc_info() -> ExcInfo:
     return exc_type, exc_value, exc_tb
 
 
-class _Guard:
-    """Remembers whether body bytes went to the server through ``write()``."""
+class _Response:
+    """One request: the application's response iterable, and whether body bytes went to the server.
 
-    __slots__ = ("_start_response", "_write", "sent")
+    It is the iterable handed to the server: iterating it runs :meth:`ErrorCatcherMiddleware._catching`;
+    ``close()`` closes the application's iterable once, logging (not raising) a failing ``close()``.
+    """
 
-    def __init__(self, start_response: StartResponse) -> None:
-        self._start_response = start_response
+    __slots__ = ("_closed", "_middleware", "_write", "environ", "iterable", "sent", "server_start_response")
+
+    def __init__(
+        self, middleware: ErrorCatcherMiddleware, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> None:
+        self._middleware = middleware
+        self.environ = environ
+        self.server_start_response = start_response
         self._write: WriteCallable | None = None
+        self.iterable: WSGIIterable = ()
         self.sent = False
+        self._closed = False
 
     def start_response(
         self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
     ) -> WriteCallable:
         if exc_info is not None:
-            self._write = self._start_response(status, headers, exc_info)
+            self._write = self.server_start_response(status, headers, exc_info)
         else:
-            self._write = self._start_response(status, headers)
+            self._write = self.server_start_response(status, headers)
         return self.write
 
     def write(self, data: bytes) -> None:
@@ -204,25 +209,14 @@ class _Guard:
             self.sent = True
         self._write(data)
 
-
-class _GuardedBody(TransformedBody):
-    """A failing inner ``close()`` is logged (once) instead of breaking the server's cleanup."""
-
-    __slots__ = ("_environ", "_middleware")
-
-    def __init__(
-        self,
-        middleware: ErrorCatcherMiddleware,
-        iterable: WSGIIterable,
-        iterator: Iterator[bytes],
-        environ: WSGIEnvironment,
-    ) -> None:
-        super().__init__(iterable, iterator)
-        self._middleware = middleware
-        self._environ = environ
+    def __iter__(self) -> Iterator[bytes]:
+        return self._middleware._catching(self)
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
-            super().close()
+            close_iterable(self.iterable)
         except Exception:
-            self._middleware.log_error(self._environ, _exc_info(), "raised by close()")
+            self._middleware.log_error(self.environ, _exc_info(), "raised by close()")

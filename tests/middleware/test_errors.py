@@ -260,3 +260,13 @@ def test_problem_json_is_valid_json_under_html_accept_rejection() -> None:
         .body
     )
     assert json.loads(body)["status"] == 500
+
+
+def test_successful_responses_pass_untouched(serve: Callable[..., Any]) -> None:
+    def listing(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "4")])
+        return [b"fine"]
+
+    assert TestApp(ErrorCatcherMiddleware(listing)).get("/").body == b"fine"
+    served = serve(ErrorCatcherMiddleware(listing), method="HEAD")
+    assert served.error is None and served.code == 200

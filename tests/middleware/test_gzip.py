@@ -401,3 +401,13 @@ def test_through_testapp_for_identity_clients() -> None:
     response = TestApp(GzipMiddleware(make_app())).get("/")
     assert response.body == BODY
     assert response.headers["Vary"] == "Accept-Encoding"
+
+
+def test_write_callable_on_an_uncompressed_response(serve: Callable[..., Any]) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "image/png")])(b"\x89PNG" * 300)
+        return [b"!"]
+
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert served.header("Content-Encoding") is None
+    assert served.body == b"\x89PNG" * 300 + b"!"

@@ -226,3 +226,15 @@ def test_factory_rejects_bad_values() -> None:
         filter_factory({"__file__": "paste.ini"}, max_body_size="lots")
     with pytest.raises(ConfigError, match="did you mean 'max_body_size'"):
         filter_factory({}, max_request_body_size="1MB")
+
+
+def test_write_callable_app_over_a_chunked_body(
+    serve: Callable[..., Any], environ_for: Callable[..., Any]
+) -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        data = environ["wsgi.input"].read(100)
+        start_response("200 OK", [("Content-Type", "text/plain")])(data)
+        return []
+
+    served = serve(SizeLimitMiddleware(app, max_body_size=LIMIT), environ=chunked_environ(environ_for, b"ok"))
+    assert served.code == 200 and served.body == b"ok"

@@ -159,6 +159,7 @@ class Hostile:
     fails: str | None = None  # "before" / "after" the first body byte
     body: bytes | None = TEXT_BODY  # expected (decoded) body when the response completes
     no_body: bool = False
+    stop_after: int | None = None  # the client goes away after this many chunks
 
 
 def _app(build: Callable[[Callable[..., Any], dict[str, Any]], Any]) -> Callable[[], Any]:
@@ -240,6 +241,7 @@ def _raise_in_call(start_response: Callable[..., Any], probe: dict[str, Any]) ->
 
 HOSTILE = [
     Hostile("counted-iterable-with-length", _app(_counted)),
+    Hostile("client-gone-after-first-chunk", _app(_counted), stop_after=1),
     Hostile("lazy-start-response", _app(_lazy)),
     Hostile("write-callable", _app(_write), body=b"A" * 1000 + b"B" * 10),
     Hostile("fails-before-first-chunk", _app(_fail_before), fails="before"),
@@ -286,6 +288,7 @@ def test_conformance(name: str, hostile: Hostile, tmp_path: Path, serve: Callabl
         method=hostile.method,
         headers={"Accept-Encoding": "gzip", "Accept": "application/json", **headers},
         REMOTE_ADDR="192.0.2.10",
+        stop_after=hostile.stop_after,
     )
 
     if "body" in probe:  # the app returned an iterable: it must be closed exactly once
@@ -300,7 +303,7 @@ def test_conformance(name: str, hostile: Hostile, tmp_path: Path, serve: Callabl
         assert served.error is not None or served.code >= 500, f"error answered {served.status}"
     else:
         assert served.error is None, f"{served.error!r}"
-    if served.error is None:
+    if served.error is None and hostile.stop_after is None:
         if hostile.no_body or hostile.method == "HEAD":
             assert served.body == b""
             assert served.header("Content-Encoding") is None or hostile.method == "HEAD"

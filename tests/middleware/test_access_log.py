@@ -234,3 +234,16 @@ def test_factory_accepts_info_strings(lines: list[logging.LogRecord]) -> None:
     assert filter_factory({}, logging_level="WARNING")(app_with([])).level == logging.WARNING
     with pytest.raises(ConfigError, match="not both"):
         filter_factory({}, logging_level="INFO", level="INFO")
+
+
+def test_unusual_method_and_protocol_are_escaped(
+    lines: list[logging.LogRecord], environ_for: Callable[..., Any], serve: Callable[..., Any]
+) -> None:
+    from wsgiref.validate import WSGIWarning
+
+    environ = environ_for()
+    environ["REQUEST_METHOD"] = 'PROP"FIND'
+    environ["SERVER_PROTOCOL"] = "HTTP/9\n"
+    with pytest.warns(WSGIWarning, match="Unknown REQUEST_METHOD"):
+        serve(AccessLogMiddleware(app_with([b"ok"])), environ=environ)
+    assert parse(lines[0])["request"] == 'PROP\\"FIND / HTTP/9\\x0a'

@@ -62,6 +62,12 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), *range(0x7F, 0x100))} | {0x22: '\\"', 0x5C: "\\\\"}
 
 
+# Values a server normally passes; anything else goes through _escape.
+_PLAIN_TOKENS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0"}
+)
+
+
 def _escape(value: str) -> str:
     """Apache-style escaping of a client-supplied value for a quoted log field."""
     if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
@@ -194,15 +200,18 @@ class AccessLogMiddleware:
         self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
     ) -> str:
         get = environ.get
+        method = get("REQUEST_METHOD", "-")
+        protocol = get("SERVER_PROTOCOL", "-")
         query = get("QUERY_STRING")
         referer = get("HTTP_REFERER")
         agent = get("HTTP_USER_AGENT")
         user = get("REMOTE_USER")
         return (
             f"{get('REMOTE_ADDR') or '-'} - {_escape(user) if user else '-'} "
-            f'[{_apache_time(time.time())}] "{_escape(get("REQUEST_METHOD", "-"))} '
+            f'[{_apache_time(time.time())}] "{method if method in _PLAIN_TOKENS else _escape(method)} '
             f"{_path(environ)}{'?' + _escape(query) if query else ''} "
-            f'{_escape(get("SERVER_PROTOCOL", "-"))}" {status[:3] if status else "-"} {sent or "-"} '
+            f'{protocol if protocol in _PLAIN_TOKENS else _escape(protocol)}" '
+            f"{status[:3] if status else '-'} {sent or '-'} "
             f'"{_escape(referer) if referer else "-"}" "{_escape(agent) if agent else "-"}" '
             f"{duration:.6f} {get(_REQUEST_ID_KEY) or '-'}"
         )

@@ -265,7 +265,7 @@ class _Entry:
         self.fill: dict[str, Any] = {}
         self.methods: frozenset[str] | None = None  # None: any method
         self.allow: frozenset[str] = frozenset()
-        self.build: Callable[[tuple[str | None, ...]], dict[str, Any]] = _unbuilt
+        self.build: Callable[..., dict[str, Any]] = _unbuilt
 
     def finish(self, names: list[str]) -> None:
         route = self.route
@@ -276,7 +276,7 @@ class _Entry:
         self.methods, self.allow = _method_condition(route)
         self.build = self._compile_builder()
 
-    def _compile_builder(self) -> Callable[[tuple[str | None, ...]], dict[str, Any]]:
+    def _compile_builder(self) -> Callable[..., dict[str, Any]]:
         """A function returning the match dict as one dict display: several times faster than copying
         and updating, which matters because it runs on every matched request."""
         namespace: dict[str, Any] = {}
@@ -284,19 +284,20 @@ class _Entry:
         for position, name in enumerate(self.names):
             if name in self.fill:
                 namespace[f"_f{position}"] = self.fill[name]
-                items.append(f"{name!r}: v[{position}] or _f{position}")
+                items.append(f"{name!r}: v{position} or _f{position}")
             else:
-                items.append(f"{name!r}: v[{position}]")
+                items.append(f"{name!r}: v{position}")
         for position, (key, value) in enumerate(self.base.items()):
             namespace[f"_b{position}"] = value
             items.append(f"{key!r}: _b{position}")
-        builder: Callable[[tuple[str | None, ...]], dict[str, Any]] = eval(
-            "lambda v: {" + ", ".join(items) + "}", namespace
+        builder: Callable[..., dict[str, Any]] = eval(
+            "lambda " + ", ".join(f"v{n}" for n in range(len(self.names))) + ": {" + ", ".join(items) + "}",
+            namespace,
         )
         return builder
 
 
-def _unbuilt(values: tuple[str | None, ...]) -> dict[str, Any]:  # pragma: no cover - replaced in finish()
+def _unbuilt(*values: str | None) -> dict[str, Any]:  # pragma: no cover - replaced in finish()
     raise RuntimeError("route entry used before it was finished")
 
 
@@ -451,17 +452,18 @@ def _walk(
 _NO_PRIORITY = _SPAN * _MAX_PREFIX * 4
 
 Found = tuple[dict[str, Any] | None, routes.route.Route | None, frozenset[str]]
-Generated = Callable[[list[str], str], Found]
+Lookup = Callable[[str, str, "Mapping[str, Any] | None"], Found]
 
 
 class _Generator:
-    """Turn the trie for paths of ``n`` segments into one Python function, the way Falcon compiles its
+    """Turn the tries (one per path length) into one Python function, the way Falcon compiles its
     router: the depth-first search of :func:`_walk` unrolled into nested ``if`` statements, literal
     segments compared against constants (a dict lookup and a binary search on its result when a node has
     many), variable segments tested with their compiled pattern, and Routes' priority order kept by
     tracking the best priority found so far (``bp``) and skipping subtrees that cannot beat it.
 
-    The generated function returns ``(match_dict or None, route or None, allowed_methods)``.
+    The generated function returns ``(match_dict or None, route or None, allowed_methods)``; the per-node
+    code is written by :meth:`node`, which recurses through the trie.
     """
 
     _LINEAR = 4  # up to this many literal children: a chain of == comparisons
@@ -480,38 +482,64 @@ class _Generator:
     def emit(self, depth: int, line: str) -> None:
         self.lines.append("    " * depth + line)
 
-    def build(self, root: _Node) -> Generated:
-        self.lines = ["def match(segs, method):", "    best = None", "    bv = ()", "    allow = ()"]
-        self.lines.append(f"    bp = {_NO_PRIORITY}")
-        self.node(root, 0, 1, [])
-        self.lines.append("    if best is not None:")
-        self.lines.append("        return best.build(bv), best.route, _EMPTY")
-        self.lines.append("    return (None, None, frozenset(allow)) if allow else _MISS_TUPLE")
-        code = compile("\n".join(self.lines), f"<wsgikit.routing matcher for {self.n} segments>", "exec")
-        exec(code, self.namespace)
-        function: Generated = self.namespace["match"]
-        return function
+    def build_lookup(self, roots: dict[int, _Node]) -> Lookup:
+        """The whole matcher as one function ``lookup(path, method, environ=None)``: the control character
+        check, the split, a branch per path length and the trie of that length, inline."""
+        self.namespace["_control"] = _CONTROL.search
+        self.lines = [
+            "def lookup(path, method, environ=None):",
+            "    if not path.isprintable() and _control(path):",
+            "        return _MISS_TUPLE",
+            "    segs = path.split('/')",
+            "    n = len(segs)",
+            "    best = None",
+            "    bv = ()",
+            "    allow = ()",
+            f"    bp = {_NO_PRIORITY}",
+        ]
+        for position, (count, root) in enumerate(sorted(roots.items())):
+            self.n = count
+            self.emit(1, f"{'if' if position == 0 else 'elif'} n == {count}:")
+            self.node(root, 0, 2, [], _NO_PRIORITY)
+        self.emit(1, "else:" if roots else "if True:")
+        self.emit(2, "return _MISS_TUPLE")
+        self.finish(1)
+        return self.compile("lookup", "all path lengths")  # type: ignore[no-any-return]
 
-    def node(self, node: _Node, i: int, depth: int, values: list[str]) -> None:
+    def finish(self, depth: int) -> None:
+        self.emit(depth, "if best is not None:")
+        self.emit(depth + 1, "return best.build(*bv), best.route, _EMPTY")
+        self.emit(depth, "return (None, None, frozenset(allow)) if allow else _MISS_TUPLE")
+
+    def compile(self, name: str, what: str) -> Any:
+        code = compile("\n".join(self.lines), f"<wsgikit.routing matcher, {what}>", "exec")
+        exec(code, self.namespace)
+        return self.namespace[name]
+
+    def node(self, node: _Node, i: int, depth: int, values: list[str], pending: int) -> None:
+        """Code for ``node`` at segment ``i``. ``pending`` is the best priority any branch still to come
+        after this node (in the enclosing nodes) could offer: a match that beats it can return at once."""
         seg = f"s{i}"
         self.emit(depth, f"{seg} = segs[{i}]")
+        bounds = [pattern.child.best for pattern in node.pats]
         literals = list(node.lit.items())
+        after_literals = min([pending, *bounds])
         if len(literals) <= self._LINEAR:
             for key, child in literals:
                 self.emit(depth, f"if {seg} == {key!r}:")
-                self.child(child, i, depth + 1, values)
+                self.child(child, i, depth + 1, values, after_literals)
         else:
             index = f"k{i}"
-            self.emit(
-                depth, f"{index} = {self.const({key: n for n, (key, _) in enumerate(literals)})}.get({seg})"
-            )
+            positions = self.const({key: n for n, (key, _) in enumerate(literals)})
+            self.emit(depth, f"{index} = {positions}.get({seg})")
             self.emit(depth, f"if {index} is not None:")
-            self.bisect(literals, 0, len(literals), index, i, depth + 1, values)
-        for pattern in node.pats:
+            self.bisect(literals, 0, len(literals), index, i, depth + 1, values, after_literals)
+        for number, pattern in enumerate(node.pats):
+            after = min([pending, *bounds[number + 1 :]])
             self.emit(depth, f"if bp > {pattern.child.best}:")
             if pattern.nonempty:
                 self.emit(depth + 1, f"if {seg}:")
-                self.child(pattern.child, i, depth + 2, [*values, seg])
+                self.child(pattern.child, i, depth + 2, [*values, seg], after)
                 continue
             found = f"m{i}"
             self.emit(depth + 1, f"{found} = {self.const(pattern.fullmatch)}({seg})")
@@ -519,7 +547,7 @@ class _Generator:
             names = [f"g{i}_{j}" for j in range(pattern.width)]
             target = ", ".join(names) + ("," if len(names) == 1 else "")
             self.emit(depth + 2, f"{target} = {self.const(pattern.extract)}({found})")
-            self.child(pattern.child, i, depth + 2, [*values, *names])
+            self.child(pattern.child, i, depth + 2, [*values, *names], after)
 
     def bisect(
         self,
@@ -530,21 +558,22 @@ class _Generator:
         i: int,
         depth: int,
         values: list[str],
+        pending: int,
     ) -> None:
         if high - low <= self._LINEAR:
             for n in range(low, high):
                 self.emit(depth, f"{'if' if n == low else 'elif'} {index} == {n}:")
-                self.child(literals[n][1], i, depth + 1, values)
+                self.child(literals[n][1], i, depth + 1, values, pending)
             return
         middle = (low + high) // 2
         self.emit(depth, f"if {index} < {middle}:")
-        self.bisect(literals, low, middle, index, i, depth + 1, values)
+        self.bisect(literals, low, middle, index, i, depth + 1, values, pending)
         self.emit(depth, "else:")
-        self.bisect(literals, middle, high, index, i, depth + 1, values)
+        self.bisect(literals, middle, high, index, i, depth + 1, values, pending)
 
-    def child(self, child: _Node, i: int, depth: int, values: list[str]) -> None:
+    def child(self, child: _Node, i: int, depth: int, values: list[str], pending: int) -> None:
         if i + 1 < self.n:
-            self.node(child, i + 1, depth, values)
+            self.node(child, i + 1, depth, values, pending)
             return
         terminal = child.terminal
         if terminal is None:
@@ -554,15 +583,22 @@ class _Generator:
         for method, entry in terminal.by_method.items():
             other = terminal.any_entry
             choice[method] = other if other is not None and other.priority < entry.priority else entry
+        candidates = [*choice.values(), *([terminal.any_entry] if terminal.any_entry else [])]
         table = self.const(choice)
         fallback = self.const(terminal.any_entry)
+        arguments = ", ".join(values)
+        captured = f"({arguments}{',' if len(values) == 1 else ''})"
         self.emit(depth, f"e = {table}.get(method, {fallback})")
         self.emit(depth, "if e is None:")
         self.emit(depth + 1, f"allow += {self.const(tuple(sorted(terminal.allow)))}")
         self.emit(depth, "elif e.priority < bp:")
+        if max(entry.priority for entry in candidates) < pending:
+            # nothing still to be tried can beat this route: answer now
+            self.emit(depth + 1, f"return e.build({arguments}), e.route, _EMPTY")
+            return
         self.emit(depth + 1, "best = e")
         self.emit(depth + 1, "bp = e.priority")
-        self.emit(depth + 1, f"bv = ({', '.join(values)}{',' if len(values) == 1 else ''})")
+        self.emit(depth + 1, f"bv = {captured}")
 
 
 # -- the matcher -----------------------------------------------------------------------------------------
@@ -609,7 +645,9 @@ class CompiledMatcher:
         if not mapper._created_regs or self._delegate:
             mapper.create_regs()
         self._simple = False
-        self._generated: dict[int, Generated] = {}
+        self.lookup: Lookup = self._lookup_general
+        """``lookup(path, method, environ=None)``: :meth:`resolve` as a plain ``(vars, route, allowed)``
+        tuple — the router's hot path. For mappers the trie fully describes, one generated function."""
         if self._delegate:
             return
         clist = self._controller_list(mapper)
@@ -632,7 +670,8 @@ class CompiledMatcher:
             node.finish()
         self._tails.finish()
         self._simple = not (self._regprefix or self._has_tails or self._fallbacks)
-        self._generated = {count: _Generator(count).build(root) for count, root in self._by_count.items()}
+        if self._simple:
+            self.lookup = _Generator(0).build_lookup(self._by_count)
 
     @staticmethod
     def _controller_list(mapper: routes.Mapper) -> list[str]:
@@ -719,17 +758,10 @@ class CompiledMatcher:
         """
         return _new(Resolution, self.lookup(path, method, environ))
 
-    def lookup(self, path: str, method: str, environ: Mapping[str, Any] | None = None) -> Found:
-        """:meth:`resolve` as a plain ``(vars, route, allowed)`` tuple: the router's hot path."""
+    def _lookup_general(self, path: str, method: str, environ: Mapping[str, Any] | None = None) -> Found:
         if not path.isprintable() and _CONTROL.search(path):
             return _MISS_TUPLE
-        if not self._simple:
-            return self._resolve_general(path, method, environ)
-        segs = path.split("/")
-        match = self._generated.get(len(segs))
-        if match is None:
-            return _MISS_TUPLE
-        return match(segs, method)
+        return self._resolve_general(path, method, environ)
 
     def _resolve_general(self, path: str, method: str, environ: Mapping[str, Any] | None) -> Found:
         """:meth:`resolve` for mappers with a prefix, wildcard routes or routes Routes must match."""
@@ -756,7 +788,7 @@ class CompiledMatcher:
         if best is None:
             return (None, None, frozenset(allow)) if allow else _MISS_TUPLE
         entry, values = best
-        return entry.build(values), entry.route, _EMPTY
+        return entry.build(*values), entry.route, _EMPTY
 
     def routematch(
         self, path: str, method: str, environ: Mapping[str, Any] | None = None

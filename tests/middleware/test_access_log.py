@@ -247,3 +247,30 @@ def test_unusual_method_and_protocol_are_escaped(
     with pytest.warns(WSGIWarning, match="Unknown REQUEST_METHOD"):
         serve(AccessLogMiddleware(app_with([b"ok"])), environ=environ)
     assert parse(lines[0])["request"] == 'PROP\\"FIND / HTTP/9\\x0a'
+
+
+@pytest.mark.parametrize(
+    ("value", "escaped"),
+    [
+        ("curl/8.5", "curl/8.5"),
+        ('a"b', 'a\\"b'),
+        ("a\\b", "a\\\\b"),
+        ("\r\n", "\\x0d\\x0a"),
+        ("caf\xe9", "caf\\xe9"),
+    ],
+)
+def test_escape(value: str, escaped: str) -> None:
+    from wsgikit.middleware._logline import escape
+
+    assert escape(value) == escaped
+
+
+def test_path_quoting_and_timestamp() -> None:
+    import time
+
+    from wsgikit.middleware._logline import apache_time, quote_path
+
+    assert quote_path("/servers/1;v=2") == "/servers/1;v=2"
+    assert quote_path('/a b"\n') == "/a%20b%22%0A"
+    assert re.fullmatch(r"\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}", apache_time(time.time()))
+    assert apache_time(0.0) == apache_time(0.5)

@@ -35,13 +35,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
+from wsgikit.middleware._logline import PLAIN_TOKENS, apache_time, escape, quote_path
 from wsgikit.types import (
     Headers,
     OptExcInfo,
@@ -57,57 +56,9 @@ __all__ = ["FORMATS", "AccessLogMiddleware"]
 
 FORMATS = ("combined", "json")
 _REQUEST_ID_KEY = "wsgikit.request_id"
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
-_ESCAPES = {i: f"\\x{i:02x}" for i in (*range(0x20), *range(0x7F, 0x100))} | {0x22: '\\"', 0x5C: "\\\\"}
-
-
-# Values a server normally passes; anything else goes through _escape.
-_PLAIN_TOKENS = frozenset(
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HTTP/1.0", "HTTP/1.1", "HTTP/2", "HTTP/2.0"}
-)
-
-
-def _escape(value: str) -> str:
-    """Apache-style escaping of a client-supplied value for a quoted log field."""
-    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
-        return value
-    return value.translate(_ESCAPES)
-
-
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=._~%-]*")
-
-
-def _path(environ: WSGIEnvironment) -> str:
-    path: str = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    if _PLAIN_PATH.fullmatch(path):
-        return path
-    return quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE)
-
 
 _START: float = getattr(logging, "_startTime", time.time())
 _new_record = object.__new__
-
-_clock: tuple[int, str] = (0, "")
-
-
-def _apache_time(now: float) -> str:
-    """``22/Nov/2026:10:05:00 +0000`` in local time, formatted at most once per second."""
-    global _clock
-    second = int(now)
-    cached = _clock
-    if cached[0] == second:
-        return cached[1]
-    tm = time.localtime(second)
-    offset = tm.tm_gmtoff // 60
-    sign = "-" if offset < 0 else "+"
-    offset = abs(offset)
-    text = (
-        f"{tm.tm_mday:02d}/{_MONTHS[tm.tm_mon - 1]}/{tm.tm_year}:{tm.tm_hour:02d}:{tm.tm_min:02d}:"
-        f"{tm.tm_sec:02d} {sign}{offset // 60:02d}{offset % 60:02d}"
-    )
-    _clock = (second, text)
-    return text
 
 
 class AccessLogMiddleware:
@@ -203,16 +154,17 @@ class AccessLogMiddleware:
         method = get("REQUEST_METHOD", "-")
         protocol = get("SERVER_PROTOCOL", "-")
         query = get("QUERY_STRING")
+        path = quote_path(get("SCRIPT_NAME", "") + get("PATH_INFO", ""))
         referer = get("HTTP_REFERER")
         agent = get("HTTP_USER_AGENT")
         user = get("REMOTE_USER")
         return (
-            f"{get('REMOTE_ADDR') or '-'} - {_escape(user) if user else '-'} "
-            f'[{_apache_time(time.time())}] "{method if method in _PLAIN_TOKENS else _escape(method)} '
-            f"{_path(environ)}{'?' + _escape(query) if query else ''} "
-            f'{protocol if protocol in _PLAIN_TOKENS else _escape(protocol)}" '
+            f"{get('REMOTE_ADDR') or '-'} - {escape(user) if user else '-'} "
+            f'[{apache_time(time.time())}] "{method if method in PLAIN_TOKENS else escape(method)} '
+            f"{path}{'?' + escape(query) if query else ''} "
+            f'{protocol if protocol in PLAIN_TOKENS else escape(protocol)}" '
             f"{status[:3] if status else '-'} {sent or '-'} "
-            f'"{_escape(referer) if referer else "-"}" "{_escape(agent) if agent else "-"}" '
+            f'"{escape(referer) if referer else "-"}" "{escape(agent) if agent else "-"}" '
             f"{duration:.6f} {get(_REQUEST_ID_KEY) or '-'}"
         )
 
@@ -224,7 +176,7 @@ class AccessLogMiddleware:
             "remote_addr": environ.get("REMOTE_ADDR"),
             "user": environ.get("REMOTE_USER"),
             "method": environ.get("REQUEST_METHOD"),
-            "path": _path(environ),
+            "path": quote_path(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")),
             "query": environ.get("QUERY_STRING") or None,
             "protocol": environ.get("SERVER_PROTOCOL"),
             "status": int(status[:3]) if status else None,

@@ -238,3 +238,14 @@ def test_write_callable_app_over_a_chunked_body(
 
     served = serve(SizeLimitMiddleware(app, max_body_size=LIMIT), environ=chunked_environ(environ_for, b"ok"))
     assert served.code == 200 and served.body == b"ok"
+
+
+def test_body_marked_seekable_by_an_outer_layer_is_still_readable() -> None:
+    """WebTest (and webob's make_body_seekable) mark the input seekable; the wrapper is not."""
+    from wsgikit import wsgify
+    from wsgikit.middleware.sizelimit import SizeLimitMiddleware
+    from wsgikit.testing import TestApp
+
+    app = TestApp(SizeLimitMiddleware(wsgify(lambda req: req.json), max_body_size=100))
+    res = app.request("/", method="POST", body=b'{"a": 1}', content_type="application/json")
+    assert res.json == {"a": 1}

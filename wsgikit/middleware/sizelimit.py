@@ -153,6 +153,8 @@ class SizeLimitMiddleware:
         else:
             length = 0  # PEP 3333: no CONTENT_LENGTH and no input_terminated means no body
         environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], length, self.max_body_size)
+        # the wrapper cannot seek: WebOb must not believe an earlier layer's claim that the body can
+        environ.pop("webob.is_body_seekable", None)
         if length is not None:
             return self.app(environ, start_response)  # the length check was all there is to do
         return self._counted(environ, start_response)

@@ -133,6 +133,7 @@ class Router:
         self.auto_head = bool(auto_head)
         self.auto_options = bool(auto_options)
         self._matcher: CompiledMatcher = compiled(mapper)
+        self._routes: list[Any] = mapper.matchlist  # Routes appends to this list; its length tells change
         self._check_routes()
 
     def _check_routes(self) -> None:
@@ -162,6 +163,7 @@ class Router:
         """The compiled matcher, rebuilt if routes were added since it was built."""
         matcher = self._matcher
         if matcher.size != len(self.mapper.matchlist):
+            self._routes = self.mapper.matchlist
             matcher = self._matcher = compiled(self.mapper)
         return matcher
 
@@ -175,10 +177,10 @@ class Router:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         matcher = self._matcher
-        if matcher.size != len(self.mapper.matchlist):
+        if matcher.size != len(self._routes):
             matcher = self.matcher
         method: str = environ["REQUEST_METHOD"]
-        if self.method_override and method == "POST":
+        if method == "POST" and self.method_override:
             method = self._override(environ)
         path: str = environ.get("PATH_INFO", "")
         found = matcher.lookup(path, method, environ)

@@ -74,6 +74,11 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
                     break
             except OSError:
                 time.sleep(0.2)
+        # the first worker answers before the second has booted; wait for both to share the SQLite file
+        while (tmp_path / "server.log").read_text(errors="replace").count("Booting worker with pid") < 2:
+            assert proc.poll() is None, (tmp_path / "server.log").read_text(errors="replace")
+            assert time.monotonic() < deadline, "the second gunicorn worker did not boot within 60 s"
+            time.sleep(0.1)
         yield port, db
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -71,11 +71,21 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# One encoder for every call: json.dumps() with options builds a new JSONEncoder each time.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def json_dumps(value: Any) -> bytes:
     """The JSON encoding wsgify uses: compact, UTF-8, dataclasses, datetimes, UUIDs and Decimals allowed."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    kind = type(value)
+    if (
+        kind is not dict
+        and kind is not list
+        and dataclasses.is_dataclass(value)
+        and not isinstance(value, type)
+    ):
         value = dataclasses.asdict(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
+    return _ENCODER.encode(value).encode()
 
 
 class Request(webob.Request):
@@ -203,8 +213,10 @@ class wsgify:
         if not isinstance(req, Request):
             req.response = req.ResponseClass()  # plain WebOb requests get theirs up front, as in WebOb
         try:
-            args, kw = self._prepare_args(None, self._route_kwargs(environ))
-            result = self.call_func(req, *args, **kw)
+            kw = self._route_kwargs(environ) if _ROUTING_ARGS in environ else None
+            if self.kwargs:
+                kw = {**self.kwargs, **kw} if kw else dict(self.kwargs)
+            result = self.call_func(req, *self.args, **kw) if kw else self.call_func(req, *self.args)
         except webob.exc.HTTPException as error:
             result = as_wsgikit(error)
         return self._respond(req, result, environ, start_response)
@@ -223,8 +235,12 @@ class wsgify:
         self, req: webob.Request, result: Any, environ: WSGIEnvironment, start_response: StartResponse
     ) -> WSGIIterable:
         started = _RESPONSE_KEY in environ or not isinstance(req, Request)
-        if isinstance(result, dict | list) or (
-            dataclasses.is_dataclass(result) and not isinstance(result, type)
+        kind = type(result)
+        if (
+            kind is dict
+            or kind is list
+            or isinstance(result, dict | list)
+            or (dataclasses.is_dataclass(result) and not isinstance(result, type))
         ):
             body = json_dumps(result)
             if not started:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["guide/wsgify.rst", "guide/errors.rst"]
+PAGES = ["guide/wsgify.rst", "guide/errors.rst", "guide/concepts.rst", "deploy/migration.rst"]
 BLOCK = re.compile(r"^\.\. code-block:: python\n\n((?:(?:   .*)?\n)+)", re.MULTILINE)
 
 

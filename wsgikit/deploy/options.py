@@ -41,6 +41,7 @@ __all__ = [
     "ConfigLookupError",
     "Option",
     "OptionTable",
+    "import_object",
     "to_bool",
     "to_callable",
     "to_callables",
@@ -215,10 +216,11 @@ def to_path(value: str) -> str:
     return os.path.expanduser(value.strip())
 
 
-def to_callable(value: str | Callable[..., Any]) -> Callable[..., Any]:
-    """``package.module:attribute`` (or ``package.module.attribute``) → the object, imported now."""
-    if callable(value):
-        return value
+def import_object(value: str) -> Any:
+    """``package.module:attribute`` (or ``package.module.attribute``) → the object, imported now.
+
+    :raises ValueError: naming what could not be imported or found.
+    """
     spec = value.strip()
     if ":" in spec:
         module_name, _, attr_path = spec.partition(":")
@@ -235,8 +237,16 @@ def to_callable(value: str | Callable[..., Any]) -> Callable[..., Any]:
             target = getattr(target, attr)
         except AttributeError:
             raise ValueError(f"module {module_name!r} has no attribute {attr_path!r}") from None
+    return target
+
+
+def to_callable(value: str | Callable[..., Any]) -> Callable[..., Any]:
+    """``package.module:callable`` (or ``package.module.callable``) → the callable, imported now."""
+    if callable(value):
+        return value
+    target = import_object(value)
     if not callable(target):
-        raise ValueError(f"{spec!r} is not callable")
+        raise ValueError(f"{value.strip()!r} is not callable")
     result: Callable[..., Any] = target
     return result
 

@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import routes
 
-from wsgikit.deploy.options import REQUIRED, Option, OptionTable, to_bool
+from wsgikit.deploy.options import REQUIRED, Option, OptionTable, import_object, to_bool
 from wsgikit.routing import Router
 
 
@@ -23,18 +22,7 @@ def to_mapper(value: str | routes.Mapper) -> routes.Mapper:
     if isinstance(value, routes.Mapper):
         return value
     spec = value.strip()
-    module_name, _, attr_path = spec.partition(":") if ":" in spec else spec.rpartition(".")
-    if not module_name or not attr_path:
-        raise ValueError(f"expected 'package.module:callable' or 'package.module:MAPPER', got {value!r}")
-    try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"cannot import module {module_name!r} ({error})") from None
-    for attr in attr_path.split("."):
-        try:
-            target = getattr(target, attr)
-        except AttributeError:
-            raise ValueError(f"module {module_name!r} has no attribute {attr_path!r}") from None
+    target = import_object(spec)
     if isinstance(target, routes.Mapper):
         return target
     if not callable(target):

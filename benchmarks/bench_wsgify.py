@@ -110,7 +110,10 @@ def main() -> dict[str, Any]:
         bodies = {label: call(app) for label, app in apps.items()}
         if name == "JSON":
             assert len({json.dumps(json.loads(body), sort_keys=True) for body in bodies.values()}) == 1
-        medians = _harness.run({label: (lambda app=app: call(app)) for label, app in apps.items()})
+        medians = _harness.run(
+            {label: (lambda app=app: call(app)) for label, app in apps.items()},
+            rounds=5 if "--quick" in sys.argv else 15,
+        )
         print(_harness.table(f"\nhandler returns {name}", medians, baseline="webob.dec.wsgify"))
         results[name] = {
             "medians_us": {label: value * 1e6 for label, value in medians.items()},

@@ -19,7 +19,7 @@ RESULTS = HERE / "results"
 PLOTS = HERE.parent / "docs" / "_static" / "bench"
 
 
-def run_benchmarks(names: list[str]) -> dict[str, Any]:
+def run_benchmarks(names: list[str], extra: list[str]) -> dict[str, Any]:
     RESULTS.mkdir(exist_ok=True)
     collected: dict[str, Any] = {}
     for script in sorted(HERE.glob("bench_*.py")):
@@ -29,7 +29,7 @@ def run_benchmarks(names: list[str]) -> dict[str, Any]:
         json_path = RESULTS / f"{name}.json"
         print(f"== {script.name}", flush=True)
         proc = subprocess.run(
-            [sys.executable, str(script), "--json", str(json_path)],
+            [sys.executable, str(script), "--json", str(json_path), *extra],
             capture_output=True,
             text=True,
             check=False,
@@ -43,46 +43,133 @@ def run_benchmarks(names: list[str]) -> dict[str, Any]:
     return collected
 
 
-def bar_chart(path: Path, title: str, groups: dict[str, dict[str, float]], unit: str) -> None:
-    """Grouped horizontal bars: one group per case, one bar per contender."""
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = list(next(iter(groups.values())))
+    return plt
+
+
+def bar_chart(
+    path: Path, title: str, groups: dict[str, dict[str, float]], unit: str, *, log: bool = False
+) -> None:
+    """Grouped horizontal bars: one group per case, one bar per contender."""
+    plt = _pyplot()
+    labels = list(dict.fromkeys(label for values in groups.values() for label in values))
     cases = list(groups)
     height = 0.8 / len(labels)
-    fig, ax = plt.subplots(figsize=(10, 0.6 + 0.45 * len(cases) * len(labels) ** 0.5))
+    fig, ax = plt.subplots(figsize=(10, 0.8 + 0.32 * len(cases) * len(labels)))
     for index, label in enumerate(labels):
-        values = [groups[case].get(label, 0.0) for case in cases]
-        positions = [row + index * height for row in range(len(cases))]
-        ax.barh(positions, values, height=height, label=label)
+        rows = [row for row, case in enumerate(cases) if label in groups[case]]
+        values = [groups[cases[row]][label] for row in rows]
+        ax.barh([row + index * height for row in rows], values, height=height, label=label)
     ax.set_yticks([row + height * (len(labels) - 1) / 2 for row in range(len(cases))])
     ax.set_yticklabels(cases)
     ax.invert_yaxis()
+    if log:
+        ax.set_xscale("log")
     ax.set_xlabel(unit)
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     fig.tight_layout()
+    _save(fig, path)
+
+
+def line_chart(path: Path, title: str, series: dict[str, dict[int, float]], xlabel: str, ylabel: str) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for label, points in series.items():
+        xs = sorted(points)
+        ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> None:
     PLOTS.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _pyplot().close(fig)
+    print(f"wrote {path.relative_to(HERE.parent)}")
 
 
 def plot(results: dict[str, Any]) -> None:
-    for name, data in results.items():
-        groups = _groups(name, data)
-        if groups:
-            bar_chart(PLOTS / f"{name}.png", f"{name}: median time per call (lower is better)", groups, "µs")
-            print(f"wrote {PLOTS / f'{name}.png'}")
+    if "wsgify" in results:
+        bar_chart(
+            PLOTS / "wsgify.png",
+            "wsgify: median time per call (lower is better)",
+            _groups(results["wsgify"]),
+            "µs",
+        )
+    if "routing" in results:
+        plot_routing(results["routing"])
+    if "middleware" in results:
+        plot_middleware(results["middleware"])
 
 
-def _groups(name: str, data: Any) -> dict[str, dict[str, float]]:
-    """Pull ``{case: {contender: µs}}`` out of a benchmark's JSON.
+def plot_routing(data: dict[str, Any]) -> None:
+    bar_chart(
+        PLOTS / "routing-nova.png",
+        "matching on nova's 419 routes: median µs per match (log scale)",
+        _groups(data["nova"]),
+        "µs per match",
+        log=True,
+    )
+    series: dict[str, dict[int, float]] = {}
+    for size, routers in data["growth"]["last"].items():
+        for router, value in routers.items():
+            series.setdefault(router, {})[int(size)] = value
+    line_chart(
+        PLOTS / "routing-growth.png",
+        "growth: last route of a CRUD table",
+        series,
+        "routes in the table",
+        "µs per match",
+    )
+    bar_chart(
+        PLOTS / "routing-full.png",
+        "a full routed request, in-process (lower is better)",
+        {"GET, JSON answer": data["full_request"]["medians_us"]},
+        "µs per request",
+    )
 
-    Benchmarks write ``{case: {"medians_us": {contender: µs}, ...}}``; any other entries are ignored.
-    """
+
+def plot_middleware(data: dict[str, Any]) -> None:
+    gzip = {name: value["MB/s"] for name, value in data["gzip"].items() if isinstance(value, dict)}
+    bar_chart(
+        PLOTS / "gzip-throughput.png", "gzip throughput (higher is better)", {"100 x 64 KB": gzip}, "MB/s"
+    )
+    memory = {
+        case: {name: bytes_ / 1024 for name, bytes_ in row.items()}
+        for case, row in data["memory"].items()
+        if isinstance(row, dict)
+    }
+    bar_chart(
+        PLOTS / "gzip-memory.png",
+        "gzip peak memory while streaming (lower is better)",
+        memory,
+        "KiB",
+        log=True,
+    )
+    cost: dict[str, dict[str, float]] = {}
+    for section, label in (("access_log", "access log"), ("errors", "error catcher")):
+        cost[label] = {
+            name: value["cost us"]
+            for name, value in data[section].items()
+            if isinstance(value, dict) and "cost us" in value
+        }
+    bar_chart(PLOTS / "middleware-cost.png", "added cost per request (lower is better)", cost, "µs")
+
+
+def _groups(data: Any) -> dict[str, dict[str, float]]:
+    """Pull ``{case: {contender: µs}}`` out of ``{case: {"medians_us": {contender: µs}, ...}}``."""
     groups: dict[str, dict[str, float]] = {}
     if isinstance(data, dict):
         for case, value in data.items():
@@ -92,7 +179,10 @@ def _groups(name: str, data: Any) -> dict[str, dict[str, float]]:
 
 
 def main(argv: list[str]) -> None:
-    plot(run_benchmarks(argv))
+    """``run_all.py [--quick] [NAME ...]``: every benchmark, or the named ones (``routing``, ...)."""
+    extra = [arg for arg in argv if arg.startswith("--")]
+    names = [arg for arg in argv if not arg.startswith("--")]
+    plot(run_benchmarks(names, extra))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,286 @@
+"""Code generation for the compiled matcher (internal)
+===================================================
+
+:class:`Generator` turns the route tries (one per path length, see :mod:`wsgikit.routing.trie`) into one
+Python function, the way Falcon compiles its router: the depth-first search of the trie unrolled into
+nested ``if`` statements. For a mapper of two routes it writes::
+
+    def lookup(path, method, environ=None):
+        if not path.isprintable() and _control(path):
+            return MISS_TUPLE
+        segs = path.split('/')
+        n = len(segs)
+        allow = ()
+        if n == 3:
+            s0, s1, s2 = segs
+            if s0 == '':
+                if s1 == 'servers':
+                    if s2:
+                        if method == 'GET':
+                            return {'id': s2, 'controller': 'servers', 'action': 'show'}, _k0, EMPTY
+                        elif method == 'PUT':
+                            return {'id': s2, 'controller': 'servers', 'action': 'update'}, _k1, EMPTY
+                        else:
+                            allow += _k2
+        else:
+            return MISS_TUPLE
+        return (None, None, frozenset(allow)) if allow else MISS_TUPLE
+
+* literal segments are compared with constants; a node with many literal children looks the segment up
+  in a dict of child numbers and finds the branch by binary search on the number;
+* variable segments are tested with their compiled pattern (``[^/]+`` — a non-empty segment — needs none);
+* the match dict is written out as a dict display with the route's defaults inline, so a match costs
+  no function call;
+* Routes' order is kept with the best priority found so far (``bp``): when a route matches and no branch
+  still to come can beat it, the function returns at once; otherwise the match is remembered and later
+  branches that cannot beat it are skipped. Where no match can have been remembered yet — known while
+  writing the code — these checks are left out.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import routes.route
+
+from wsgikit.routing.trie import (
+    CONTROL,
+    EMPTY,
+    MAX_PREFIX,
+    MISS_TUPLE,
+    SPAN,
+    Entry,
+    Node,
+    Terminal,
+    has_control_chars,
+)
+
+__all__ = ["Found", "Generator", "Lookup"]
+
+Found = tuple[dict[str, Any] | None, routes.route.Route | None, frozenset[str]]
+Lookup = Callable[[str, str, "Mapping[str, Any] | None"], Found]
+
+_NO_PRIORITY = SPAN * MAX_PREFIX * 4
+_LITERAL_TYPES = (str, int, bool, type(None))
+
+
+class Generator:
+    """Write the lookup function for tries keyed by path length; see the module docstring for its shape.
+
+    ``stored`` tracks, while writing, whether a ``best = ...`` statement may have run before the line
+    being written (within the branch of one path length). Lines are written in execution order, and
+    mutually exclusive branches (literal children, methods) each start from the state before them.
+    """
+
+    _LINEAR = 4  # up to this many literal children: a chain of == comparisons
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {
+            "EMPTY": EMPTY,
+            "MISS_TUPLE": MISS_TUPLE,
+            "_control": CONTROL.search,
+        }
+        self._names = itertools.count()
+        self.n = 0
+        self.stored = False
+        self.any_store = False
+
+    def const(self, value: Any) -> str:
+        name = f"_k{next(self._names)}"
+        self.namespace[name] = value
+        return name
+
+    def literal(self, value: Any) -> str:
+        """``value`` as source: a literal for plain strings, numbers and None, else a named constant."""
+        if type(value) in _LITERAL_TYPES:
+            return repr(value)
+        return self.const(value)
+
+    def emit(self, depth: int, line: str) -> None:
+        self.lines.append("    " * depth + line)
+
+    def build_lookup(self, roots: Mapping[int, Node]) -> Lookup:
+        """The whole matcher as one function ``lookup(path, method, environ=None)`` returning
+        ``(match_dict or None, route or None, allowed_methods)``."""
+        for position, (count, root) in enumerate(sorted(roots.items())):
+            self.n = count
+            self.stored = False
+            self.emit(1, f"{'if' if position == 0 else 'elif'} n == {count}:")
+            self.emit(2, ", ".join(f"s{i}" for i in range(count)) + ("," if count == 1 else "") + " = segs")
+            self.node(root, 0, 2, [], _NO_PRIORITY)
+        if roots:
+            self.emit(1, "else:")
+            self.emit(2, "return MISS_TUPLE")
+        body = self.lines
+        self.lines = [
+            "def lookup(path, method, environ=None):",
+            "    segs = path.split('/')",
+            "    n = len(segs)",
+            "    allow = ()",
+        ]
+        if self.any_store:
+            self.lines += ["    best = None", f"    bp = {_NO_PRIORITY}"]
+        self.lines += body
+        if self.any_store:
+            self.emit(1, "if best is not None:")
+            self.emit(2, "return best")
+        self.emit(1, "return (None, None, frozenset(allow)) if allow else MISS_TUPLE")
+        code = compile("\n".join(self.lines), "<wsgikit.routing matcher>", "exec")
+        exec(code, self.namespace)
+        lookup: Lookup = self.namespace["lookup"]
+        return lookup
+
+    def node(self, node: Node, i: int, depth: int, values: list[str], pending: int) -> None:
+        """Code for ``node`` at segment ``i``. ``pending`` is the best priority any branch still to come
+        after this node (in the enclosing nodes) could offer: a match that beats it can return at once."""
+        seg = f"s{i}"
+        bounds = [pattern.child.best for pattern in node.pats]
+        # a literal holding a control character can never match (such paths never do): no branch
+        literals = [(key, child) for key, child in node.lit.items() if not has_control_chars(key)]
+        after_literals = min([pending, *bounds])
+        before = self.stored
+        stored = before
+        if len(literals) <= self._LINEAR:
+            for number, (key, child) in enumerate(literals):
+                self.emit(depth, f"{'if' if number == 0 else 'elif'} {seg} == {key!r}:")
+                self.stored = before
+                self.child(child, i, depth + 1, values, after_literals)
+                stored = stored or self.stored
+        elif literals:
+            index = f"k{i}"
+            positions = self.const({key: n for n, (key, _) in enumerate(literals)})
+            self.emit(depth, f"{index} = {positions}.get({seg})")
+            self.emit(depth, f"if {index} is not None:")
+            stored = self.bisect(literals, 0, len(literals), index, i, depth + 1, values, after_literals)
+        self.stored = stored
+        # A segment a variable captures must hold no control character: tested once per node when
+        # several patterns need it, inline otherwise, and not at all for patterns that cannot match one.
+        printable = f"({seg}.isprintable() or not _control({seg}))"
+        if sum(pattern.control for pattern in node.pats) > 1:
+            self.emit(depth, f"p{i} = {printable}")
+            printable = f"p{i}"
+        for number, pattern in enumerate(node.pats):
+            after = min([pending, *bounds[number + 1 :]])
+            inner = depth
+            if self.stored:
+                self.emit(inner, f"if bp > {pattern.child.best}:")
+                inner += 1
+            check = f" and {printable}" if pattern.control else ""
+            if pattern.nonempty:
+                self.emit(inner, f"if {seg}{check}:")
+                self.child(pattern.child, i, inner + 1, [*values, seg], after)
+                continue
+            matcher = self.const(pattern.fullmatch)
+            if pattern.whole:
+                self.emit(inner, f"if {matcher}({seg}) is not None{check}:")
+                self.child(pattern.child, i, inner + 1, [*values, seg], after)
+                continue
+            found = f"m{i}"
+            self.emit(inner, f"{found} = {matcher}({seg})")
+            self.emit(inner, f"if {found} is not None{check}:")
+            names = [f"g{i}_{j}" for j in range(pattern.width)]
+            target = ", ".join(names) + ("," if len(names) == 1 else "")
+            self.emit(inner + 1, f"{target} = {self.const(pattern.extract)}({found})")
+            self.child(pattern.child, i, inner + 1, [*values, *names], after)
+
+    def bisect(
+        self,
+        literals: list[tuple[str, Node]],
+        low: int,
+        high: int,
+        index: str,
+        i: int,
+        depth: int,
+        values: list[str],
+        pending: int,
+    ) -> bool:
+        """Branches for literal children ``low`` to ``high``; returns whether any of them may store."""
+        before = self.stored
+        stored = before
+        if high - low <= self._LINEAR:
+            for n in range(low, high):
+                self.emit(depth, f"{'if' if n == low else 'elif'} {index} == {n}:")
+                self.stored = before
+                self.child(literals[n][1], i, depth + 1, values, pending)
+                stored = stored or self.stored
+            return stored
+        middle = (low + high) // 2
+        self.emit(depth, f"if {index} < {middle}:")
+        stored = self.bisect(literals, low, middle, index, i, depth + 1, values, pending)
+        self.stored = before
+        self.emit(depth, "else:")
+        return self.bisect(literals, middle, high, index, i, depth + 1, values, pending) or stored
+
+    def child(self, child: Node, i: int, depth: int, values: list[str], pending: int) -> None:
+        written = len(self.lines)
+        if i + 1 < self.n:
+            self.node(child, i + 1, depth, values, pending)
+        elif child.terminal is not None:
+            self.terminal(child.terminal, depth, values, pending)
+        if len(self.lines) == written:
+            self.emit(depth, "pass")
+
+    def terminal(self, terminal: Terminal, depth: int, values: list[str], pending: int) -> None:
+        """Pick the route for ``method`` among those ending here (one branch per route), or collect the
+        methods they answer for 405."""
+        other = terminal.any_entry
+        groups: dict[int, tuple[Entry, list[str]]] = {}
+        for method, entry in terminal.by_method.items():
+            if other is not None and other.priority < entry.priority:
+                continue  # the any-method route wins for this method too: the else branch
+            groups.setdefault(id(entry), (entry, []))[1].append(method)
+        branches = sorted(groups.values(), key=lambda group: group[0].priority)
+        before = self.stored
+        stored = before
+        for number, (entry, methods) in enumerate(branches):
+            if len(methods) == 1:
+                test = f"method == {methods[0]!r}"
+            else:
+                test = f"method in {self.const(frozenset(methods))}"
+            self.emit(depth, f"{'if' if number == 0 else 'elif'} {test}:")
+            self.stored = before
+            self.accept(entry, depth + 1, values, pending)
+            stored = stored or self.stored
+        if branches:
+            self.emit(depth, "else:")
+            depth += 1
+        self.stored = before
+        if other is not None:
+            self.accept(other, depth, values, pending)
+        else:
+            self.emit(depth, f"allow += {self.const(tuple(sorted(terminal.allow)))}")
+        self.stored = stored or self.stored
+
+    def accept(self, entry: Entry, depth: int, values: list[str], pending: int) -> None:
+        """A match of ``entry``: returned at once when nothing still to be tried can beat it."""
+        if self.stored:
+            self.emit(depth, f"if bp > {entry.priority}:")
+            depth += 1
+        if entry.base:
+            # Copying a prepared dict and setting the captured values beats a dict display once the
+            # route has defaults (Routes always adds controller and action).
+            template = dict.fromkeys(entry.names) | entry.base
+            self.emit(depth, f"d = {self.const(template)}.copy()")
+            for name, value in zip(entry.names, values, strict=True):
+                if name in entry.fill:
+                    value = f"{value} or {self.literal(entry.fill[name])}"
+                self.emit(depth, f"d[{name!r}] = {value}")
+            match = "d"
+        else:
+            items = [
+                f"{name!r}: {value} or {self.literal(entry.fill[name])}"
+                if name in entry.fill
+                else f"{name!r}: {value}"
+                for name, value in zip(entry.names, values, strict=True)
+            ]
+            match = "{" + ", ".join(items) + "}"
+        result = f"{match}, {self.const(entry.route)}, EMPTY"
+        if entry.priority < pending:
+            self.emit(depth, f"return {result}")
+            return
+        self.emit(depth, f"best = {result}")
+        self.emit(depth, f"bp = {entry.priority}")
+        self.stored = self.any_store = True

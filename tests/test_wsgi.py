@@ -207,3 +207,114 @@ def test_pop_path_segment() -> None:
 def test_body_allowed(code: int, method: str, allowed: bool) -> None:
     assert wsgi.body_allowed(code, method) is allowed
     assert wsgi.status_code(f"{code} X") == code
+
+
+# -- SendTracker -------------------------------------------------------------------------------------------
+
+
+class ServerSide:
+    """Records what a server's start_response and write() were given."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, bool]] = []  # (status, exc_info given)
+        self.written: list[bytes] = []
+
+    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: object = None) -> object:
+        self.calls.append((status, exc_info is not None))
+        return self.written.append
+
+
+def test_send_tracker_forwards_at_once_and_counts_write() -> None:
+    server = ServerSide()
+    tracker = wsgi.SendTracker(server.start_response)
+    assert (tracker.status, tracker.bytes_sent, tracker.sent) == (None, 0, False)
+    write = tracker.start_response("200 OK", [("Content-Type", "text/plain")])
+    assert server.calls == [("200 OK", False)] and tracker.status == "200 OK"
+    write(b"")
+    assert not tracker.sent
+    write(b"abc")
+    assert tracker.count(b"de") == b"de"
+    assert server.written == [b"", b"abc"]
+    assert (tracker.bytes_sent, tracker.sent) == (5, True)
+
+
+def test_send_tracker_passes_exc_info_only_when_given() -> None:
+    server = ServerSide()
+    tracker = wsgi.SendTracker(server.start_response)
+    tracker.start_response("200 OK", [])
+    try:
+        raise ValueError("late")
+    except ValueError:
+        import sys
+
+        tracker.start_response("500 Internal Server Error", [], sys.exc_info())  # type: ignore[arg-type]
+    assert server.calls == [("200 OK", False), ("500 Internal Server Error", True)]
+    assert tracker.status == "500 Internal Server Error"
+
+
+def test_send_tracker_write_before_start_response_is_an_error() -> None:
+    tracker = wsgi.SendTracker(ServerSide().start_response)
+    with pytest.raises(RuntimeError, match="before start_response"):
+        tracker.write(b"x")
+
+
+def test_send_tracker_replace_sends_the_error_as_exc_info() -> None:
+    server = ServerSide()
+    seen: list[object] = []
+
+    def recording(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> object:
+        seen.append(exc_info)
+        return server.start_response(status, headers, exc_info)
+
+    tracker = wsgi.SendTracker(recording)
+    tracker.start_response("200 OK", [])
+    try:
+        raise KeyError("gone")
+    except KeyError as caught:
+        error = caught
+    write = tracker.replace(error)("413 Content Too Large", [("Content-Length", "0")])
+    assert server.calls[-1] == ("413 Content Too Large", True)
+    assert seen[-1] == (KeyError, error, error.__traceback__)
+    assert tracker.status == "413 Content Too Large"
+    write(b"xy")
+    assert tracker.bytes_sent == 2
+
+
+@pytest.mark.parametrize(
+    ("fail_before_write", "expected"), [(True, "503 Service Unavailable"), (False, "200 OK")]
+)
+def test_send_tracker_under_validator(fail_before_write: bool, expected: str) -> None:
+    from wsgiref.util import setup_testing_defaults
+    from wsgiref.validate import validator
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        if fail_before_write:
+            raise RuntimeError("down")
+        write(b"via write ")
+        return [b"and iterable"]
+
+    def middleware(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        """Built on SendTracker: answers 503 when the app fails before sending a byte."""
+        tracker = wsgi.SendTracker(start_response)
+        try:
+            body = app(environ, tracker.start_response)
+            chunks = [tracker.count(chunk) for chunk in body]
+            wsgi.close_iterable(body)
+            return chunks
+        except RuntimeError as error:
+            if tracker.sent:
+                raise
+            tracker.replace(error)("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"unavailable"]
+
+    environ: dict[str, object] = {"QUERY_STRING": ""}
+    setup_testing_defaults(environ)
+    server = ServerSide()
+    result = validator(middleware)(environ, server.start_response)
+    body = b"".join(result)
+    result.close()
+    assert server.calls[-1][0] == expected
+    assert b"".join(server.written) + body == (
+        b"unavailable" if fail_before_write else b"via write and iterable"
+    )

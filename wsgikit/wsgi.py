@@ -7,6 +7,9 @@ The small pieces every wsgikit middleware is built from, written once so that no
   exactly once, whether the body was consumed, abandoned early, or failed half-way;
 * :class:`ResponseCapture` — a ``start_response`` stand-in that records status, headers, ``exc_info`` and
   anything passed to ``write()``;
+* :class:`SendTracker` — a ``start_response`` that forwards straight to the server's (with or without
+  ``exc_info``) and counts the body bytes handed to the server, for middleware that must know whether a
+  response has started to go out;
 * header helpers that treat header lists case-insensitively and refuse CR/LF in values;
 * :func:`shift_path` — move a mount prefix from ``PATH_INFO`` onto ``SCRIPT_NAME``.
 
@@ -22,9 +25,10 @@ The small pieces every wsgikit middleware is built from, written once so that no
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from wsgikit.types import (
+    ExcInfo,
     Headers,
     OptExcInfo,
     StartResponse,
@@ -38,6 +42,7 @@ __all__ = [
     "ClosingIterator",
     "HeaderValueError",
     "ResponseCapture",
+    "SendTracker",
     "add_header",
     "body_allowed",
     "call_app",
@@ -199,6 +204,77 @@ def call_app(
             capture.written.clear()
 
     return capture, iterable, chunks()
+
+
+class SendTracker:
+    """A ``start_response`` that forwards to the server's at once and tracks what went out.
+
+    :param start_response: the server's ``start_response``.
+
+    Pass :meth:`start_response` to the application. It calls the server's ``start_response`` with
+    ``exc_info`` exactly when the application gave one, records the status, and returns :meth:`write`,
+    which forwards to the server's ``write`` and counts the bytes. Body chunks the middleware hands to
+    the server itself are counted with :meth:`count`. A count is taken when the bytes are *handed* to
+    the server, before the server sends them: once anything is counted, a replacement response is no
+    longer possible and an error must abort the response instead.
+
+    Middleware whose per-request object is also the response iterable subclass it (the slots are
+    ``server_start_response``, ``server_write``, ``status`` and ``bytes_sent``).
+    """
+
+    __slots__ = ("bytes_sent", "server_start_response", "server_write", "status")
+
+    def __init__(self, start_response: StartResponse) -> None:
+        self.server_start_response = start_response
+        self.server_write: WriteCallable | None = None
+        #: the status most recently passed to :meth:`start_response` (``None`` before the first call)
+        self.status: str | None = None
+        #: body bytes handed to the server so far, through :meth:`write` and :meth:`count`
+        self.bytes_sent = 0
+
+    def start_response(
+        self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
+    ) -> WriteCallable:
+        if exc_info is not None:
+            self.server_write = self.server_start_response(status, headers, exc_info)
+        else:
+            self.server_write = self.server_start_response(status, headers)
+        self.status = status
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        """The ``write()`` callable given to the application: count ``data``, then send it."""
+        server_write = self.server_write
+        if server_write is None:
+            raise RuntimeError("write() called before start_response")
+        self.bytes_sent += len(data)
+        server_write(data)
+
+    def count(self, chunk: bytes) -> bytes:
+        """Count a body chunk the middleware is about to hand to the server; returns it."""
+        self.bytes_sent += len(chunk)
+        return chunk
+
+    @property
+    def sent(self) -> bool:
+        """True once a non-empty body chunk was handed to the server."""
+        return self.bytes_sent > 0
+
+    def replace(self, error: BaseException) -> StartResponse:
+        """A ``start_response`` for a response that replaces the application's because of ``error``.
+
+        It always passes ``(type(error), error, error.__traceback__)`` as ``exc_info``, so it may
+        follow a ``start_response`` call whose headers the server has not sent yet (PEP 3333); if
+        they were sent, the server re-raises ``error``. Status and ``write`` are tracked as usual.
+        """
+        # an exception that was raised always has a traceback; one that was not may have None here,
+        # which servers accept (they only re-raise it)
+        exc_info = cast("ExcInfo", (type(error), error, error.__traceback__))
+
+        def start_response(status: str, headers: Headers, _: OptExcInfo | None = None) -> WriteCallable:
+            return self.start_response(status, headers, exc_info)
+
+        return start_response
 
 
 # -- status ------------------------------------------------------------------------------------------------

@@ -35,22 +35,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
-from wsgikit.middleware._logline import PLAIN_TOKENS, apache_time, escape, quote_path
-from wsgikit.types import (
-    Headers,
-    OptExcInfo,
-    StartResponse,
-    WriteCallable,
-    WSGIApplication,
-    WSGIEnvironment,
-    WSGIIterable,
-)
-from wsgikit.wsgi import close_iterable
+from wsgikit.middleware._logline import PLAIN_TOKENS, apache_time, escape, is_plain_path, quote_path
+from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
+from wsgikit.wsgi import SendTracker
 
 __all__ = ["FORMATS", "AccessLogMiddleware"]
 
@@ -59,6 +52,14 @@ _REQUEST_ID_KEY = "wsgikit.request_id"
 
 _START: float = getattr(logging, "_startTime", time.time())
 _new_record = object.__new__
+_LogRecord = logging.LogRecord
+_get_ident = threading.get_ident
+_current_thread = threading.current_thread
+
+# LogRecord attributes that are the same for every line of one logger and level (process id and name,
+# file, function, ...), by (logger name, level); a forked child starts afresh (its process id differs).
+_templates: dict[tuple[str, int], dict[str, Any]] = {}
+os.register_at_fork(after_in_child=_templates.clear)
 
 
 class AccessLogMiddleware:
@@ -94,7 +95,6 @@ class AccessLogMiddleware:
         self.logger = logging.getLogger(logger_name)
         self.level = level
         self._render = self.combined_line if format == "combined" else self.json_line
-        self._template: dict[str, Any] | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         if not self.logger.isEnabledFor(self.level):
@@ -104,7 +104,7 @@ class AccessLogMiddleware:
             body.iterable = self.app(environ, body.start_response)
         except BaseException:
             body.failed = True
-            body.finish()
+            body.close()
             raise
         return body
 
@@ -112,56 +112,81 @@ class AccessLogMiddleware:
         self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, *, aborted: bool
     ) -> None:
         """Write one line for a finished response."""
-        message = self._render(environ, status, sent, duration, aborted)
-        request_id = environ.get(_REQUEST_ID_KEY)
-        self.logger.handle(self.make_record(message, request_id))
+        now = time.time()
+        message = self._render(environ, status, sent, duration, aborted, now)
+        self.logger.handle(self.make_record(message, environ.get(_REQUEST_ID_KEY), now))
 
-    def make_record(self, message: str, request_id: str | None) -> logging.LogRecord:
-        """The record for one access line.
+    def make_record(
+        self, message: str, request_id: str | None, created: float | None = None
+    ) -> logging.LogRecord:
+        """The record for one access line, created at ``created`` (default: now).
 
         An access line's caller is always this module, so there is nothing for ``findCaller()`` to find;
-        with the default record factory the record is filled from a template made once, which costs a
-        fraction of ``LogRecord.__init__`` (this runs once per request).
+        with the default record factory the record's attributes are copied from a template made once per
+        process, which costs a fraction of ``LogRecord.__init__`` (this runs once per request).
         """
         logger = self.logger
-        if logging.getLogRecordFactory() is not logging.LogRecord:
+        if logging.getLogRecordFactory() is not _LogRecord:
             extra = {"request_id": request_id} if request_id else None
             return logger.makeRecord(logger.name, self.level, __file__, 0, message, (), None, extra=extra)
-        template = self._template
+        key = (logger.name, self.level)
+        template = _templates.get(key)
         if template is None:
-            template = self._template = dict(
-                logging.LogRecord(logger.name, self.level, __file__, 0, "", (), None).__dict__
-            )
-        record: logging.LogRecord = _new_record(logging.LogRecord)
+            template = _templates[key] = dict(_LogRecord(key[0], key[1], __file__, 0, "", (), None).__dict__)
+        record: logging.LogRecord = _new_record(_LogRecord)
         fields = record.__dict__
         fields.update(template)
-        now = time.time()
+        now = time.time() if created is None else created
         fields["msg"] = message
         fields["created"] = now
-        fields["msecs"] = (now - int(now)) * 1000
+        fields["msecs"] = now % 1.0 * 1000 // 1  # = LogRecord's int((now - int(now)) * 1000) + 0.0
         fields["relativeCreated"] = (now - _START) * 1000
         if template["thread"] is not None:
-            fields["thread"] = threading.get_ident()
-            fields["threadName"] = threading.current_thread().name
+            fields["thread"] = _get_ident()
+            fields["threadName"] = _current_thread().name
         if request_id:
             fields["request_id"] = request_id
         return record
 
     def combined_line(
-        self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
+        self,
+        environ: WSGIEnvironment,
+        status: str | None,
+        sent: int,
+        duration: float,
+        aborted: bool,
+        now: float | None = None,
     ) -> str:
         get = environ.get
+        path = get("SCRIPT_NAME", "") + get("PATH_INFO", "")
+        query = get("QUERY_STRING")
+        stamp = apache_time(time.time() if now is None else now)
+        line = (
+            f"{get('REMOTE_ADDR') or '-'} - {get('REMOTE_USER') or '-'} [{stamp}] "
+            f'"{get("REQUEST_METHOD", "-")} {path}{"?" + query if query else ""} '
+            f'{get("SERVER_PROTOCOL", "-")}" {status[:3] if status else "-"} {sent or "-"} '
+            f'"{get("HTTP_REFERER") or "-"}" "{get("HTTP_USER_AGENT") or "-"}" '
+            f"{duration:.6f} {get(_REQUEST_ID_KEY) or '-'}"
+        )
+        # The usual case: printable ASCII, no backslash, and only the six quotes this format puts in, so
+        # escaping would leave every client-supplied field as it is.
+        if (
+            line.isascii()
+            and line.isprintable()
+            and "\\" not in line
+            and line.count('"') == 6
+            and is_plain_path(path)
+        ):
+            return line
         method = get("REQUEST_METHOD", "-")
         protocol = get("SERVER_PROTOCOL", "-")
-        query = get("QUERY_STRING")
-        path = quote_path(get("SCRIPT_NAME", "") + get("PATH_INFO", ""))
         referer = get("HTTP_REFERER")
         agent = get("HTTP_USER_AGENT")
         user = get("REMOTE_USER")
         return (
             f"{get('REMOTE_ADDR') or '-'} - {escape(user) if user else '-'} "
-            f'[{apache_time(time.time())}] "{method if method in PLAIN_TOKENS else escape(method)} '
-            f"{path}{'?' + escape(query) if query else ''} "
+            f'[{stamp}] "{method if method in PLAIN_TOKENS else escape(method)} '
+            f"{quote_path(path)}{'?' + escape(query) if query else ''} "
             f'{protocol if protocol in PLAIN_TOKENS else escape(protocol)}" '
             f"{status[:3] if status else '-'} {sent or '-'} "
             f'"{escape(referer) if referer else "-"}" "{escape(agent) if agent else "-"}" '
@@ -169,10 +194,16 @@ class AccessLogMiddleware:
         )
 
     def json_line(
-        self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
+        self,
+        environ: WSGIEnvironment,
+        status: str | None,
+        sent: int,
+        duration: float,
+        aborted: bool,
+        now: float | None = None,
     ) -> str:
         document: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(now)),
             "remote_addr": environ.get("REMOTE_ADDR"),
             "user": environ.get("REMOTE_USER"),
             "method": environ.get("REQUEST_METHOD"),
@@ -191,57 +222,28 @@ class AccessLogMiddleware:
         return json.dumps(document, separators=(",", ":"))
 
 
-class _LoggedBody:
+class _LoggedBody(SendTracker):
     """One request's response body: counts the bytes handed to the server and logs on ``close()``."""
 
-    __slots__ = (
-        "_closed",
-        "_middleware",
-        "_server_start_response",
-        "_server_write",
-        "complete",
-        "environ",
-        "failed",
-        "iterable",
-        "sent",
-        "start",
-        "status",
-    )
+    __slots__ = ("_closed", "_middleware", "complete", "environ", "failed", "iterable", "start")
 
     def __init__(
         self, middleware: AccessLogMiddleware, environ: WSGIEnvironment, start_response: StartResponse
     ) -> None:
         self.start = time.perf_counter()
+        SendTracker.__init__(self, start_response)
         self._middleware = middleware
-        self._server_start_response = start_response
-        self._server_write: WriteCallable | None = None
         self._closed = False
         self.environ = environ
         self.iterable: WSGIIterable = ()
-        self.status: str | None = None
-        self.sent = 0
         self.complete = False
         self.failed = False
 
-    def start_response(
-        self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
-    ) -> WriteCallable:
-        if exc_info is not None:
-            self._server_write = self._server_start_response(status, headers, exc_info)
-        else:
-            self._server_write = self._server_start_response(status, headers)
-        self.status = status
-        return self.write
-
-    def write(self, data: bytes) -> None:
-        assert self._server_write is not None
-        self._server_write(data)
-        self.sent += len(data)
-
     def __iter__(self) -> Iterator[bytes]:
+        # a generator is the cheapest way to see each chunk (cheaper than C iterator chains in 3.11)
         try:
             for chunk in self.iterable:
-                self.sent += len(chunk)  # counted when handed to the server: it goes out right after
+                self.bytes_sent += len(chunk)  # counted when handed to the server: it goes out right after
                 yield chunk
         except Exception:
             self.failed = True
@@ -253,18 +255,12 @@ class _LoggedBody:
             return
         self._closed = True
         try:
-            close_iterable(self.iterable)
+            close = getattr(self.iterable, "close", None)
+            if close is not None:
+                close()
         finally:
-            self.finish()
-
-    def finish(self) -> None:
-        status = self.status
-        if self.failed and self.sent == 0:
-            status = "500"  # nothing went out, so the server answers the failure with a 500
-        self._middleware.emit(
-            self.environ,
-            status,
-            self.sent,
-            time.perf_counter() - self.start,
-            aborted=not self.complete,
-        )
+            duration = time.perf_counter() - self.start
+            status = self.status
+            if self.failed and self.bytes_sent == 0:
+                status = "500"  # nothing went out, so the server answers the failure with a 500
+            self._middleware.emit(self.environ, status, self.bytes_sent, duration, aborted=not self.complete)

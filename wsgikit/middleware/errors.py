@@ -45,7 +45,7 @@ from wsgikit.types import (
     WSGIEnvironment,
     WSGIIterable,
 )
-from wsgikit.wsgi import close_iterable
+from wsgikit.wsgi import SendTracker, close_iterable
 
 __all__ = ["LOOPBACK", "ErrorCatcherMiddleware"]
 
@@ -105,8 +105,8 @@ class ErrorCatcherMiddleware:
     def _catching(self, response: _Response) -> Iterator[bytes]:
         try:
             for chunk in response.iterable:
-                if chunk:
-                    response.sent = True  # set before the yield: the server sends it as soon as it gets it
+                # counted before the yield: the server sends it as soon as it gets it
+                response.bytes_sent += len(chunk)
                 yield chunk
             return
         except Exception:
@@ -174,40 +174,27 @@ def _exc_info() -> ExcInfo:
     return exc_type, exc_value, exc_tb
 
 
-class _Response:
+class _Response(SendTracker):
     """One request: the application's response iterable, and whether body bytes went to the server.
 
     It is the iterable handed to the server: iterating it runs :meth:`ErrorCatcherMiddleware._catching`;
     ``close()`` closes the application's iterable once, logging (not raising) a failing ``close()``.
     """
 
-    __slots__ = ("_closed", "_middleware", "_write", "environ", "iterable", "sent", "server_start_response")
+    __slots__ = ("_closed", "_middleware", "environ", "iterable")
 
     def __init__(
         self, middleware: ErrorCatcherMiddleware, environ: WSGIEnvironment, start_response: StartResponse
     ) -> None:
+        # SendTracker's fields, set here rather than through SendTracker.__init__: one call less per request
+        self.server_start_response = start_response
+        self.server_write = None
+        self.status = None
+        self.bytes_sent = 0
         self._middleware = middleware
         self.environ = environ
-        self.server_start_response = start_response
-        self._write: WriteCallable | None = None
         self.iterable: WSGIIterable = ()
-        self.sent = False
         self._closed = False
-
-    def start_response(
-        self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
-    ) -> WriteCallable:
-        if exc_info is not None:
-            self._write = self.server_start_response(status, headers, exc_info)
-        else:
-            self._write = self.server_start_response(status, headers)
-        return self.write
-
-    def write(self, data: bytes) -> None:
-        assert self._write is not None
-        if data:
-            self.sent = True
-        self._write(data)
 
     def __iter__(self) -> Iterator[bytes]:
         return self._middleware._catching(self)

@@ -48,7 +48,14 @@ from wsgikit.types import (
     WSGIEnvironment,
     WSGIIterable,
 )
-from wsgikit.wsgi import get_header, header_tokens, merge_header_tokens, remove_header, status_code
+from wsgikit.wsgi import (
+    SendTracker,
+    get_header,
+    header_tokens,
+    merge_header_tokens,
+    remove_header,
+    status_code,
+)
 
 __all__ = ["GzipMiddleware"]
 
@@ -160,33 +167,29 @@ class GzipMiddleware:
         return make_compressor(encoding, self.level), self.flush or media_type in _STREAMING_TYPES
 
 
-class _Responder:
-    """Per-request state: what the app said, and the compressor when the body is being compressed."""
+class _Responder(SendTracker):
+    """Per-request state: what the app said, and the compressor when the body is being compressed.
 
-    __slots__ = (
-        "accept_encoding",
-        "compressor",
-        "flush_each",
-        "method",
-        "middleware",
-        "passthrough",
-        "server_start_response",
-        "server_write",
-        "started",
-    )
+    As a :class:`~wsgikit.wsgi.SendTracker` it forwards ``start_response`` (with ``exc_info`` when
+    given) and counts the bytes it hands to the server — compressed bytes when compressing.
+    """
+
+    __slots__ = ("accept_encoding", "compressor", "flush_each", "method", "middleware", "passthrough")
 
     def __init__(
         self, middleware: GzipMiddleware, environ: WSGIEnvironment, start_response: StartResponse
     ) -> None:
+        SendTracker.__init__(self, start_response)
         self.middleware = middleware
-        self.server_start_response = start_response
         self.method: str = environ.get("REQUEST_METHOD", "GET")
         self.accept_encoding: str | None = environ.get("HTTP_ACCEPT_ENCODING")
         self.compressor: Compressor | None = None
         self.flush_each = False
-        self.started = False
         self.passthrough = False
-        self.server_write: WriteCallable | None = None
+
+    @property
+    def started(self) -> bool:
+        return self.status is not None
 
     def start_response(
         self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
@@ -200,29 +203,24 @@ class _Responder:
             self.compressor, self.flush_each = self.middleware.decide(
                 status, headers, self.method, self.accept_encoding
             )
-        if exc_info is not None:
-            self.server_write = self.server_start_response(status, headers, exc_info)
-        else:
-            self.server_write = self.server_start_response(status, headers)
-        self.started = True
-        return self.write
+        return SendTracker.start_response(self, status, headers, exc_info)
 
     def write(self, data: bytes) -> None:
         # write() promises the data is on its way when it returns, so each call ends in a sync flush.
-        assert self.server_write is not None
         compressor = self.compressor
         if compressor is None:
-            self.server_write(data)
+            SendTracker.write(self, data)
             return
         out = compressor.compress(data) + compressor.flush() if data else b""
         if out:
-            self.server_write(out)
+            SendTracker.write(self, out)
 
     def chunks(self, iterable: WSGIIterable) -> Iterator[bytes]:
         flushed_first = False
         for chunk in iterable:
             compressor = self.compressor
             if compressor is None:
+                self.bytes_sent += len(chunk)
                 yield chunk
                 continue
             out = compressor.compress(chunk)
@@ -230,6 +228,9 @@ class _Responder:
                 flushed_first = True
                 out += compressor.flush()
             if out:
+                self.bytes_sent += len(out)
                 yield out
         if self.compressor is not None:
-            yield self.compressor.finish()
+            tail = self.compressor.finish()
+            self.bytes_sent += len(tail)
+            yield tail

@@ -29,15 +29,8 @@ from typing import Any
 
 from wsgikit.exc import HTTPBadRequest, HTTPRequestEntityTooLarge
 from wsgikit.middleware._body import TransformedBody
-from wsgikit.types import (
-    Headers,
-    OptExcInfo,
-    StartResponse,
-    WriteCallable,
-    WSGIApplication,
-    WSGIEnvironment,
-    WSGIIterable,
-)
+from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
+from wsgikit.wsgi import SendTracker
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "BodyTooLarge", "LimitedInput", "SizeLimitMiddleware"]
 
@@ -165,7 +158,7 @@ class SizeLimitMiddleware:
 
     def _counted(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         """Run the app over a body of unknown length; answer :class:`BodyTooLarge` when nothing was sent."""
-        state = _Started(start_response)
+        state = SendTracker(start_response)
         try:
             iterable = self.app(environ, state.start_response)
         except BodyTooLarge as error:
@@ -176,11 +169,12 @@ class SizeLimitMiddleware:
             return iterable
         return TransformedBody(iterable, self._chunks(environ, state, iterable))
 
-    def _chunks(self, environ: WSGIEnvironment, state: _Started, iterable: WSGIIterable) -> Iterator[bytes]:
+    def _chunks(
+        self, environ: WSGIEnvironment, state: SendTracker, iterable: WSGIIterable
+    ) -> Iterator[bytes]:
         try:
             for chunk in iterable:
-                if chunk:
-                    state.sent = True
+                state.bytes_sent += len(chunk)
                 yield chunk
             return
         except BodyTooLarge as too_large:
@@ -188,37 +182,3 @@ class SizeLimitMiddleware:
                 raise
             error = too_large
         yield from error(environ, state.replace(error))
-
-
-class _Started:
-    """Tracks whether body bytes went out, and replaces the response with ``exc_info`` when not."""
-
-    __slots__ = ("_start_response", "_write", "sent")
-
-    def __init__(self, start_response: StartResponse) -> None:
-        self._start_response = start_response
-        self._write: WriteCallable | None = None
-        self.sent = False
-
-    def start_response(
-        self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
-    ) -> WriteCallable:
-        if exc_info is not None:
-            self._write = self._start_response(status, headers, exc_info)
-        else:
-            self._write = self._start_response(status, headers)
-        return self.write
-
-    def write(self, data: bytes) -> None:
-        assert self._write is not None
-        if data:
-            self.sent = True
-        self._write(data)
-
-    def replace(self, error: BaseException) -> StartResponse:
-        exc_info = (type(error), error, error.__traceback__)
-
-        def start_response(status: str, headers: Headers, _: OptExcInfo | None = None) -> WriteCallable:
-            return self._start_response(status, headers, exc_info)  # type: ignore[arg-type]
-
-        return start_response

@@ -52,7 +52,7 @@ __all__ = ["Request", "Response", "json_dumps", "wsgify"]
 
 _RESPONSE_KEY = "wsgikit.response"
 _ROUTING_ARGS = "wsgiorg.routing_args"
-_ROUTES_RESERVED = frozenset({"controller", "action"})
+_ROUTES_RESERVED = ("controller", "action")
 
 
 class Response(webob.Response):
@@ -73,6 +73,19 @@ def _json_default(value: Any) -> Any:
 
 # One encoder for every call: json.dumps() with options builds a new JSONEncoder each time.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
+# What _ENCODER.encode() ends up calling, without its Python layers (isinstance checks, iterencode()
+# defining a closure per call): the C encoder, made per call with a fresh circular-reference table.
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER_ARGS = (
+    _ENCODER.default,
+    json.encoder.encode_basestring,  # ensure_ascii=False
+    None,  # indent
+    _ENCODER.key_separator,
+    _ENCODER.item_separator,
+    _ENCODER.sort_keys,
+    _ENCODER.skipkeys,
+    _ENCODER.allow_nan,
+)
 
 
 def json_dumps(value: Any) -> bytes:
@@ -85,7 +98,9 @@ def json_dumps(value: Any) -> bytes:
         and not isinstance(value, type)
     ):
         value = dataclasses.asdict(value)
-    return _ENCODER.encode(value).encode()
+    if _c_make_encoder is None:  # pragma: no cover - CPython always has the C accelerator
+        return _ENCODER.encode(value).encode()
+    return "".join(_c_make_encoder({}, *_C_ENCODER_ARGS)(value, 0)).encode()
 
 
 class Request(webob.Request):
@@ -180,6 +195,8 @@ class wsgify:
         self.kwargs = dict(kwargs or {})
         self.middleware_wraps = middleware_wraps
         self._route_params: frozenset[str] | None = frozenset()
+        # call_func not overridden: _wsgi may call func itself (one call layer and argument packing less)
+        self._plain_call = type(self).call_func is wsgify.call_func
         if func is not None:
             functools.update_wrapper(self, func)
             self._route_params = _route_parameters(func)
@@ -216,7 +233,11 @@ class wsgify:
             kw = self._route_kwargs(environ) if _ROUTING_ARGS in environ else None
             if self.kwargs:
                 kw = {**self.kwargs, **kw} if kw else dict(self.kwargs)
-            result = self.call_func(req, *self.args, **kw) if kw else self.call_func(req, *self.args)
+            func = self.func
+            if self._plain_call and func is not None and self.middleware_wraps is None and not self.args:
+                result = func(req, **kw) if kw else func(req)  # what call_func would do, directly
+            else:
+                result = self.call_func(req, *self.args, **kw) if kw else self.call_func(req, *self.args)
         except webob.exc.HTTPException as error:
             result = as_wsgikit(error)
         return self._respond(req, result, environ, start_response)
@@ -228,7 +249,11 @@ class wsgify:
         named: Mapping[str, Any] = routing_args[1]
         accepted = self._route_params
         if accepted is None:
-            return {k: v for k, v in named.items() if k not in _ROUTES_RESERVED}
+            # a copy minus the reserved keys: C calls, no comprehension frame
+            kw = dict(named)
+            for key in _ROUTES_RESERVED:
+                kw.pop(key, None)
+            return kw
         return {k: v for k, v in named.items() if k in accepted}
 
     def _respond(

@@ -41,6 +41,7 @@ import routes.util
 import webob
 
 from wsgikit import exc
+from wsgikit.dec import wsgify
 from wsgikit.routing.mapper import compiled
 from wsgikit.routing.matcher import CompiledMatcher
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
@@ -53,6 +54,8 @@ log = logging.getLogger("wsgikit.routing")
 ROUTING_ARGS_KEY = "wsgiorg.routing_args"
 ROUTE_KEY = "wsgikit.route"
 URL_GENERATOR_KEY = "wsgikit.url_generator"
+
+_new_url_for = object.__new__
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _OVERRIDABLE = frozenset({"PUT", "PATCH", "DELETE"})
@@ -195,7 +198,10 @@ class Router:
             if match is None:
                 return self._miss(environ, start_response, method, allowed)
         route: routes.route.Route = found[1]
-        url = URLFor(self.mapper, environ)
+        url = _new_url_for(URLFor)  # URLFor(self.mapper, environ) without a Python __init__ call
+        url.mapper = self.mapper
+        url.environ = environ
+        url._generator = None
         environ[ROUTING_ARGS_KEY] = ((), match)
         environ[ROUTE_KEY] = environ["routes.route"] = route
         environ[URL_GENERATOR_KEY] = environ["routes.url"] = url
@@ -211,6 +217,9 @@ class Router:
                 return exc.HTTPNotFound()(environ, start_response)
         if head_via_get:
             return _drop_body(app, environ, start_response)
+        if type(app) is wsgify and app.func is not None:
+            # what wsgify.__call__ does for a WSGI call, without its argument packing
+            return app._wsgi(environ, start_response)
         result: WSGIIterable = app(environ, start_response)
         return result
 

@@ -66,6 +66,7 @@ def assert_same(mapper: routes.Mapper, matcher: CompiledMatcher, path: str, meth
     ours = matcher.routematch(path, method)
     if has_control_chars(path):
         assert ours is None, (method, path)
+        assert matcher.resolve(path, method).allowed == frozenset(), (method, path)
         return
     theirs = routes_answer(mapper, path, method)
     if theirs is None:
@@ -269,6 +270,8 @@ PIECES = st.sampled_from(
         "/{name}",
         "/{id:\\d+}",
         "/{slug:[a-z]+}",
+        "/{hex:[0-9a-f-]+}",
+        "/{word:\\w+}",
         "{.format}",
         "/{x}.{y}",
         "/v{version}",
@@ -294,7 +297,10 @@ def tables(draw: st.DrawFn) -> list[tuple[str, list[str] | None]]:
 
 
 TABLE_PATHS = st.lists(
-    st.sampled_from(["a", "b", "detail", "42", "x.json", "v2", "abc", "", "a.b", "q/r"]), max_size=5
+    st.sampled_from(
+        ["a", "b", "detail", "42", "x.json", "v2", "abc", "", "a.b", "q/r", "a\n", "4\x002", "\x7f"]
+    ),
+    max_size=5,
 ).map(lambda segs: "/" + "/".join(segs))
 
 

@@ -1,0 +1,110 @@
+"""The generated lookup function: control characters, shared checks and Routes' order in the corners
+that the code generator writes differently from the trie walk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import routes
+
+from wsgikit.routing import Mapper
+
+METHODS = ("GET", "POST", "PUT", "DELETE")
+
+
+def routes_match(mapper: routes.Mapper, path: str, method: str) -> Any:
+    return routes.Mapper.routematch(mapper, path, {"REQUEST_METHOD": method, "PATH_INFO": path})
+
+
+def test_literal_holding_a_control_character_never_matches() -> None:
+    mapper = Mapper()
+    mapper.connect("/a\x01b", controller="odd", action="go")
+    mapper.connect("/ok", controller="ok", action="go")
+    assert routes_match(mapper, "/a\x01b", "GET")  # Routes would
+    found = mapper.matcher.resolve("/a\x01b", "GET")
+    assert (found.vars, found.allowed) == (None, frozenset())
+    assert mapper.matcher.resolve("/ok", "GET").vars == {"controller": "ok", "action": "go"}
+
+
+@pytest.mark.parametrize(
+    ("template", "value"),
+    [
+        ("/files/{name}", "a\nb"),
+        ("/files/{name}", "tail\n"),
+        ("/files/{name:[a-z\x00]+}", "ab\x00"),
+        ("/files/{name}.{ext}", "a\x7f.txt"),
+        ("/files/{name:.+?}", "x\x1f"),
+    ],
+)
+def test_captured_segment_with_a_control_character_never_matches(template: str, value: str) -> None:
+    mapper = Mapper()
+    mapper.connect(template, controller="files", action="show", conditions={"method": ["GET"]})
+    for method in ("GET", "DELETE"):  # neither a match nor a 405
+        found = mapper.matcher.resolve("/files/" + value, method)
+        assert (found.vars, found.allowed) == (None, frozenset())
+
+
+def test_non_ascii_unprintable_characters_are_not_control_characters() -> None:
+    mapper = Mapper()
+    mapper.connect("/files/{name}", controller="files", action="show")
+    for value in ("a\xa0b", "\x85", "caf\xc3\xa9"):  # NBSP, NEL: not printable, yet no ASCII control
+        path = "/files/" + value
+        assert mapper.matcher.routematch(path, "GET") == routes_match(mapper, path, "GET")
+
+
+def test_several_patterns_at_one_segment_share_the_check() -> None:
+    mapper = Mapper()
+    mapper.connect("/{id}/x", controller="a", action="go", conditions={"method": ["GET"]})
+    mapper.connect("/{name}.{ext}/y", controller="b", action="go", conditions={"method": ["GET"]})
+    mapper.connect("/{num:\\d+}/z", controller="c", action="go", conditions={"method": ["GET"]})
+    matcher = mapper.matcher
+    for path in ("/1/x", "/1.2/y", "/12/z", "/1.2/x", "/a/z"):
+        for method in ("GET", "PUT"):
+            ours = matcher.routematch(path, method)
+            theirs = routes_match(mapper, path, method)
+            assert (ours and (ours[0], ours[1])) == (theirs and (theirs[0], theirs[1])), path
+    for path in ("/1\n/x", "/1\n.2/y", "/\x0012/z"):
+        found = matcher.resolve(path, "PUT")
+        assert (found.vars, found.allowed) == (None, frozenset())
+    assert matcher.resolve("/1.2/y", "PUT").allowed == {"GET"}
+
+
+def test_a_later_branch_that_routes_prefers_still_wins() -> None:
+    """A literal branch finds a route, but a pattern branch tried after it holds an earlier one."""
+    mapper = Mapper()
+    mapper.connect("/{a}/{b}/q", controller="first", action="go", conditions={"method": ["GET"]})
+    mapper.connect("/{a}/p/{c}", controller="second", action="go")
+    mapper.connect("/{a}/p/r", controller="third", action="go", conditions={"method": ["PUT"]})
+    matcher = mapper.matcher
+    for path in ("/z/p/q", "/z/p/r", "/z/w/q", "/z/p/s"):
+        for method in METHODS:
+            ours = matcher.routematch(path, method)
+            theirs = routes_match(mapper, path, method)
+            assert (ours and (ours[0], ours[1])) == (theirs and (theirs[0], theirs[1])), (method, path)
+
+
+def test_any_method_route_and_method_routes_at_one_path() -> None:
+    mapper = Mapper()
+    mapper.connect("/x", controller="get", action="go", conditions={"method": ["GET"]})
+    mapper.connect("/x", controller="any", action="go")
+    mapper.connect("/x", controller="put", action="go", conditions={"method": ["PUT", "PATCH"]})
+    for method in ("GET", "PUT", "PATCH", "DELETE", "get"):
+        ours = mapper.matcher.routematch("/x", method)
+        theirs = routes_match(mapper, "/x", method)
+        assert ours is not None and theirs is not None
+        assert (ours[0], ours[1]) == (theirs[0], theirs[1]), method
+
+
+def test_match_dicts_are_fresh_per_request() -> None:
+    mapper = Mapper()
+    mapper.connect("/items/{id}", controller="items", action="show")
+    first = mapper.matcher.resolve("/items/1", "GET").vars
+    assert first is not None
+    first["id"] = "changed"
+    first["extra"] = True
+    assert mapper.matcher.resolve("/items/2", "GET").vars == {
+        "id": "2",
+        "controller": "items",
+        "action": "show",
+    }

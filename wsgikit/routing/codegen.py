@@ -1,13 +1,11 @@
 """Code generation for the compiled matcher (internal)
 ===================================================
 
-:class:`Generator` turns the route tries (one per path length, see :mod:`wsgikit.routing.trie`) into one
+:class:`Generator` turns the route tries (one per path length, see ``wsgikit.routing.trie``) into one
 Python function, the way Falcon compiles its router: the depth-first search of the trie unrolled into
 nested ``if`` statements. For a mapper of two routes it writes::
 
     def lookup(path, method, environ=None):
-        if not path.isprintable() and _control(path):
-            return MISS_TUPLE
         segs = path.split('/')
         n = len(segs)
         allow = ()
@@ -15,22 +13,28 @@ nested ``if`` statements. For a mapper of two routes it writes::
             s0, s1, s2 = segs
             if s0 == '':
                 if s1 == 'servers':
-                    if s2:
+                    if s2 and (s2.isprintable() or not _control(s2)):
                         if method == 'GET':
-                            return {'id': s2, 'controller': 'servers', 'action': 'show'}, _k0, EMPTY
+                            d = _k0.copy()        # {'id': None, 'controller': 'servers', 'action': 'show'}
+                            d['id'] = s2
+                            return d, _k1, EMPTY  # the match dict, the route, no allowed methods
                         elif method == 'PUT':
-                            return {'id': s2, 'controller': 'servers', 'action': 'update'}, _k1, EMPTY
+                            d = _k2.copy()
+                            d['id'] = s2
+                            return d, _k3, EMPTY
                         else:
-                            allow += _k2
+                            allow += _k4          # ('GET', 'PUT'): for the 405
         else:
             return MISS_TUPLE
         return (None, None, frozenset(allow)) if allow else MISS_TUPLE
 
 * literal segments are compared with constants; a node with many literal children looks the segment up
   in a dict of child numbers and finds the branch by binary search on the number;
-* variable segments are tested with their compiled pattern (``[^/]+`` — a non-empty segment — needs none);
-* the match dict is written out as a dict display with the route's defaults inline, so a match costs
-  no function call;
+* variable segments are tested with their compiled pattern (``[^/]+`` — a non-empty segment — needs none)
+  and, unless the pattern cannot match one, for control characters (such paths never match); literal
+  segments need no such test;
+* the match dict is a copy of the route's defaults with the captured values set (a dict display when the
+  route has no defaults), written out per method, so a match costs no function call;
 * Routes' order is kept with the best priority found so far (``bp``): when a route matches and no branch
   still to come can beat it, the function returns at once; otherwise the match is remembered and later
   branches that cannot beat it are skipped. Where no match can have been remembered yet — known while

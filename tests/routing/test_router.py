@@ -276,3 +276,38 @@ def test_nova_table_through_the_router(nova_table: dict[str, Any], make_nova_map
                 allow = set(response.headers["Allow"].split(", "))
                 assert methods <= allow, (method, path)
     assert len(seen) >= 209
+
+
+# -- dispatch to wsgify controllers ----------------------------------------------------------------------
+
+
+class Traced(wsgify):
+    """A wsgify whose call_func is overridden: the router must still go through it."""
+
+    def call_func(self, req: Any, *args: Any, **kwargs: Any) -> Any:
+        return {"traced": True, "result": super().call_func(req, *args, **kwargs)}
+
+
+class Wrapped(wsgify):
+    """A wsgify whose __call__ is overridden: the router must call it, not skip to the WSGI handling."""
+
+    def __call__(self, req: Any, *args: Any, **kw: Any) -> Any:
+        if isinstance(req, dict):
+            req["test.wrapped"] = True
+        return super().__call__(req, *args, **kw)
+
+
+def test_wsgify_controllers_keep_their_overrides() -> None:
+    def everything(req: Request, **params: str) -> dict[str, Any]:
+        return {"params": params, "wrapped": req.environ.get("test.wrapped", False)}
+
+    mapper = Mapper()
+    mapper.connect("/plain/{id}", controller=wsgify(everything))
+    mapper.connect("/traced/{id}", controller=Traced(everything))
+    mapper.connect("/wrapped/{id}", controller=Wrapped(everything))
+    mapper.connect("/args/{id}", controller=wsgify(everything, kwargs={"extra": "x"}))
+    app = TestApp(Router(mapper))
+    assert app.get("/plain/1").json == {"params": {"id": "1"}, "wrapped": False}
+    assert app.get("/traced/2").json == {"traced": True, "result": {"params": {"id": "2"}, "wrapped": False}}
+    assert app.get("/wrapped/3").json == {"params": {"id": "3"}, "wrapped": True}
+    assert app.get("/args/4").json == {"params": {"extra": "x", "id": "4"}, "wrapped": False}

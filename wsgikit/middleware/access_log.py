@@ -95,6 +95,7 @@ class AccessLogMiddleware:
         self.logger = logging.getLogger(logger_name)
         self.level = level
         self._render = self.combined_line if format == "combined" else self.json_line
+        self._template_key = (logger_name, level)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         if not self.logger.isEnabledFor(self.level):
@@ -112,6 +113,11 @@ class AccessLogMiddleware:
         self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, *, aborted: bool
     ) -> None:
         """Write one line for a finished response."""
+        self._emit(environ, status, sent, duration, aborted)
+
+    def _emit(
+        self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
+    ) -> None:
         now = time.time()
         message = self._render(environ, status, sent, duration, aborted, now)
         self.logger.handle(self.make_record(message, environ.get(_REQUEST_ID_KEY), now))
@@ -129,15 +135,16 @@ class AccessLogMiddleware:
         if logging.getLogRecordFactory() is not _LogRecord:
             extra = {"request_id": request_id} if request_id else None
             return logger.makeRecord(logger.name, self.level, __file__, 0, message, (), None, extra=extra)
-        key = (logger.name, self.level)
-        template = _templates.get(key)
+        template = _templates.get(self._template_key)
         if template is None:
-            template = _templates[key] = dict(_LogRecord(key[0], key[1], __file__, 0, "", (), None).__dict__)
-        record: logging.LogRecord = _new_record(_LogRecord)
-        fields = record.__dict__
-        fields.update(template)
+            template = dict(_LogRecord(logger.name, self.level, __file__, 0, "", (), None).__dict__)
+            # ``message`` is what Formatter.format() adds: with the key already there, the copy below is
+            # sized for it and the handler does not grow the dict
+            template["message"] = ""
+            _templates[self._template_key] = template
+        fields = template.copy()
         now = time.time() if created is None else created
-        fields["msg"] = message
+        fields["msg"] = fields["message"] = message
         fields["created"] = now
         fields["msecs"] = now % 1.0 * 1000 // 1  # = LogRecord's int((now - int(now)) * 1000) + 0.0
         fields["relativeCreated"] = (now - _START) * 1000
@@ -146,6 +153,8 @@ class AccessLogMiddleware:
             fields["threadName"] = _current_thread().name
         if request_id:
             fields["request_id"] = request_id
+        record: logging.LogRecord = _new_record(_LogRecord)
+        record.__dict__ = fields
         return record
 
     def combined_line(
@@ -267,4 +276,4 @@ class _LoggedBody(SendTracker):
             status = self.status
             if self.failed and self.bytes_sent == 0:
                 status = "500"  # nothing went out, so the server answers the failure with a 500
-            self._middleware.emit(self.environ, status, self.bytes_sent, duration, aborted=not self.complete)
+            self._middleware._emit(self.environ, status, self.bytes_sent, duration, not self.complete)

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wsgikit.deploy.components.access_log import filter_factory
 from wsgikit.deploy.options import ConfigError
@@ -274,3 +276,35 @@ def test_path_quoting_and_timestamp() -> None:
     assert quote_path('/a b"\n') == "/a%20b%22%0A"
     assert re.fullmatch(r"\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}", apache_time(time.time()))
     assert apache_time(0.0) == apache_time(0.5)
+
+
+_LATIN1 = st.text(st.characters(max_codepoint=0xFF), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+# the user field is not quoted (Apache's format): a space in it would split it, escaped or not
+@given(user=_LATIN1.filter(lambda user: " " not in user), query=_LATIN1, referer=_LATIN1, agent=_LATIN1)
+def test_every_client_field_is_escaped_on_its_own(user: str, query: str, referer: str, agent: str) -> None:
+    """Plain fields stay as they are even when another field needs escaping (one check covers them all)."""
+    from wsgikit.middleware._logline import escape
+
+    middleware = AccessLogMiddleware(app_with([]))
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/p",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "192.0.2.1",
+        "REMOTE_USER": user,
+        "QUERY_STRING": query,
+        "HTTP_REFERER": referer,
+        "HTTP_USER_AGENT": agent,
+    }
+    line = middleware.combined_line(environ, "200 OK", 5, 0.25, False)
+    fields = COMBINED.match(line)
+    assert fields, line
+    assert line.isascii() and line.isprintable()
+    assert fields["user"] == (escape(user) or "-")
+    assert fields["request"] == f"GET /p{'?' + escape(query) if query else ''} HTTP/1.1"
+    assert fields["referer"] == (escape(referer) or "-")
+    assert fields["agent"] == (escape(agent) or "-")

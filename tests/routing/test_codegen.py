@@ -108,3 +108,48 @@ def test_match_dicts_are_fresh_per_request() -> None:
         "controller": "items",
         "action": "show",
     }
+
+
+def wide_mapper() -> Mapper:
+    """Many literal siblings at two levels (dispatched by dict, children sharing code where alike), a
+    variable sibling connected first that Routes' order makes lose or win, and an any-method route."""
+    mapper = Mapper()
+    mapper.connect("/{kind}/{id}/{verb}", controller="generic", action="verb", conditions={"method": ["GET"]})
+    mapper.connect("/{kind}/{id}/meta", controller="generic", action="meta")  # loses GET to the one above
+    for n in range(12):
+        name = f"res{n}"
+        mapper.connect(f"/{name}", controller=name, action="index", conditions={"method": ["GET"]})
+        mapper.connect(f"/{name}/{{id}}", controller=name, action="show", conditions={"method": ["GET"]})
+        if n % 3 == 0:
+            mapper.connect(
+                f"/{name}/{{id}}", controller=name, action="delete", conditions={"method": ["DELETE"]}
+            )
+        if n % 4 == 1:
+            mapper.connect(f"/{name}/detail", controller=name, action="detail")
+        if n == 5:
+            for sub in range(8):
+                mapper.connect(f"/{name}/{{id}}/sub{sub}", controller=name, action=f"sub{sub}")
+    mapper.connect("/{kind}", controller="generic", action="index", conditions={"method": ["POST"]})
+    return mapper
+
+
+WIDE_PATHS = [
+    f"/{head}{tail}"
+    for head in ("res0", "res1", "res3", "res5", "res11", "res12", "other")
+    for tail in ("", "/7", "/detail", "/7/meta", "/7/sub3", "/7/sub9", "/7/x\n")
+]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "PUT"])
+def test_wide_literal_nodes_match_like_routes(method: str) -> None:
+    mapper = wide_mapper()
+    matcher = mapper.matcher
+    for path in WIDE_PATHS:
+        ours = matcher.routematch(path, method)
+        if "\n" in path:
+            assert ours is None
+            continue
+        theirs = routes_match(mapper, path, method)
+        assert (ours and (ours[0], ours[1])) == (theirs and (theirs[0], theirs[1])), (method, path)
+    assert matcher.resolve("/res0/7", "PUT").allowed == {"GET", "DELETE"}
+    assert matcher.resolve("/res1/7", "PUT").allowed == {"GET"}

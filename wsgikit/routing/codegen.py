@@ -91,8 +91,15 @@ class Generator:
         self.n = 0
         self.stored = False
         self.any_store = False
+        self._params: list[Any] | None = None
+        self._param_var = ""
 
     def const(self, value: Any) -> str:
+        """A name for ``value`` in the generated code: a global, or, while the code for one child of a
+        wide literal node is written, an item of that child's parameter tuple (see :meth:`wide`)."""
+        if self._params is not None:
+            self._params.append(value)
+            return f"{self._param_var}[{len(self._params)}]"
         name = f"_k{next(self._names)}"
         self.namespace[name] = value
         return name
@@ -154,11 +161,7 @@ class Generator:
                 self.child(child, i, depth + 1, values, after_literals)
                 stored = stored or self.stored
         elif literals:
-            index = f"k{i}"
-            positions = self.const({key: n for n, (key, _) in enumerate(literals)})
-            self.emit(depth, f"{index} = {positions}.get({seg})")
-            self.emit(depth, f"if {index} is not None:")
-            stored = self.bisect(literals, 0, len(literals), index, i, depth + 1, values, after_literals)
+            stored = self.wide(literals, i, depth, values, after_literals) or stored
         self.stored = stored
         # A segment a variable captures must hold no control character: tested once per node when
         # several patterns need it, inline otherwise, and not at all for patterns that cannot match one.
@@ -190,33 +193,56 @@ class Generator:
             self.emit(inner + 1, f"{target} = {self.const(pattern.extract)}({found})")
             self.child(pattern.child, i, inner + 1, [*values, *names], after)
 
-    def bisect(
-        self,
-        literals: list[tuple[str, Node]],
-        low: int,
-        high: int,
-        index: str,
-        i: int,
-        depth: int,
-        values: list[str],
-        pending: int,
+    def wide(
+        self, literals: list[tuple[str, Node]], i: int, depth: int, values: list[str], pending: int
     ) -> bool:
-        """Branches for literal children ``low`` to ``high``; returns whether any of them may store."""
+        """Many literal children: a dict maps each literal to the parameters of its child's code.
+
+        The code for each child is written with its constants taken from a tuple ``c<i>``; children whose
+        code is then the same text share one copy (the tables of a CRUD API are mostly alike), and the
+        distinct copies are chosen by the shape number in ``c<i>[0]``. Returns whether a child may store.
+        """
         before = self.stored
         stored = before
+        var = f"c{i}"
+        shapes: dict[str, int] = {}
+        codes: list[list[str]] = []
+        table: dict[str, tuple[Any, ...]] = {}
+        outer = (self.lines, self._params, self._param_var)
+        for key, child in literals:
+            self.lines, self._params, self._param_var = [], [], var
+            self.stored = before
+            self.child(child, i, 0, values, pending)
+            stored = stored or self.stored
+            shape = shapes.setdefault("\n".join(self.lines), len(shapes))
+            if shape == len(codes):
+                codes.append(self.lines)
+            table[key] = (shape, *self._params)
+        self.lines, self._params, self._param_var = outer
+        self.emit(depth, f"{var} = {self.const(table)}.get(s{i})")
+        self.emit(depth, f"if {var} is not None:")
+        if len(codes) == 1:
+            self.paste(codes[0], depth + 1)
+        else:
+            self.emit(depth + 1, f"h{i} = {var}[0]")
+            self.choose(codes, 0, len(codes), f"h{i}", depth + 1)
+        return stored
+
+    def paste(self, code: list[str], depth: int) -> None:
+        self.lines.extend("    " * depth + line for line in code)
+
+    def choose(self, codes: list[list[str]], low: int, high: int, index: str, depth: int) -> None:
+        """Binary search for the code of shape ``index`` among ``codes[low:high]``."""
         if high - low <= self._LINEAR:
             for n in range(low, high):
                 self.emit(depth, f"{'if' if n == low else 'elif'} {index} == {n}:")
-                self.stored = before
-                self.child(literals[n][1], i, depth + 1, values, pending)
-                stored = stored or self.stored
-            return stored
+                self.paste(codes[n], depth + 1)
+            return
         middle = (low + high) // 2
         self.emit(depth, f"if {index} < {middle}:")
-        stored = self.bisect(literals, low, middle, index, i, depth + 1, values, pending)
-        self.stored = before
+        self.choose(codes, low, middle, index, depth + 1)
         self.emit(depth, "else:")
-        return self.bisect(literals, middle, high, index, i, depth + 1, values, pending) or stored
+        self.choose(codes, middle, high, index, depth + 1)
 
     def child(self, child: Node, i: int, depth: int, values: list[str], pending: int) -> None:
         written = len(self.lines)

@@ -29,7 +29,8 @@ nested ``if`` statements. For a mapper of two routes it writes::
         return (None, None, frozenset(allow)) if allow else MISS_TUPLE
 
 * literal segments are compared with constants; a node with many literal children looks the segment up
-  in a dict of child numbers and finds the branch by binary search on the number;
+  in a dict that gives the child's constants as a tuple, and children whose code is alike share one copy
+  (picked by binary search on a shape number when there are several);
 * variable segments are tested with their compiled pattern (``[^/]+`` — a non-empty segment — needs none)
   and, unless the pattern cannot match one, for control characters (such paths never match); literal
   segments need no such test;

@@ -179,6 +179,7 @@ class wsgify:
     """
 
     RequestClass: type[webob.Request] = Request
+    _plain_call = False  # set in __init__; a subclass that skips it keeps calling call_func
 
     def __init__(
         self,

@@ -308,3 +308,15 @@ def test_every_client_field_is_escaped_on_its_own(user: str, query: str, referer
     assert fields["request"] == f"GET /p{'?' + escape(query) if query else ''} HTTP/1.1"
     assert fields["referer"] == (escape(referer) or "-")
     assert fields["agent"] == (escape(agent) or "-")
+
+
+@settings(max_examples=500, deadline=None)
+@given(path=st.text(st.characters(max_codepoint=0xFF), max_size=16))
+def test_plain_path_check_agrees_with_percent_encoding(path: str) -> None:
+    from urllib.parse import quote
+
+    from wsgikit.middleware._logline import path_needs_quoting, quote_path
+
+    encoded = quote(path.encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
+    assert (path_needs_quoting(path) is None) == (encoded == path)
+    assert quote_path(path) == encoded

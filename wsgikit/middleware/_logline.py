@@ -12,7 +12,7 @@ import re
 import time
 from urllib.parse import quote
 
-__all__ = ["PLAIN_TOKENS", "apache_time", "escape", "is_plain_path", "quote_path"]
+__all__ = ["PLAIN_TOKENS", "apache_time", "escape", "path_needs_quoting", "quote_path"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
@@ -32,15 +32,14 @@ def escape(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9/:@!$&'()*+,;=._~%-]*")
-
-#: ``is_plain_path(path)`` is true when :func:`quote_path` would return ``path`` unchanged
-is_plain_path = _PLAIN_PATH.fullmatch
+#: ``path_needs_quoting(path)`` is ``None`` when :func:`quote_path` would return ``path`` unchanged (a
+#: search that finds nothing allocates no match object, unlike a successful ``fullmatch``)
+path_needs_quoting = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=._~%-]").search
 
 
 def quote_path(path: str) -> str:
     """A WSGI path (latin-1 decoded bytes) percent-encoded where it would be ambiguous in a log line."""
-    if is_plain_path(path):
+    if path_needs_quoting(path) is None:
         return path
     return quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE)
 

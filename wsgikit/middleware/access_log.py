@@ -41,7 +41,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from wsgikit.middleware._logline import PLAIN_TOKENS, apache_time, escape, is_plain_path, quote_path
+from wsgikit.middleware._logline import PLAIN_TOKENS, apache_time, escape, path_needs_quoting, quote_path
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 from wsgikit.wsgi import SendTracker
 
@@ -183,7 +183,7 @@ class AccessLogMiddleware:
             method = escape(method)
         if protocol not in PLAIN_TOKENS:
             protocol = escape(protocol)
-        if not is_plain_path(path):
+        if path_needs_quoting(path) is not None:
             path = quote_path(path)
         stamp = apache_time(time.time() if now is None else now)
         return (

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 import routes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wsgikit.routing import Mapper
 
@@ -153,3 +155,50 @@ def test_wide_literal_nodes_match_like_routes(method: str) -> None:
         assert (ours and (ours[0], ours[1])) == (theirs and (theirs[0], theirs[1])), (method, path)
     assert matcher.resolve("/res0/7", "PUT").allowed == {"GET", "DELETE"}
     assert matcher.resolve("/res1/7", "PUT").allowed == {"GET"}
+
+
+WIDE_LITERALS = [f"r{n}" for n in range(9)]
+TAILS = ["", "/{id}", "/detail", "/{id}/go", "/{id:\\d+}", "/{id}/{sub}", "{.format}", "/x/{id}"]
+
+
+@given(
+    table=st.lists(
+        st.tuples(
+            st.sampled_from(["", "/{head}"]),
+            st.sampled_from(WIDE_LITERALS),
+            st.sampled_from(TAILS),
+            st.sampled_from([None, ("GET",), ("PUT",), ("GET", "DELETE")]),
+        ),
+        min_size=5,
+        max_size=20,
+    ),
+    requests=st.lists(
+        st.tuples(
+            st.sampled_from(["", "/r0", "/zz"]),
+            st.sampled_from([*WIDE_LITERALS, "nope"]),
+            st.sampled_from(["", "/7", "/detail", "/7/go", "/7/x", "/x/7", ".json", "/7\n"]),
+            st.sampled_from(METHODS),
+        ),
+        max_size=12,
+    ),
+)
+@settings(max_examples=150, deadline=None)
+def test_property_wide_literal_nodes(
+    table: list[tuple[str, str, str, tuple[str, ...] | None]], requests: list[tuple[str, str, str, str]]
+) -> None:
+    """Tables where one segment has many literal children, in every mix of shapes, against Routes."""
+    mapper = Mapper()
+    for index, (head, literal, tail, methods) in enumerate(table):
+        kwargs: dict[str, Any] = {"controller": f"c{index}", "action": "go"}
+        if methods:
+            kwargs["conditions"] = {"method": list(methods)}
+        mapper.connect(f"{head}/{literal}{tail}", **kwargs)
+    matcher = mapper.matcher
+    for head, literal, tail, method in requests:
+        path = f"{head}/{literal}{tail}"
+        ours = matcher.routematch(path, method)
+        if "\n" in path:
+            assert ours is None
+            continue
+        theirs = routes_match(mapper, path, method)
+        assert (ours and (ours[0], ours[1])) == (theirs and (theirs[0], theirs[1])), (method, path)

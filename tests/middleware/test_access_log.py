@@ -320,3 +320,21 @@ def test_plain_path_check_agrees_with_percent_encoding(path: str) -> None:
     encoded = quote(path.encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
     assert (path_needs_quoting(path) is None) == (encoded == path)
     assert quote_path(path) == encoded
+
+
+def test_records_carry_the_thread_that_served_the_request(lines: list[logging.LogRecord]) -> None:
+    import threading
+
+    app = TestApp(AccessLogMiddleware(app_with([b"x"])))
+
+    def serve_twice() -> None:
+        app.get("/")
+        threading.current_thread().name = "renamed"
+        app.get("/")
+
+    worker = threading.Thread(target=serve_twice, name="worker-1")
+    worker.start()
+    worker.join(timeout=10)
+    app.get("/")
+    assert [record.threadName for record in lines] == ["worker-1", "renamed", threading.current_thread().name]
+    assert lines[0].thread == lines[1].thread == worker.ident != lines[2].thread

@@ -55,6 +55,7 @@ _new_record = object.__new__
 _LogRecord = logging.LogRecord
 _get_ident = threading.get_ident
 _current_thread = threading.current_thread
+_this_thread = threading.local()  # .thread: threading.current_thread(), which never changes for a thread
 
 # LogRecord attributes that are the same for every line of one logger and level (process id and name,
 # file, function, ...), by (logger name, level); a forked child starts afresh (its process id differs).
@@ -150,7 +151,11 @@ class AccessLogMiddleware:
         fields["relativeCreated"] = (now - _START) * 1000
         if template["thread"] is not None:
             fields["thread"] = _get_ident()
-            fields["threadName"] = _current_thread().name
+            try:
+                thread = _this_thread.thread
+            except AttributeError:  # the first line from this thread
+                thread = _this_thread.thread = _current_thread()
+            fields["threadName"] = thread.name  # read each time: a thread may be renamed
         if request_id:
             fields["request_id"] = request_id
         record: logging.LogRecord = _new_record(_LogRecord)

@@ -85,6 +85,11 @@ def line_chart(path: Path, title: str, series: dict[str, dict[int, float]], xlab
         ax.plot(xs, [points[x] for x in xs], marker="o", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    from matplotlib.ticker import FormatStrFormatter, ScalarFormatter
+
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -178,8 +183,17 @@ def _groups(data: Any) -> dict[str, dict[str, float]]:
     return groups
 
 
+def replot() -> None:
+    """Draw the plots again from the kept JSON, without running anything."""
+    plot({path.stem: json.loads(path.read_text()) for path in sorted(RESULTS.glob("*.json"))})
+
+
 def main(argv: list[str]) -> None:
-    """``run_all.py [--quick] [NAME ...]``: every benchmark, or the named ones (``routing``, ...)."""
+    """``run_all.py [--quick] [NAME ...]``: every benchmark, or the named ones (``routing``, ...);
+    ``run_all.py --replot``: only redraw the plots from ``results/*.json``."""
+    if "--replot" in argv:
+        replot()
+        return
     extra = [arg for arg in argv if arg.startswith("--")]
     names = [arg for arg in argv if not arg.startswith("--")]
     plot(run_benchmarks(names, extra))

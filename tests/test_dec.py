@@ -305,3 +305,43 @@ def test_middleware_passthrough_returns_app_response() -> None:
         return app
 
     assert TestApp(passthrough(echo)).get("/through").text == "/through"
+
+
+# -- undecodable request data ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "reads", "part"),
+    [
+        ("/%80", "path_info", "path"),
+        ("/caf%E9", "path", "path"),
+        ("/?q=%ff", "GET", "query string"),
+        ("/?%fe=1", "params", "query string"),
+    ],
+    ids=["path-info", "path", "query-value", "query-name"],
+)
+def test_non_utf8_request_data_is_a_400(url: str, reads: str, part: str) -> None:
+    @wsgify
+    def handler(req: Request) -> str:
+        return repr(getattr(req, reads))
+
+    res = TestApp(handler).get(url, status=400)
+    assert res.json["detail"] == f"The request {part} is not valid UTF-8."
+
+
+def test_non_utf8_form_body_is_decoded_with_replacement_characters() -> None:
+    @wsgify
+    def handler(req: Request) -> dict[str, str]:
+        return dict(req.POST)
+
+    res = TestApp(handler).post("/", b"name=%ff", content_type="application/x-www-form-urlencoded")
+    assert res.json == {"name": "\ufffd"}
+
+
+def test_the_applications_own_decoding_errors_propagate() -> None:
+    @wsgify
+    def handler(req: Request) -> str:
+        return b"\xff".decode("utf-8")
+
+    with pytest.raises(UnicodeDecodeError):
+        TestApp(handler).get("/fine")

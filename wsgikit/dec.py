@@ -41,6 +41,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import webob
 import webob.exc
@@ -48,7 +49,7 @@ import webob.exc
 from wsgikit.exc import HTTPBadRequest, as_wsgikit
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
-__all__ = ["Request", "Response", "json_dumps", "wsgify"]
+__all__ = ["Request", "Response", "json_dumps", "undecodable_request_part", "wsgify"]
 
 _RESPONSE_KEY = "wsgikit.response"
 _ROUTING_ARGS = "wsgiorg.routing_args"
@@ -151,6 +152,21 @@ class Request(webob.Request):
     json_body = json
 
 
+def undecodable_request_part(environ: WSGIEnvironment) -> str | None:
+    """Which part of the request URL WebOb cannot decode as UTF-8 (``"path"`` or ``"query string"``), or
+    None when both decode. (Form bodies need no check: WebOb decodes them with replacement characters.)"""
+    try:
+        for key in ("SCRIPT_NAME", "PATH_INFO"):
+            environ.get(key, "").encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return "path"
+    try:
+        unquote_to_bytes(environ.get("QUERY_STRING", "").replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return "query string"
+    return None
+
+
 def _route_parameters(func: Callable[..., Any]) -> frozenset[str] | None:
     """Names of keyword-capable parameters after the request, or None when the callable takes **kwargs."""
     try:
@@ -241,6 +257,14 @@ class wsgify:
                 result = self.call_func(req, *self.args, **kw) if kw else self.call_func(req, *self.args)
         except webob.exc.HTTPException as error:
             result = as_wsgikit(error)
+        except UnicodeDecodeError:
+            # WebOb decodes the path, query and form fields as UTF-8 on first access (req.path_info,
+            # req.GET, ...); a client that sent other bytes gets a 400, not a 500. A decoding error with
+            # well-formed request data is the application's own and propagates.
+            problem = undecodable_request_part(environ)
+            if problem is None:
+                raise
+            result = HTTPBadRequest(f"The request {problem} is not valid UTF-8.")
         return self._respond(req, result, environ, start_response)
 
     def _route_kwargs(self, environ: WSGIEnvironment) -> dict[str, Any] | None:

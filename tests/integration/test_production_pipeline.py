@@ -1,7 +1,8 @@
 """One pipeline, every server: paste-configs/production.ini served for real on 127.0.0.1.
 
-The paths — wsgiref, waitress and gunicorn (2 workers) through ``wsgikit serve``; uWSGI ``--paste`` over
-``--http-socket`` and over a uwsgi-protocol ``--socket``; nginx in front of uWSGI (``uwsgi_pass``, with
+The paths — wsgiref, waitress and gunicorn (2 workers) through ``wsgikit serve``; ``gunicorn --paste``
+(gunicorn's own PasteDeploy loading finds the ``egg:wsgikit#...`` entry points); uWSGI ``--paste``
+over ``--http-socket`` and over a uwsgi-protocol ``--socket``; nginx in front of uWSGI (``uwsgi_pass``, with
 paste-configs/uwsgi.ini and nginx-uwsgi.conf) and in front of gunicorn (``proxy_pass``, nginx-proxy.conf)
 — must each give the same answer as the pipeline called in-process, for every request below.
 """
@@ -29,7 +30,16 @@ TOKEN = "jsonapi-demo-token"
 
 pytestmark = pytest.mark.integration
 
-PATHS = ["wsgiref", "waitress", "gunicorn", "uwsgi-http", "uwsgi-socket", "nginx-uwsgi", "nginx-proxy"]
+PATHS = [
+    "wsgiref",
+    "waitress",
+    "gunicorn",
+    "gunicorn-paste",
+    "uwsgi-http",
+    "uwsgi-socket",
+    "nginx-uwsgi",
+    "nginx-proxy",
+]
 
 ONE_MB = random.Random(1).randbytes(1024 * 1024)
 STREAM_CHUNKS, STREAM_SIZE = 32, 1000
@@ -182,6 +192,10 @@ def served(request, start_server, port_factory, http_client, uwsgi_client, rende
     port = port_factory()
     if path in ("wsgiref", "waitress", "gunicorn"):
         start_server(path, serve_argv("--server", path, "--port", str(port)), port=port)
+        return http_client(port)
+    if path == "gunicorn-paste":  # gunicorn's own PasteDeploy loader, no wsgikit code on the way in
+        argv = [sys.executable, "-m", "gunicorn", "--paste", str(PRODUCTION_INI), "--workers", "2"]
+        start_server(path, [*argv, "--bind", f"127.0.0.1:{port}"], port=port)
         return http_client(port)
     uwsgi = request.getfixturevalue("uwsgi_bin")
     tmp = tmp_path_factory.mktemp(path)

@@ -202,3 +202,57 @@ def test_property_wide_literal_nodes(
             continue
         theirs = routes_match(mapper, path, method)
         assert (ours and (ours[0], ours[1])) == (theirs and (theirs[0], theirs[1])), (method, path)
+
+
+def plan_cost(weights: list[int], plan: dict[tuple[int, int], int], linear: int) -> int:
+    """Walk the search ``plan`` for every shape, checking that it is well formed, and return the
+    expected number of comparisons (weighted)."""
+    total = 0
+    for shape, weight in enumerate(weights):
+        low, high, tests = 0, len(weights), 0
+        while high - low > 1 and (low, high) in plan:
+            middle = plan[low, high]
+            assert low < middle < high
+            tests += 1
+            low, high = (low, middle) if shape < middle else (middle, high)
+        assert high - low <= linear
+        tests += min(shape - low + 1, high - low - 1)
+        total += weight * tests
+    return total
+
+
+@given(st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=80))
+@settings(max_examples=200, deadline=None)
+def test_shape_search_plan_is_well_formed_and_no_worse_than_balanced(weights: list[int]) -> None:
+    from wsgikit.routing.codegen import _PLAN_LIMIT, _search_plan
+
+    weights = sorted(weights, reverse=True)
+    plan = _search_plan(weights, 4)
+    cost = plan_cost(weights, plan, 4)
+    if len(weights) <= _PLAN_LIMIT:
+        balanced: dict[tuple[int, int], int] = {}
+        stack = [(0, len(weights))]
+        while stack:
+            low, high = stack.pop()
+            if high - low > 4:
+                balanced[low, high] = middle = (low + high) // 2
+                stack += [(low, middle), (middle, high)]
+        assert cost <= plan_cost(weights, balanced, 4)
+
+
+@pytest.mark.parametrize("count", [5, 30, 70])
+def test_many_shapes_at_a_wide_node(count: int) -> None:
+    """Every literal child with code of its own (its own grandchild literal), beside a common shape:
+    the shape search (planned, or balanced past its limit) reaches each one."""
+    mapper = Mapper()
+    for n in range(count):
+        mapper.connect(f"/r{n}/x{n}", controller=f"r{n}", action="x", conditions={"method": ["GET"]})
+        mapper.connect(f"/s{n}/{{id}}", controller=f"s{n}", action="show", conditions={"method": ["GET"]})
+    matcher = mapper.matcher
+    for n in range(count):
+        for path in (f"/r{n}/x{n}", f"/r{n}/x{n + 1}", f"/s{n}/7", f"/s{n}/"):
+            for method in ("GET", "PUT"):
+                ours = matcher.routematch(path, method)
+                theirs = routes_match(mapper, path, method)
+                assert (ours and (ours[0], ours[1])) == (theirs and (theirs[0], theirs[1])), (method, path)
+        assert matcher.resolve(f"/r{n}/x{n}", "PUT").allowed == {"GET"}

@@ -30,7 +30,8 @@ nested ``if`` statements. For a mapper of two routes it writes::
 
 * literal segments are compared with constants; a node with many literal children looks the segment up
   in a dict that gives the child's constants as a tuple, and children whose code is alike share one copy
-  (picked by binary search on a shape number when there are several);
+  (picked by a search on a shape number when there are several: shapes shared by more literals are
+  numbered first and reached with fewer comparisons, and the last candidate of a range needs no test);
 * variable segments are tested with their compiled pattern (``[^/]+`` — a non-empty segment — needs none)
   and, unless the pattern cannot match one, for control characters (such paths never match); literal
   segments need no such test;
@@ -69,6 +70,52 @@ Lookup = Callable[[str, str, "Mapping[str, Any] | None"], Found]
 
 _NO_PRIORITY = SPAN * MAX_PREFIX * 4
 _LITERAL_TYPES = (str, int, bool, type(None))
+
+
+Plan = dict[tuple[int, int], int]
+"""For the ranges ``[low, high)`` of shape numbers split by ``index < middle``: ``middle``; a range
+absent from the plan is a chain of ``==`` tests."""
+
+_PLAN_LIMIT = 64  # above this many shapes, a balanced search (planning is cubic in the count)
+
+
+def _search_plan(weights: list[int], linear: int) -> Plan:
+    """The search over shapes ``0..len(weights)-1`` with the fewest expected comparisons when each
+    shape is as likely as its weight: per range, a chain of at most ``linear`` ``==`` tests (its last
+    shape needs no test) or a split in two, whichever costs less (a split costs one comparison for
+    every shape in the range)."""
+    count = len(weights)
+    plan: Plan = {}
+    if count > _PLAN_LIMIT:
+
+        def balanced(low: int, high: int) -> None:
+            if high - low > linear:
+                middle = (low + high) // 2
+                plan[low, high] = middle
+                balanced(low, middle)
+                balanced(middle, high)
+
+        balanced(0, count)
+        return plan
+    prefix = [0, *itertools.accumulate(weights)]
+    cost: dict[tuple[int, int], int] = {}
+    for size in range(1, count + 1):
+        for low in range(count - size + 1):
+            high = low + size
+            best = None
+            if size <= linear:
+                tests = [min(j + 1, size - 1) for j in range(size)]
+                best = sum(w * t for w, t in zip(weights[low:high], tests, strict=True))
+            split = None
+            for middle in range(low + 1, high):
+                total = prefix[high] - prefix[low] + cost[low, middle] + cost[middle, high]
+                if best is None or total < best:
+                    best, split = total, middle
+            assert best is not None
+            cost[low, high] = best
+            if split is not None:
+                plan[low, high] = split
+    return plan
 
 
 class Generator:
@@ -220,30 +267,46 @@ class Generator:
                 codes.append(self.lines)
             table[key] = (shape, *self._params)
         self.lines, self._params, self._param_var = outer
+        # Number the shapes by how many literals share them (most first), so that the search below
+        # reaches the common shapes with the fewest comparisons.
+        weights = [0] * len(codes)
+        for params in table.values():
+            weights[params[0]] += 1
+        order = sorted(range(len(codes)), key=lambda shape: -weights[shape])
+        renumber = {shape: number for number, shape in enumerate(order)}
+        table = {key: (renumber[params[0]], *params[1:]) for key, params in table.items()}
+        codes = [codes[shape] for shape in order]
+        weights = [weights[shape] for shape in order]
         self.emit(depth, f"{var} = {self.const(table)}.get(s{i})")
         self.emit(depth, f"if {var} is not None:")
         if len(codes) == 1:
             self.paste(codes[0], depth + 1)
         else:
             self.emit(depth + 1, f"h{i} = {var}[0]")
-            self.choose(codes, 0, len(codes), f"h{i}", depth + 1)
+            self.choose(codes, _search_plan(weights, self._LINEAR), 0, len(codes), f"h{i}", depth + 1)
         return stored
 
     def paste(self, code: list[str], depth: int) -> None:
         self.lines.extend("    " * depth + line for line in code)
 
-    def choose(self, codes: list[list[str]], low: int, high: int, index: str, depth: int) -> None:
-        """Binary search for the code of shape ``index`` among ``codes[low:high]``."""
-        if high - low <= self._LINEAR:
+    def choose(self, codes: list[list[str]], plan: Plan, low: int, high: int, index: str, depth: int) -> None:
+        """Code for shape ``index``, known to lie in ``low <= index < high``, among ``codes[low:high]``:
+        a chain of ``==`` tests (the last shape needs none) or a split ``index < middle``, as ``plan``
+        says."""
+        if high - low == 1:
+            self.paste(codes[low], depth)
+            return
+        middle = plan.get((low, high))
+        if middle is None:
             for n in range(low, high):
-                self.emit(depth, f"{'if' if n == low else 'elif'} {index} == {n}:")
+                keyword = "if" if n == low else "elif" if n < high - 1 else "else"
+                self.emit(depth, f"{keyword} {index} == {n}:" if keyword != "else" else "else:")
                 self.paste(codes[n], depth + 1)
             return
-        middle = (low + high) // 2
         self.emit(depth, f"if {index} < {middle}:")
-        self.choose(codes, low, middle, index, depth + 1)
+        self.choose(codes, plan, low, middle, index, depth + 1)
         self.emit(depth, "else:")
-        self.choose(codes, middle, high, index, depth + 1)
+        self.choose(codes, plan, middle, high, index, depth + 1)
 
     def child(self, child: Node, i: int, depth: int, values: list[str], pending: int) -> None:
         written = len(self.lines)

@@ -28,6 +28,7 @@ nested ``if`` statements. For a mapper of two routes it writes::
             return MISS_TUPLE
         return (None, None, frozenset(allow)) if allow else MISS_TUPLE
 
+* the path lengths are tested in order of how many routes they hold, most first;
 * literal segments are compared with constants; a node with many literal children looks the segment up
   in a dict that gives the child's constants as a tuple, and children whose code is alike share one copy
   (picked by a search on a shape number when there are several: shapes shared by more literals are
@@ -118,6 +119,13 @@ def _search_plan(weights: list[int], linear: int) -> Plan:
     return plan
 
 
+def _route_count(node: Node) -> int:
+    """How many routes end at ``node`` or below it."""
+    count = len(node.terminal.entries) if node.terminal is not None else 0
+    count += sum(_route_count(child) for child in node.lit.values())
+    return count + sum(_route_count(pattern.child) for pattern in node.pats)
+
+
 class Generator:
     """Write the lookup function for tries keyed by path length; see the module docstring for its shape.
 
@@ -164,7 +172,9 @@ class Generator:
     def build_lookup(self, roots: Mapping[int, Node]) -> Lookup:
         """The whole matcher as one function ``lookup(path, method, environ=None)`` returning
         ``(match_dict or None, route or None, allowed_methods)``."""
-        for position, (count, root) in enumerate(sorted(roots.items())):
+        # the path lengths with more routes are tested first (the fewest expected comparisons)
+        ordered = sorted(roots.items(), key=lambda item: (-_route_count(item[1]), item[0]))
+        for position, (count, root) in enumerate(ordered):
             self.n = count
             self.stored = False
             self.emit(1, f"{'if' if position == 0 else 'elif'} n == {count}:")

@@ -7,10 +7,12 @@ uWSGI on 127.0.0.1; the nginx block is checked by ``nginx -t``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -115,7 +117,11 @@ def test_uwsgi_block_serves_the_service(tmp_path: Path) -> None:
     env.pop("WSGIKIT_COMPUTE_AUTH", None)
     uwsgi = shutil.which("uwsgi", path=str(Path(sys.executable).parent)) or "uwsgi"
     proc = subprocess.Popen(
-        [uwsgi, "--ini", str(config)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [uwsgi, "--ini", str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: teardown reaches the workers too
     )
     try:
         deadline = time.monotonic() + 30
@@ -137,6 +143,8 @@ def test_uwsgi_block_serves_the_service(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:  # pragma: no cover - only if uWSGI hangs
             proc.kill()
             proc.wait(5)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # a worker the master left behind must not outlive the test
         assert proc.stderr is not None
         proc.stderr.close()
 

@@ -10,6 +10,7 @@ Servers are subprocesses with bounded start-up (readiness polled), and a finaliz
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -77,6 +78,12 @@ def template(source: Path, target: Path, replacements: dict[str, str]) -> Path:
     return target
 
 
+def kill_session(leader: int) -> None:
+    """SIGKILL whatever is left of the process group ``leader`` started (orphaned uWSGI/gunicorn workers)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader, signal.SIGKILL)
+
+
 class ServerProcess:
     """A server subprocess, its log file, and a bounded start and stop."""
 
@@ -86,8 +93,9 @@ class ServerProcess:
         self.log_path = log
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # a session of its own, so that stop() can reach workers a master leaves behind
         self.process = subprocess.Popen(
-            argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd or ROOT, env=env
+            argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd or ROOT, env=env, start_new_session=True
         )
 
     def log(self) -> str:
@@ -115,6 +123,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=STOP_TIMEOUT)
+        kill_session(self.process.pid)
         self._log.close()
         return self.process.returncode
 

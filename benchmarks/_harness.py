@@ -7,6 +7,7 @@ time per call of each.
 
 from __future__ import annotations
 
+import io
 import json
 import statistics
 import sys
@@ -66,3 +67,39 @@ def json_arg(argv: list[str] | None = None) -> str | None:
     if "--json" in argv:
         return argv[argv.index("--json") + 1]
     return None
+
+
+def environ(method: str = "GET", path: str = "/", script_name: str = "") -> dict[str, Any]:
+    """A fresh PEP 3333 environ for an in-process request."""
+    return {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": script_name,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8080",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8080",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+
+
+def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    return None
+
+
+def call(app: Any, method: str = "GET", path: str = "/", script_name: str = "") -> bytes:
+    """One request through ``app`` as a server makes it: iterate the body, then close it."""
+    result = app(environ(method, path, script_name), start_response)
+    try:
+        return b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close:
+            close()

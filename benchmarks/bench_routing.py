@@ -16,7 +16,6 @@ Run: ``python benchmarks/bench_routing.py [--json PATH] [--quick]``.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import sys
@@ -304,38 +303,8 @@ def bench_growth() -> dict[str, Any]:
 # -- 3. full routed request ----------------------------------------------------------------------
 
 
-def environ(method: str, path: str) -> dict[str, Any]:
-    return {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "/v2.1",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8080",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8080",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-
-
-def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-    return None
-
-
 def call(app: Any, method: str, path: str) -> bytes:
-    result = app(environ(method, path), start_response)
-    try:
-        return b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close:
-            close()
+    return _harness.call(app, method, path, script_name="/v2.1")
 
 
 def wsgikit_app(table: Table) -> Any:

@@ -6,7 +6,6 @@ fresh environ, interleaved rounds in one run. Run: ``python benchmarks/bench_wsg
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
@@ -24,38 +23,8 @@ import wsgikit
 PAYLOAD = {"server": {"id": "b7c1e0a2", "name": "web-1", "status": "ACTIVE", "flavor": {"id": "1"}}}
 
 
-def environ() -> dict[str, Any]:
-    return {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": "/servers/b7c1e0a2",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8080",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8080",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-
-
-def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-    return None
-
-
 def call(app: Any) -> bytes:
-    result = app(environ(), start_response)
-    try:
-        return b"".join(result)
-    finally:
-        close = getattr(result, "close", None)
-        if close:
-            close()
+    return _harness.call(app, "GET", "/servers/b7c1e0a2")
 
 
 def bare_str(environ: dict[str, Any], start_response: Any) -> list[bytes]:

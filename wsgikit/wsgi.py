@@ -25,7 +25,7 @@ The small pieces every wsgikit middleware is built from, written once so that no
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, cast
+from typing import cast
 
 from wsgikit.types import (
     ExcInfo,
@@ -402,9 +402,3 @@ def pop_path_segment(environ: WSGIEnvironment) -> str | None:
     environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + leading + segment
     environ["PATH_INFO"] = slash + rest
     return segment
-
-
-def environ_get_str(environ: WSGIEnvironment, key: str, default: str = "") -> str:
-    """``environ[key]`` as a string (servers occasionally put ``None`` in optional CGI keys)."""
-    value: Any = environ.get(key)
-    return value if isinstance(value, str) else default

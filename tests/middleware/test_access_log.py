@@ -168,6 +168,17 @@ def test_client_values_are_escaped(
     assert fields["referer"] == "\\x1b[31mred"
 
 
+@pytest.mark.parametrize(
+    ("user", "logged"),
+    [("alice smith", "alice\\x20smith"), ('eve" 200', 'eve\\"\\x20200'), ("b\xf6b", "b\\xf6b")],
+)
+def test_user_field_cannot_split_the_line(user: str, logged: str, lines: list[logging.LogRecord]) -> None:
+    """The user field is the one client-influenced field Apache's format leaves unquoted."""
+    TestApp(AccessLogMiddleware(app_with([b"ok"]))).get("/", extra_environ={"REMOTE_USER": user})
+    fields = parse(lines[0])
+    assert fields["user"] == logged and fields["status"] == "200" and fields["bytes"] == "2"
+
+
 def test_json_lines(lines: list[logging.LogRecord]) -> None:
     app = TestApp(RequestIdMiddleware(AccessLogMiddleware(app_with([b"abc"]), format="json")))
     app.get("/p%C3%A9?x=1", headers={"X-Request-ID": "rid-9", "User-Agent": 'a"b'})

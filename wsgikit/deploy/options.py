@@ -42,6 +42,7 @@ __all__ = [
     "Option",
     "OptionTable",
     "import_object",
+    "resolve_path",
     "to_bool",
     "to_callable",
     "to_callables",
@@ -214,6 +215,17 @@ def to_path(value: str) -> str:
     import os.path
 
     return os.path.expanduser(value.strip())
+
+
+def resolve_path(path: str, global_conf: Mapping[str, Any] | None) -> str:
+    """``path`` joined to the directory of the ini file (``global_conf['here']``) when it is relative,
+    so a relative path in a section means the same whatever directory the server was started from."""
+    import os.path
+
+    here = (global_conf or {}).get("here")
+    if not here or os.path.isabs(path):
+        return path
+    return os.path.join(here, path)
 
 
 def import_object(value: str) -> Any:

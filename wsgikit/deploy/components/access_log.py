@@ -5,8 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_choice, to_log_level, to_str
-from wsgikit.middleware.access_log import FORMATS, AccessLogMiddleware
+from wsgikit.deploy.options import (
+    ConfigError,
+    Option,
+    OptionTable,
+    resolve_path,
+    to_choice,
+    to_log_level,
+    to_path,
+    to_str,
+)
+from wsgikit.middleware._logfile import STANDARD_STREAMS
+from wsgikit.middleware.access_log import FORMATS, AccessLogMiddleware, LogFile
 from wsgikit.types import WSGIApplication
 
 OPTIONS = OptionTable(
@@ -16,17 +26,32 @@ OPTIONS = OptionTable(
     # Paste TransLogger's spelling, so `egg:Paste#translogger` sections migrate by renaming the egg
     Option("logging_level", to_log_level, logging.INFO, "alias of level (Paste TransLogger)", "level"),
     Option("level", to_log_level, logging.INFO, "level of each line: INFO-style name or number"),
+    Option("file", to_path, None, "write lines to this file (or -, stderr) instead of a logger"),
 )
 
 
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
+    file = global_conf.get("__file__")
     if "level" in local_conf and "logging_level" in local_conf:
-        raise ConfigError(
-            "give level or logging_level, not both", key="logging_level", file=global_conf.get("__file__")
-        )
+        raise ConfigError("give level or logging_level, not both", key="logging_level", file=file)
+    if "file" in local_conf:
+        for key in ("logger_name", "level", "logging_level"):
+            if key in local_conf:
+                message = f"lines go to a file or to a logger; give file or {key}, not both"
+                raise ConfigError(message, key=key, file=file)
     options = OPTIONS.convert(local_conf, global_conf)
+    path = options.pop("file", None)
+    log_file = None
+    if path is not None:
+        if path not in STANDARD_STREAMS:
+            path = resolve_path(path, global_conf)
+        try:
+            log_file = LogFile(path)
+        except OSError as error:
+            raise ConfigError(f"cannot open {path}: {error.strerror}", key="file", file=file) from None
 
     def make(app: WSGIApplication) -> AccessLogMiddleware:
-        return AccessLogMiddleware(app, **options)
+        # one open file for every pipeline this section is used in
+        return AccessLogMiddleware(app, **options, file=log_file)
 
     return make

@@ -14,7 +14,6 @@ Relative file paths are resolved against the directory of the ini file.
 
 from __future__ import annotations
 
-import os.path
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from wsgikit.deploy.options import (
     ConfigError,
     Option,
     OptionTable,
+    resolve_path,
     to_bool,
     to_callable,
     to_list,
@@ -89,13 +89,6 @@ FILTER_OPTIONS: dict[str, OptionTable] = {
 """Each filter's option table, by entry-point name."""
 
 
-def _resolve(path: str | None, global_conf: dict[str, Any]) -> str | None:
-    here = global_conf.get("here")
-    if path is None or os.path.isabs(path) or not here:
-        return path
-    return os.path.join(here, path)
-
-
 def _backend(build: Callable[[], Any], component: str, key: str, global_conf: dict[str, Any]) -> Any:
     """Build a backend now, turning a missing or malformed credentials file into a located ConfigError."""
     try:
@@ -111,7 +104,7 @@ def basic_filter_factory(
 ) -> Callable[[WSGIApplication], WSGIApplication]:
     """``use = egg:wsgikit#basic_auth``: HTTP Basic against an htpasswd file."""
     options = BASIC_OPTIONS.convert(local_conf, global_conf)
-    path = _resolve(options.pop("htpasswd"), global_conf) or ""
+    path = resolve_path(options.pop("htpasswd"), global_conf)
     backend = _backend(lambda: BasicBackend(path), "basic_auth", "htpasswd", global_conf)
     return lambda app: AuthMiddleware(app, backend=backend, **options)
 
@@ -121,8 +114,9 @@ def token_filter_factory(
 ) -> Callable[[WSGIApplication], WSGIApplication]:
     """``use = egg:wsgikit#token_auth``: Bearer / X-Auth-Token against a token file or a validator."""
     options = TOKEN_OPTIONS.convert(local_conf, global_conf)
+    tokens_file = options.pop("tokens_file", None)
     backend_options = {
-        "tokens_file": _resolve(options.pop("tokens_file", None), global_conf),
+        "tokens_file": tokens_file and resolve_path(tokens_file, global_conf),
         "validator": options.pop("validator", None),
         "header": options.pop("header", "X-Auth-Token"),
     }

@@ -20,11 +20,19 @@ The app takes the same options except ``path`` (it answers wherever it is mounte
 
 from __future__ import annotations
 
-import os.path
 from collections.abc import Callable
 from typing import Any
 
-from wsgikit.deploy.options import Option, OptionTable, to_bool, to_callables, to_networks, to_path, to_str
+from wsgikit.deploy.options import (
+    Option,
+    OptionTable,
+    resolve_path,
+    to_bool,
+    to_callables,
+    to_networks,
+    to_path,
+    to_str,
+)
 from wsgikit.middleware.healthcheck import HealthcheckApp, HealthcheckMiddleware
 from wsgikit.types import WSGIApplication
 
@@ -52,10 +60,8 @@ APP_OPTIONS = OptionTable("healthcheck", *_shared())
 
 def _convert(table: OptionTable, global_conf: dict[str, Any], local_conf: dict[str, str]) -> dict[str, Any]:
     options = table.convert(local_conf, global_conf)
-    path = options.get("disable_by_file")
-    here = global_conf.get("here")
-    if path and here and not os.path.isabs(path):
-        options["disable_by_file"] = os.path.join(here, path)
+    if options.get("disable_by_file"):
+        options["disable_by_file"] = resolve_path(options["disable_by_file"], global_conf)
     return options
 
 

@@ -13,7 +13,6 @@ A relative ``directory`` is resolved against the directory of the ini file.
 
 from __future__ import annotations
 
-import os.path
 from typing import Any
 
 from wsgikit.deploy.options import (
@@ -21,6 +20,7 @@ from wsgikit.deploy.options import (
     ConfigError,
     Option,
     OptionTable,
+    resolve_path,
     to_bool,
     to_duration,
     to_path,
@@ -55,9 +55,7 @@ OPTIONS = OptionTable(
 def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplication:
     """``use = egg:wsgikit#static``."""
     options = OPTIONS.convert(local_conf, global_conf)
-    here = global_conf.get("here")
-    if here and not os.path.isabs(options["directory"]):
-        options["directory"] = os.path.join(here, options["directory"])
+    options["directory"] = resolve_path(options["directory"], global_conf)
     try:
         return StaticApp(**options)
     except ValueError as error:

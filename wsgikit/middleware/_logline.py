@@ -28,7 +28,7 @@ PLAIN_TOKENS = frozenset(
 #: ``needs_escape(value)`` is ``None`` when :func:`escape` would return ``value`` unchanged: it is all
 #: printable ASCII other than ``"`` and ``\``. One search over several values joined together answers
 #: for all of them at once.
-needs_escape = re.compile(r'[^ !#-\[\]-~]').search
+needs_escape = re.compile(r"[^ !#-\[\]-~]").search
 
 
 def escape(value: str) -> str:

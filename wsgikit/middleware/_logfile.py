@@ -50,7 +50,10 @@ class LogFile:
 
     def write(self, line: str, now: float) -> None:
         """Append ``line`` and a newline; ``now`` (``time.time()``) paces the rotation check."""
-        data = line.encode("utf-8", "backslashreplace") + b"\n"
+        try:
+            data = (line + "\n").encode()
+        except UnicodeEncodeError:  # a lone surrogate, which no line wsgikit renders contains
+            data = (line + "\n").encode("utf-8", "backslashreplace")
         try:
             if int(now) != self._checked and self.owned:
                 self._checked = int(now)

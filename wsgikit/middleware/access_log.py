@@ -124,8 +124,15 @@ class AccessLogMiddleware:
         self.level = level
         self._render = self.combined_line if format == "combined" else self.json_line
         self._template_key = (logger_name, level)
+        self._second, self._stamp = -1, ""
         #: the file the lines go to, or ``None`` when they go to :attr:`logger`
         self.file = LogFile(file) if isinstance(file, str) else file
+        # chosen once: the per-request path has no branch on where lines go
+        if self.file is None:
+            self._emit = self._emit_to_logger
+        else:
+            self._emit = self._emit_to_file
+            self._write = self.file.write
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         if self.file is None and not self.logger.isEnabledFor(self.level):
@@ -145,15 +152,18 @@ class AccessLogMiddleware:
         """Write one line for a finished response."""
         self._emit(environ, status, sent, duration, aborted)
 
-    def _emit(
+    def _emit_to_logger(
         self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
     ) -> None:
         now = time.time()
         message = self._render(environ, status, sent, duration, aborted, now)
-        if self.file is not None:
-            self.file.write(message, now)
-            return
         self.logger.handle(self.make_record(message, environ.get(_REQUEST_ID_KEY), now))
+
+    def _emit_to_file(
+        self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
+    ) -> None:
+        now = time.time()
+        self._write(self._render(environ, status, sent, duration, aborted, now), now)
 
     def make_record(
         self, message: str, request_id: str | None, created: float | None = None
@@ -223,7 +233,11 @@ class AccessLogMiddleware:
             protocol = escape(protocol)
         if path_needs_quoting(path) is not None:
             path = quote_path(path)
-        stamp = apache_time(time.time() if now is None else now)
+        if now is None:
+            now = time.time()
+        if int(now) != self._second:  # the timestamp changes once a second
+            self._second, self._stamp = int(now), apache_time(now)
+        stamp = self._stamp
         return (
             f"{get('REMOTE_ADDR') or '-'} - {user or '-'} [{stamp}] "
             f'"{method} {path}{"?" + query if query else ""} {protocol}" '

@@ -1,0 +1,101 @@
+"""The access log's file output on a real pre-fork server: two gunicorn workers append to one file while
+client threads hammer them, and the file is rotated (renamed) half-way, the way logrotate does it.
+
+Every request must appear exactly once, every line must be whole JSON, and the requests made after the
+rotation must land in the new file.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+INI = """\
+[pipeline:main]
+pipeline = access_log hello
+
+[filter:access_log]
+use = egg:wsgikit#access_log
+format = json
+file = access.log
+
+[app:hello]
+use = egg:wsgikit-hello
+"""
+
+THREADS, PER_THREAD = 6, 25
+AGENT = "load-test/1.0 " + "x" * 3000  # long lines: a torn write would show
+
+
+def get(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"User-Agent": AGENT})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def hammer(port: int, phase: str) -> list[str]:
+    """``THREADS x PER_THREAD`` concurrent requests; the paths that were answered 200."""
+    answered: list[str] = []
+    lock = threading.Lock()
+
+    def run(thread: int) -> None:
+        for i in range(PER_THREAD):
+            path = f"/hello/{phase}-{thread}-{i}"
+            if get(port, path) == 200:
+                with lock:
+                    answered.append(path)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return answered
+
+
+def logged_paths(path: Path) -> list[str]:
+    paths = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        document = json.loads(line)  # a torn or interleaved line fails here
+        assert document["user_agent"] == AGENT and document["status"] == 200
+        paths.append(document["path"])
+    return paths
+
+
+def test_two_workers_share_one_rotated_file(tmp_path, start_server, port_factory):
+    config = tmp_path / "api.ini"
+    config.write_text(INI, encoding="utf-8")
+    port = port_factory()
+    argv = [sys.executable, "-m", "wsgikit", "serve", str(config), "--server", "gunicorn"]
+    process = start_server(
+        "access-log-file", [*argv, "--workers", "2", "--port", str(port)], port=port, cwd=tmp_path
+    )
+    deadline = time.monotonic() + 30
+    while process.log().count("Booting worker") < 2:
+        assert time.monotonic() < deadline, process.log()
+        time.sleep(0.1)
+
+    before = hammer(port, "before")
+    (tmp_path / "access.log").rename(tmp_path / "access.log.1")
+    time.sleep(1.1)  # each worker looks at the path again once a second
+    after = hammer(port, "after")
+    assert process.stop() == 0, process.log()
+
+    assert len(before) == len(after) == THREADS * PER_THREAD
+    rotated, current = logged_paths(tmp_path / "access.log.1"), logged_paths(tmp_path / "access.log")
+    assert sorted(rotated) == sorted(before)
+    assert sorted(current) == sorted(after)
+    assert "Traceback" not in process.log()

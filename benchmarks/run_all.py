@@ -164,7 +164,11 @@ def plot_middleware(data: dict[str, Any]) -> None:
         log=True,
     )
     cost: dict[str, dict[str, float]] = {}
-    for section, label in (("access_log", "access log"), ("errors", "error catcher")):
+    for section, label in (
+        ("access_log_file", "access log to a file"),
+        ("access_log", "access log via logging"),
+        ("errors", "error catcher"),
+    ):
         cost[label] = {
             name: value["cost us"]
             for name, value in data[section].items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -10,26 +11,8 @@ from wsgikit import wsgi
 from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
 
 
-class CountingBody:
-    """An iterable whose iterator is a separate object and whose close() is counted."""
-
-    def __init__(self, chunks: list[bytes], fail_at: int | None = None) -> None:
-        self.chunks = chunks
-        self.fail_at = fail_at
-        self.closed = 0
-
-    def __iter__(self) -> Iterator[bytes]:
-        for index, chunk in enumerate(self.chunks):
-            if index == self.fail_at:
-                raise RuntimeError("body failed")
-            yield chunk
-
-    def close(self) -> None:
-        self.closed += 1
-
-
-def test_closing_iterator_closes_once_after_full_iteration() -> None:
-    body = CountingBody([b"a", b"b"])
+def test_closing_iterator_closes_once_after_full_iteration(counting: Any) -> None:
+    body = counting([b"a", b"b"])
     calls: list[str] = []
     wrapper = wsgi.ClosingIterator(body, callbacks=[lambda: calls.append("done")])
     assert b"".join(wrapper) == b"ab"
@@ -40,15 +23,15 @@ def test_closing_iterator_closes_once_after_full_iteration() -> None:
     assert wrapper.closed
 
 
-def test_closing_iterator_early_close_and_error() -> None:
-    body = CountingBody([b"a", b"b", b"c"])
+def test_closing_iterator_early_close_and_error(counting: Any) -> None:
+    body = counting([b"a", b"b", b"c"])
     wrapper = wsgi.ClosingIterator(body)
     iterator = iter(wrapper)
     assert next(iterator) == b"a"
     wrapper.close()
     assert body.closed == 1
 
-    failing = CountingBody([b"a", b"b"], fail_at=1)
+    failing = counting([b"a", b"b"], fail_at=1)
     wrapper = wsgi.ClosingIterator(failing)
     with pytest.raises(RuntimeError):
         list(wrapper)
@@ -102,8 +85,8 @@ def test_call_app_with_lazy_generator_and_write() -> None:
     wsgi.close_iterable(iterable)
 
 
-def test_call_app_closes_when_start_response_never_called() -> None:
-    body = CountingBody([])
+def test_call_app_closes_when_start_response_never_called(counting: Any) -> None:
+    body = counting([])
 
     def silent(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         return body

@@ -68,6 +68,8 @@ FORMATS = ("combined", "json")
 _REQUEST_ID_KEY = "wsgikit.request_id"
 
 _START: float = getattr(logging, "_startTime", time.time())
+_perf_counter = time.perf_counter
+_time = time.time
 _new_record = object.__new__
 _LogRecord = logging.LogRecord
 _get_ident = threading.get_ident
@@ -162,7 +164,7 @@ class AccessLogMiddleware:
     def _emit_to_file(
         self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, aborted: bool
     ) -> None:
-        now = time.time()
+        now = _time()
         self._write(self._render(environ, status, sent, duration, aborted, now), now)
 
     def make_record(
@@ -282,7 +284,7 @@ class _LoggedBody(SendTracker):
     def __init__(
         self, middleware: AccessLogMiddleware, environ: WSGIEnvironment, start_response: StartResponse
     ) -> None:
-        self.start = time.perf_counter()
+        self.start = _perf_counter()
         # SendTracker's fields, set here rather than through SendTracker.__init__: one call less per request
         self.server_start_response = start_response
         self.server_write = None
@@ -311,11 +313,13 @@ class _LoggedBody(SendTracker):
             return
         self._closed = True
         try:
-            close = getattr(self.iterable, "close", None)
-            if close is not None:
-                close()
+            iterable = self.iterable
+            if type(iterable) is not list:  # most bodies are lists, which have no close()
+                close = getattr(iterable, "close", None)
+                if close is not None:
+                    close()
         finally:
-            duration = time.perf_counter() - self.start
+            duration = _perf_counter() - self.start
             status = self.status
             if self.failed and self.bytes_sent == 0:
                 status = "500"  # nothing went out, so the server answers the failure with a 500

@@ -29,7 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--reload", action="store_true", help="restart when a source or config file changes")
 
     check = verbs.add_parser("check", help="validate every section; exit 1 with one line per problem")
-    check.add_argument("config", metavar="CONFIG")
+    check.add_argument("config", metavar="CONFIG[#name]")
+    check.add_argument(
+        "--load", action="store_true", help="also build the app, to catch what only its factories find"
+    )
 
     show = verbs.add_parser("show", help="print the resolved pipeline tree")
     show.add_argument("config", metavar="CONFIG[#name]")

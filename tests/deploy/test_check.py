@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from wsgikit.cli import main as cli_main
 from wsgikit.deploy import ConfigError, Problem, check_config, loadapp
+from wsgikit.deploy.check import load_problems
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -157,3 +159,67 @@ def test_test_configs_are_clean() -> None:
     assert len(configs) >= 5
     for path in configs:
         assert check_config(path) == [], path
+
+
+# -- check --load: what only building finds --------------------------------------------------------------
+
+ACCESS_LOG_INI = """\
+[pipeline:main]
+pipeline = access_log hello
+
+[filter:access_log]
+use = egg:wsgikit#access_log
+file = logs/access.log
+
+[app:hello]
+use = egg:wsgikit-hello
+"""
+
+
+def test_load_finds_what_only_a_factory_can(tmp_path) -> None:
+    config = tmp_path / "api.ini"
+    config.write_text(ACCESS_LOG_INI, encoding="utf-8")
+    assert check_config(str(config)) == []  # the options are fine; the directory is missing
+    (problem,) = load_problems(str(config))
+    assert (problem.file, problem.line, problem.section, problem.key) == (
+        str(config),
+        6,
+        "filter:access_log",
+        "file",
+    )
+    assert "cannot open" in problem.message
+    (tmp_path / "logs").mkdir()
+    assert load_problems(f"config:{config}") == []
+
+
+def test_load_turns_a_third_party_exception_into_a_problem(tmp_path, monkeypatch) -> None:
+    (tmp_path / "flaky_factory.py").write_text(
+        "def make(global_conf, **local_conf):\n    raise RuntimeError('database unreachable')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = tmp_path / "api.ini"
+    config.write_text("[app:main]\nuse = call:flaky_factory:make\n", encoding="utf-8")
+    assert check_config(str(config)) == []
+    (problem,) = load_problems(str(config))
+    assert "database unreachable" in problem.message
+    assert problem.section == "app:main"
+
+
+def test_check_command_load(tmp_path, capsys) -> None:
+    config = tmp_path / "api.ini"
+    config.write_text(ACCESS_LOG_INI, encoding="utf-8")
+    assert cli_main(["check", str(config)]) == 0
+    assert cli_main(["check", "--load", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "[filter:access_log] file: cannot open" in out
+    (tmp_path / "logs").mkdir()
+    assert cli_main(["check", "--load", f"{config}#main"]) == 0
+
+
+def test_check_command_does_not_load_a_config_with_errors(tmp_path, capsys) -> None:
+    config = tmp_path / "api.ini"
+    config.write_text(ACCESS_LOG_INI.replace("file =", "fiel ="), encoding="utf-8")
+    assert cli_main(["check", "--load", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "fiel: unknown option for access_log; did you mean 'file'?" in out
+    assert len(out.strip().splitlines()) == 1

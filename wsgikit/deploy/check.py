@@ -19,6 +19,12 @@ once — without building or serving anything:
     $ wsgikit check broken.ini
     broken.ini:9 [filter:gzip] levle: unknown option for gzip; did you mean 'level'?
     broken.ini:14 [pipeline:main] pipeline: 'gzip' is [filter:gzip], which cannot be used where an app ...
+
+Some problems only show when a factory runs: a log file that cannot be opened, a credentials file that
+does not parse, a third-party factory that rejects its arguments. ``wsgikit check --load`` also builds the
+application (``main``, or ``CONFIG#name``) when nothing else is wrong, and reports what building it
+raised, located the same way (:func:`load_problems`). Building runs the factories, with their side
+effects (files opened, modules imported), but serves nothing.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from wsgikit.deploy.loader import (
 )
 from wsgikit.deploy.options import ConfigError, OptionTable
 
-__all__ = ["Problem", "check_command", "check_config", "options_table_for"]
+__all__ = ["Problem", "check_command", "check_config", "load_problems", "options_table_for"]
 
 
 @dataclass(frozen=True)
@@ -488,9 +494,30 @@ def check_config(path: str, *, environ: dict[str, str] | None = None) -> list[Pr
     return sorted(unique, key=lambda p: (p.file or "", p.line or 0, p.section or "", p.key or "", p.message))
 
 
+def load_problems(path: str, name: str = "main") -> list[Problem]:
+    """What building application ``name`` from ``path`` raises, as problems (none when it builds).
+
+    Catches every :class:`Exception` a factory may raise: a third-party factory's error becomes a problem
+    located at the section being built (where the loader can tell) instead of a traceback.
+    """
+    from wsgikit.deploy import loadapp
+
+    if path.startswith("config:"):
+        path = path[len("config:") :]
+    try:
+        loadapp(f"config:{os.path.abspath(path)}", name=name)
+    except Exception as error:
+        return [Problem.from_error(as_config_error(error))]
+    return []
+
+
 def check_command(args: argparse.Namespace) -> int:
-    """``wsgikit check CONFIG``: one line per problem; exit 1 when there is any, 0 when clean."""
+    """``wsgikit check [--load] CONFIG[#name]``: one line per problem; exit 1 when there is any, 0 when
+    clean."""
     problems = check_config(args.config)
+    if getattr(args, "load", False) and not any(problem.severity == "error" for problem in problems):
+        path, _, name = args.config.partition("#")
+        problems += load_problems(path, name or "main")
     cwd = os.getcwd()
     for problem in problems:
         print(problem.format(relative_to=cwd))

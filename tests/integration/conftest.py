@@ -344,3 +344,10 @@ def uwsgi_bin() -> str:
 @pytest.fixture(scope="session")
 def nginx_bin() -> str:
     return nginx_binary()
+
+
+@pytest.fixture(scope="session")
+def logrotate_bin() -> str:
+    # /usr/sbin is not on every user's PATH
+    found = shutil.which("logrotate", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+    return require_binary(found, "logrotate (apt-get install logrotate)")

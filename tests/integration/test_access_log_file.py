@@ -1,5 +1,6 @@
 """The access log's file output on a real pre-fork server: two gunicorn workers append to one file while
-client threads hammer them, and the file is rotated (renamed) half-way, the way logrotate does it.
+client threads hammer them, and the real ``logrotate`` rotates it half-way (``create`` mode, with
+``compress`` and ``delaycompress``: no ``copytruncate``, no signal to the server).
 
 Every request must appear exactly once, every line must be whole JSON, and the requests made after the
 rotation must land in the new file.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
 import sys
 import threading
 import time
@@ -75,7 +77,32 @@ def logged_paths(path: Path) -> list[str]:
     return paths
 
 
-def test_two_workers_share_one_rotated_file(tmp_path, start_server, port_factory):
+LOGROTATE_CONF = """\
+{log} {{
+    rotate 3
+    create
+    compress
+    delaycompress
+    missingok
+}}
+"""
+
+
+def logrotate(binary: str, tmp_path: Path) -> None:
+    conf = tmp_path / "logrotate.conf"
+    conf.write_text(LOGROTATE_CONF.format(log=tmp_path / "access.log"), encoding="utf-8")
+    conf.chmod(0o644)
+    done = subprocess.run(
+        [binary, "--force", "--state", str(tmp_path / "logrotate.state"), str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_two_workers_share_one_rotated_file(tmp_path, start_server, port_factory, logrotate_bin):
     config = tmp_path / "api.ini"
     config.write_text(INI, encoding="utf-8")
     port = port_factory()
@@ -89,7 +116,7 @@ def test_two_workers_share_one_rotated_file(tmp_path, start_server, port_factory
         time.sleep(0.1)
 
     before = hammer(port, "before")
-    (tmp_path / "access.log").rename(tmp_path / "access.log.1")
+    logrotate(logrotate_bin, tmp_path)  # access.log -> access.log.1, a new empty access.log
     time.sleep(1.1)  # each worker looks at the path again once a second
     after = hammer(port, "after")
     assert process.stop() == 0, process.log()

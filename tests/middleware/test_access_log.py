@@ -20,7 +20,7 @@ COMBINED = re.compile(
     r"^(?P<remote>\S+) - (?P<user>\S+) \[(?P<time>\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "
     r'"(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}|-) (?P<bytes>\d+|-) '
     r'"(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)" '
-    r"(?P<latency>\d+\.\d{6}) (?P<request_id>\S+)$"
+    r"(?P<latency>\d+\.\d{6}) (?P<request_id>\S+) (?P<api_version>\S+)$"
 )
 
 
@@ -177,6 +177,30 @@ def test_user_field_cannot_split_the_line(user: str, logged: str, lines: list[lo
     TestApp(AccessLogMiddleware(app_with([b"ok"]))).get("/", extra_environ={"REMOTE_USER": user})
     fields = parse(lines[0])
     assert fields["user"] == logged and fields["status"] == "200" and fields["bytes"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("header", "logged"), [(None, "2.1"), ("compute 2.5", "2.5"), ("compute latest", "2.10")]
+)
+def test_negotiated_microversion_is_logged(
+    header: str | None, logged: str, lines: list[logging.LogRecord]
+) -> None:
+    """What nova's request_log adds by hand: the microversion each request was served at."""
+    from wsgikit.middleware.versions import VersionsMiddleware
+
+    inner = VersionsMiddleware(app_with([b"ok"]), service="compute", min_version="2.1", max_version="2.10")
+    headers = {"OpenStack-API-Version": header} if header else {}
+    TestApp(AccessLogMiddleware(inner)).get("/", headers=headers)
+    TestApp(AccessLogMiddleware(inner, format="json")).get("/", headers=headers)
+    combined, document = parse(lines[0]), json.loads(lines[1].getMessage())
+    assert combined["api_version"] == document["api_version"] == logged
+
+
+def test_no_microversion_is_a_dash_or_null(lines: list[logging.LogRecord]) -> None:
+    TestApp(AccessLogMiddleware(app_with([b"ok"]))).get("/")
+    TestApp(AccessLogMiddleware(app_with([b"ok"]), format="json")).get("/")
+    assert parse(lines[0])["api_version"] == "-"
+    assert json.loads(lines[1].getMessage())["api_version"] is None
 
 
 def test_json_lines(lines: list[logging.LogRecord]) -> None:

@@ -3,20 +3,21 @@
 
 One log line per request, written when the response has finished (the server called ``close()``), with
 the status the client got and the body bytes actually sent — aborted and failed responses included — plus
-the latency and the request id. Two formats:
+the latency, the request id and the API microversion. Two formats:
 
 ``combined``
-    Apache's combined format followed by the latency in seconds and the request id::
+    Apache's combined format followed by the latency in seconds, the request id and the microversion
+    :mod:`~wsgikit.middleware.versions` negotiated (``-`` for none)::
 
         127.0.0.1 - alice [22/Nov/2026:10:05:00 +0000] "GET /servers?limit=2 HTTP/1.1" 200 512 "-"
-        "curl/8.5" 0.001234 req-6f1c9e2a-…
+        "curl/8.5" 0.001234 req-6f1c9e2a-… 2.53
 
     (one line; wrapped here)
 
 ``json``
     One JSON object per line: ``time``, ``remote_addr``, ``user``, ``method``, ``path``, ``query``,
-    ``protocol``, ``status``, ``bytes``, ``referer``, ``user_agent``, ``duration``, ``request_id`` and
-    ``aborted``.
+    ``protocol``, ``status``, ``bytes``, ``referer``, ``user_agent``, ``duration``, ``request_id``,
+    ``api_version`` and ``aborted``.
 
 Lines go to a :mod:`logging` logger (``logger_name``, at ``level``), or with ``file`` straight to a
 file or a standard stream, one ``O_APPEND`` write per line, rotation followed (see
@@ -66,6 +67,7 @@ __all__ = ["FORMATS", "AccessLogMiddleware", "LogFile"]
 
 FORMATS = ("combined", "json")
 _REQUEST_ID_KEY = "wsgikit.request_id"
+_API_VERSION_KEY = "wsgikit.api_version"  # wsgikit.middleware.versions.ENVIRON_KEY, without the import
 
 _START: float = getattr(logging, "_startTime", time.time())
 _perf_counter = time.perf_counter
@@ -233,7 +235,8 @@ class AccessLogMiddleware:
             f"{get('REMOTE_ADDR') or '-'} - {user or '-'} [{stamp}] "
             f'"{method} {path}{"?" + query if query else ""} {protocol}" '
             f"{status[:3] if status else '-'} {sent or '-'} "
-            f'"{referer or "-"}" "{agent or "-"}" {duration:.6f} {get(_REQUEST_ID_KEY) or "-"}'
+            f'"{referer or "-"}" "{agent or "-"}" {duration:.6f} {get(_REQUEST_ID_KEY) or "-"} '
+            f"{get(_API_VERSION_KEY) or '-'}"
         )
 
     def json_line(
@@ -259,6 +262,7 @@ class AccessLogMiddleware:
             "user_agent": environ.get("HTTP_USER_AGENT"),
             "duration": round(duration, 6),
             "request_id": environ.get(_REQUEST_ID_KEY),
+            "api_version": str(version) if (version := environ.get(_API_VERSION_KEY)) else None,
             "aborted": aborted,
         }
         # Header values are latin-1 decoded bytes; ensure_ascii keeps the line 7-bit clean.

@@ -163,14 +163,24 @@ def plot_middleware(data: dict[str, Any]) -> None:
         "KiB",
         log=True,
     )
+
+    # one colour per contender across the groups: wsgikit as configured for the case, wsgikit through
+    # logging, Paste
+    def contender(name: str) -> str:
+        if name.startswith("Paste"):
+            return "Paste"
+        if name.endswith(", file") or "ErrorCatcher" in name:
+            return "wsgikit"
+        return "wsgikit through logging"
+
     cost: dict[str, dict[str, float]] = {}
     for section, label in (
         ("access_log_file", "access log to a file"),
-        ("access_log", "access log via logging"),
-        ("errors", "error catcher"),
+        ("access_log", "access log, same logging handler"),
+        ("errors", "error catcher, generator app"),
     ):
         cost[label] = {
-            name: value["cost us"]
+            contender(name): value["cost us"]
             for name, value in data[section].items()
             if isinstance(value, dict) and "cost us" in value
         }

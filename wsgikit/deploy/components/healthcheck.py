@@ -48,14 +48,13 @@ def _shared() -> tuple[Option, ...]:
     )
 
 
-# the filter and the app share the entry-point name: their tables say which one a message is about
 OPTIONS = OptionTable(
-    "healthcheck filter",
+    "healthcheck",
     Option("path", to_str, "/healthcheck", "the path the filter answers"),
     *_shared(),
 )
 """The table of the ``healthcheck`` filter."""
-APP_OPTIONS = OptionTable("healthcheck app", *_shared())
+APP_OPTIONS = OptionTable("healthcheck", *_shared())
 """The table of the ``healthcheck`` app."""
 
 

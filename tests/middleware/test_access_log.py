@@ -273,6 +273,31 @@ def test_factory_accepts_info_strings(lines: list[logging.LogRecord]) -> None:
         filter_factory({}, logging_level="INFO", level="INFO")
 
 
+def test_the_usual_paste_translogger_section_loads(tmp_path: Any, lines: list[logging.LogRecord]) -> None:
+    """``setup_console_handler = False`` is in most Paste-era translogger sections; it changes nothing.
+    ``true`` (Paste's default) would add a console handler behind the configuration's back: refused,
+    saying what to write instead, by ``wsgikit check`` as well as at start-up."""
+    from wsgikit.deploy import check_config, loadapp
+
+    config = tmp_path / "api.ini"
+    config.write_text(
+        "[pipeline:main]\npipeline = translogger hello\n\n"
+        "[filter:translogger]\nuse = egg:wsgikit#translogger\nsetup_console_handler = False\n"
+        "logging_level = INFO\n\n[app:hello]\nuse = egg:wsgikit-hello\n",
+        encoding="utf-8",
+    )
+    assert check_config(str(config)) == []
+    TestApp(loadapp(f"config:{config}")).get("/hello/x")
+    assert parse(lines[0])["request"] == "GET /hello/x HTTP/1.0"
+
+    config.write_text(config.read_text().replace("= False", "= true"), encoding="utf-8")
+    (problem,) = check_config(str(config))
+    assert (problem.section, problem.key) == ("filter:translogger", "setup_console_handler")
+    assert "file = stderr" in problem.message
+    with pytest.raises(ConfigError, match="console handler is not supported"):
+        loadapp(f"config:{config}")
+
+
 def test_unusual_method_and_protocol_are_escaped(
     lines: list[logging.LogRecord], environ_for: Callable[..., Any], serve: Callable[..., Any]
 ) -> None:

@@ -10,6 +10,7 @@ from wsgikit.deploy.options import (
     Option,
     OptionTable,
     resolve_path,
+    to_bool,
     to_choice,
     to_log_level,
     to_path,
@@ -19,6 +20,19 @@ from wsgikit.middleware._logfile import STANDARD_STREAMS
 from wsgikit.middleware.access_log import FORMATS, AccessLogMiddleware, LogFile
 from wsgikit.types import WSGIApplication
 
+
+def paste_console_handler(value: str) -> bool:
+    """Paste TransLogger's ``setup_console_handler``: ``false`` (the usual setting in Paste-era files,
+    which configure logging themselves) is accepted and changes nothing; ``true`` is refused with what
+    to write instead."""
+    if to_bool(value):
+        raise ValueError(
+            "Paste's console handler is not supported: write 'file = stderr' for lines on the console, or "
+            "give the logger a handler in [loggers]"
+        )
+    return False
+
+
 OPTIONS = OptionTable(
     "access_log",
     Option("format", to_choice(*FORMATS), "combined", "combined (Apache + latency + request id) or json"),
@@ -27,6 +41,7 @@ OPTIONS = OptionTable(
     Option("logging_level", to_log_level, logging.INFO, "alias of level (Paste TransLogger)", "level"),
     Option("level", to_log_level, logging.INFO, "level of each line: INFO-style name or number"),
     Option("file", to_path, None, "write lines to this file (or -, stderr) instead of a logger"),
+    Option("setup_console_handler", paste_console_handler, False, "Paste TransLogger's; only false"),
 )
 
 
@@ -40,6 +55,7 @@ def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
                 message = f"lines go to a file or to a logger; give file or {key}, not both"
                 raise ConfigError(message, key=key, file=file)
     options = OPTIONS.convert(local_conf, global_conf)
+    options.pop("setup_console_handler", None)
     path = options.pop("file", None)
     log_file = None
     if path is not None:

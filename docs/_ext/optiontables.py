@@ -129,6 +129,9 @@ def render_module(module_name: str) -> list[str]:
                 f"     - {_escape(option.help) or '-'}",
             ]
         lines.append("")
+        if table.exclusive:
+            pairs = "; ".join(f"``{first}`` and ``{second}``" for first, second, _ in table.exclusive)
+            lines += [f"Not together: {pairs}.", ""]
     return lines
 
 

@@ -223,3 +223,11 @@ def test_check_command_does_not_load_a_config_with_errors(tmp_path, capsys) -> N
     out = capsys.readouterr().out
     assert "fiel: unknown option for access_log; did you mean 'file'?" in out
     assert len(out.strip().splitlines()) == 1
+
+
+def test_check_finds_options_that_exclude_each_other(tmp_path) -> None:
+    config = tmp_path / "api.ini"
+    config.write_text(ACCESS_LOG_INI.replace("file = logs/access.log", "file = a.log\nlevel = INFO"))
+    (problem,) = check_config(str(config))
+    assert (problem.line, problem.section, problem.key) == (7, "filter:access_log", "level")
+    assert problem.message == "lines go to a file or to a logger; give file or level, not both"

@@ -124,3 +124,26 @@ def test_accept_extra_and_defaults() -> None:
     assert table.defaults() == {"a": True}
     with pytest.raises(ValueError, match="duplicate"):
         OptionTable("y", Option("a", to_bool), Option("a", to_bool))
+
+
+def test_exclusive_options() -> None:
+    table = OptionTable(
+        "sink",
+        Option("file", str),
+        Option("logger", str),
+        Option("level", str),
+        exclusive=[("file", "logger", "lines go one way"), ("file", "level", "")],
+    )
+    assert table.convert({"file": "a"}) == {"file": "a"}
+    assert table.convert({"logger": "x", "level": "INFO"}) == {"logger": "x", "level": "INFO"}
+    with pytest.raises(ConfigError) as caught:
+        table.convert({"logger": "x", "file": "a"}, {"__file__": "/etc/x.ini"}, section="filter:log")
+    assert (caught.value.key, caught.value.section) == ("logger", "filter:log")
+    assert caught.value.message == "lines go one way; give file or logger, not both"
+    errors = table.check({"file": "a", "logger": "x", "level": "INFO"})
+    assert [(error.key, error.message) for error in errors] == [
+        ("logger", "lines go one way; give file or logger, not both"),
+        ("level", "give file or level, not both"),
+    ]
+    with pytest.raises(ValueError, match="undeclared option"):
+        OptionTable("bad", Option("file", str), exclusive=[("file", "nope", "")])

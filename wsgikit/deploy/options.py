@@ -346,15 +346,23 @@ class OptionTable:
     :param options: the declared options.
     :param accept_extra: a predicate for keys outside the table that the component takes as-is (a server
         runner's pass-through options, the choices of ``select``); everything else is rejected.
+    :param exclusive: ``(first, second, why)``: keys that cannot be given together; giving both is an
+        error at ``second``, which says ``why`` (may be empty). Checked by :meth:`convert` and so by
+        ``wsgikit check`` too.
     """
 
     component: str
     options: tuple[Option, ...] = ()
     accept_extra: Callable[[str], bool] | None = None
+    exclusive: tuple[tuple[str, str, str], ...] = ()
     by_name: dict[str, Option] = field(init=False, repr=False)
 
     def __init__(
-        self, component: str, *options: Option, accept_extra: Callable[[str], bool] | None = None
+        self,
+        component: str,
+        *options: Option,
+        accept_extra: Callable[[str], bool] | None = None,
+        exclusive: Iterable[tuple[str, str, str]] = (),
     ) -> None:
         self.component = component
         self.options = options
@@ -362,6 +370,10 @@ class OptionTable:
         self.by_name = {option.name: option for option in options}
         if len(self.by_name) != len(options):
             raise ValueError(f"{component}: duplicate option names")
+        self.exclusive = tuple(exclusive)
+        for first, second, _ in self.exclusive:
+            if first not in self.by_name or second not in self.by_name:
+                raise ValueError(f"{component}: exclusive names an undeclared option: {first}, {second}")
 
     def suggest(self, key: str) -> str | None:
         """The closest declared option name to ``key``, if any is close."""
@@ -446,6 +458,11 @@ class OptionTable:
                         section=section,
                     )
                 )
+        for first, second, why in self.exclusive:
+            if first in local_conf and second in local_conf:
+                message = f"give {first} or {second}, not both"
+                message = f"{why}; {message}" if why else message
+                errors.append(ConfigError(message, key=second, file=file, section=section))
         return errors or result
 
     def names(self) -> str:

@@ -42,18 +42,16 @@ OPTIONS = OptionTable(
     Option("level", to_log_level, logging.INFO, "level of each line: INFO-style name or number"),
     Option("file", to_path, None, "write lines to this file (or -, stderr) instead of a logger"),
     Option("setup_console_handler", paste_console_handler, False, "Paste TransLogger's; only false"),
+    exclusive=[
+        ("level", "logging_level", ""),
+        ("file", "logger_name", "lines go to a file or to a logger"),
+        ("file", "level", "lines go to a file or to a logger"),
+        ("file", "logging_level", "lines go to a file or to a logger"),
+    ],
 )
 
 
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
-    file = global_conf.get("__file__")
-    if "level" in local_conf and "logging_level" in local_conf:
-        raise ConfigError("give level or logging_level, not both", key="logging_level", file=file)
-    if "file" in local_conf:
-        for key in ("logger_name", "level", "logging_level"):
-            if key in local_conf:
-                message = f"lines go to a file or to a logger; give file or {key}, not both"
-                raise ConfigError(message, key=key, file=file)
     options = OPTIONS.convert(local_conf, global_conf)
     options.pop("setup_console_handler", None)
     path = options.pop("file", None)
@@ -64,6 +62,7 @@ def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
         try:
             log_file = LogFile(path)
         except OSError as error:
+            file = global_conf.get("__file__")
             raise ConfigError(f"cannot open {path}: {error.strerror}", key="file", file=file) from None
 
     def make(app: WSGIApplication) -> AccessLogMiddleware:

@@ -614,3 +614,10 @@ def test_factory_config_errors(factory: Any, options: dict[str, str], key: str) 
     with pytest.raises(ConfigError) as caught:
         factory({"__file__": "paste.ini", "here": str(DATA)}, **options)
     assert caught.value.key == key
+
+
+def test_token_file_and_validator_together_are_a_config_error_check_finds() -> None:
+    local_conf = {"tokens_file": "tokens", "validator": "json:loads"}
+    errors = auth_component.TOKEN_OPTIONS.check(local_conf, {"__file__": "/etc/a.ini"}, section="filter:a")
+    assert [error.key for error in errors] == ["validator"]
+    assert errors[0].message.endswith("; give tokens_file or validator, not both")

@@ -69,6 +69,7 @@ TOKEN_OPTIONS = OptionTable(
     Option("header", to_str, "X-Auth-Token", "token header (Authorization: Bearer always works)"),
     Option("realm", to_str, "wsgikit", "realm of the WWW-Authenticate challenge"),
     *_common(),
+    exclusive=[("tokens_file", "validator", "tokens are checked against a file or by a validator")],
 )
 NOAUTH_OPTIONS = OptionTable(
     "noauth",

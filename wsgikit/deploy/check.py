@@ -357,12 +357,7 @@ class _Checker:
                 raise ConfigError(f"cannot import {rest.strip()!r}: {error}") from None
             return _Factory(factory, [], {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
         if colon and scheme.lower() == "config":
-            path, _, name = rest.partition("#")
-            if not os.path.isabs(path):
-                path = os.path.join(os.path.dirname(loader.filename), path)
-            other = self.session.loader_for(path)
-            self.add_file(other)
-            target = self.find_section(other, object_type, name or None)
+            other, target = self.config_target(loader, rest, object_type)
             target_kind = section_kind(target) or kind
             if target_kind in ("pipeline", "filter-app"):
                 return None  # checked as a section of that file
@@ -404,6 +399,18 @@ class _Checker:
             raise _missing_section(loader, object_type, name) from None
         return section
 
+    def config_target(
+        self, loader: WsgikitConfigLoader, reference: str, object_type: Any
+    ) -> tuple[WsgikitConfigLoader, str]:
+        """The file and section a ``config:PATH[#name]`` reference written in ``loader``'s file names
+        (``PATH`` relative to that file); the file joins the check."""
+        path, _, name = reference.partition("#")
+        if not os.path.isabs(path):
+            path = os.path.join(os.path.dirname(loader.filename), path)
+        other = self.session.loader_for(path)
+        self.add_file(other)
+        return other, self.find_section(other, object_type, name or None)
+
     # -- references and cycles ---------------------------------------------------------------------------
 
     def reference(
@@ -428,12 +435,7 @@ class _Checker:
                 lookup_object(rest)
                 return
             if colon and scheme.lower() == "config":
-                path, _, target_name = rest.partition("#")
-                if not os.path.isabs(path):
-                    path = os.path.join(os.path.dirname(lookup.filename), path)
-                other = self.session.loader_for(path)
-                self.add_file(other)
-                target = self.find_section(other, object_type, target_name or None)
+                other, target = self.config_target(lookup, rest, object_type)
                 self.edges.setdefault((loader.filename, section), []).append((key, (other.filename, target)))
                 return
             target = self.find_section(lookup, object_type, name)

@@ -25,7 +25,6 @@ The traceback is logged once, on ``wsgikit.errors``, with method, path and reque
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import sys
 import traceback
@@ -35,6 +34,7 @@ from urllib.parse import quote
 from webob.exc import HTTPException
 
 from wsgikit.exc import REQUEST_ID_KEY, as_wsgikit, render_problem
+from wsgikit.middleware._networks import LOOPBACK, Network, address_in, parse_networks
 from wsgikit.types import (
     ExcInfo,
     Headers,
@@ -52,9 +52,6 @@ __all__ = ["LOOPBACK", "ErrorCatcherMiddleware"]
 log = logging.getLogger("wsgikit.errors")
 
 ABORTED = "response aborted after the body started"
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 class ErrorCatcherMiddleware:
@@ -77,15 +74,9 @@ class ErrorCatcherMiddleware:
             raise ValueError(f"debug: expected a boolean, got {debug!r}")
         if isinstance(debug_networks, str):
             debug_networks = debug_networks.replace(",", " ").split()
-        networks: list[Network] = []
-        for network in debug_networks:
-            try:
-                networks.append(ipaddress.ip_network(network, strict=False))
-            except (TypeError, ValueError):
-                raise ValueError(f"debug_networks: not an IP network: {network!r}") from None
         self.app = app
         self.debug = debug
-        self.debug_networks = tuple(networks)
+        self.debug_networks = parse_networks("debug_networks", debug_networks)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         response = _Response(self, environ, start_response)
@@ -144,11 +135,7 @@ class ErrorCatcherMiddleware:
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
     def client_may_debug(self, environ: WSGIEnvironment) -> bool:
-        try:
-            address = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
-        except ValueError:
-            return False
-        return any(address in network for network in self.debug_networks)
+        return address_in(environ.get("REMOTE_ADDR"), self.debug_networks)
 
     def log_error(self, environ: WSGIEnvironment, exc_info: ExcInfo, outcome: str) -> None:
         """Log ``exc_info`` once, with method, (escaped) path, request id and what became of the response."""

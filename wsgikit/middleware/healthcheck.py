@@ -23,7 +23,6 @@ check's name, result and message, as JSON — are sent only when ``detailed`` is
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -31,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from wsgikit.middleware._networks import LOOPBACK, Network, address_in, parse_networks
 from wsgikit.types import Headers, StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
 __all__ = ["Check", "CheckResult", "HealthcheckApp", "HealthcheckMiddleware", "run_check"]
@@ -39,9 +39,6 @@ logger = logging.getLogger("wsgikit.healthcheck")
 
 Check = Callable[[], Any]
 """A check takes no arguments and returns ``True``/``False``, or ``(ok, message)``; raising fails it."""
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 @dataclass(frozen=True)
@@ -97,22 +94,12 @@ class HealthcheckApp:
             if not callable(check):
                 raise ValueError(f"checks: not callable: {check!r}")
         self.detailed = bool(detailed)
-        networks: list[Network] = []
-        for network in LOOPBACK if allowed_networks is None else allowed_networks:
-            try:
-                networks.append(
-                    network if isinstance(network, Network) else ipaddress.ip_network(network, strict=False)
-                )
-            except ValueError:
-                raise ValueError(f"allowed_networks: not an IP network: {network!r}") from None
-        self.allowed_networks = tuple(networks)
+        self.allowed_networks = parse_networks(
+            "allowed_networks", LOOPBACK if allowed_networks is None else allowed_networks
+        )
 
     def client_allowed(self, environ: WSGIEnvironment) -> bool:
-        try:
-            address = ipaddress.ip_address(environ.get("REMOTE_ADDR", ""))
-        except ValueError:
-            return False
-        return any(address in network for network in self.allowed_networks)
+        return address_in(environ.get("REMOTE_ADDR"), self.allowed_networks)
 
     def status(self) -> tuple[str, list[CheckResult]]:
         """``("ok" | "disabled" | "unavailable", results)``."""

@@ -18,7 +18,6 @@ leave the environ as it was; the original values are kept in ``environ["wsgikit.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 
 from wsgikit.middleware._forwarded import (
@@ -31,13 +30,13 @@ from wsgikit.middleware._forwarded import (
     parse_proto,
     pick,
 )
+from wsgikit.middleware._networks import Network, address_in, parse_networks
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
 __all__ = ["ORIG_KEY", "ProxyFixMiddleware"]
 
 ORIG_KEY = "wsgikit.proxy_fix.orig"
 _SAVED = ("REMOTE_ADDR", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _hops(name: str, value: int) -> int:
@@ -86,24 +85,12 @@ class ProxyFixMiddleware:
         self.x_port = _hops("x_port", x_port)
         self.x_prefix = _hops("x_prefix", x_prefix)
         self.forwarded = _hops("forwarded", forwarded)
-        networks: list[Network] = []
-        for network in trusted_networks or ():
-            try:
-                networks.append(
-                    network if isinstance(network, Network) else ipaddress.ip_network(network, strict=False)
-                )
-            except ValueError:
-                raise ValueError(f"trusted_networks: not an IP network: {network!r}") from None
-        self.trusted_networks = tuple(networks)
+        self.trusted_networks = parse_networks("trusted_networks", trusted_networks or ())
 
     def trusted_peer(self, remote_addr: str | None) -> bool:
         if not self.trusted_networks:
             return True
-        address = parse_node(remote_addr)
-        if address is None:
-            return False
-        ip = ipaddress.ip_address(address)
-        return any(ip in network for network in self.trusted_networks)
+        return address_in(parse_node(remote_addr), self.trusted_networks)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         environ[ORIG_KEY] = {key: environ.get(key) for key in _SAVED}

@@ -10,6 +10,7 @@ The small pieces every wsgikit middleware is built from, written once so that no
 * :class:`SendTracker` — a ``start_response`` that forwards straight to the server's (with or without
   ``exc_info``) and counts the body bytes handed to the server, for middleware that must know whether a
   response has started to go out;
+* :class:`InputLines` — ``readlines()`` and line iteration for ``wsgi.input`` wrappers;
 * header helpers that treat header lists case-insensitively and refuse CR/LF in values;
 * :func:`shift_path` — move a mount prefix from ``PATH_INFO`` onto ``SCRIPT_NAME``.
 
@@ -41,6 +42,7 @@ from wsgikit.types import (
 __all__ = [
     "ClosingIterator",
     "HeaderValueError",
+    "InputLines",
     "ResponseCapture",
     "SendTracker",
     "add_header",
@@ -278,6 +280,32 @@ class SendTracker:
 
 
 # -- status ------------------------------------------------------------------------------------------------
+
+
+class InputLines:
+    """Base for ``wsgi.input`` wrappers: ``readlines()`` and line iteration, built on the subclass's
+    ``readline()``, so a wrapper that limits or replays the body only has to get ``read`` and
+    ``readline`` right."""
+
+    __slots__ = ()
+
+    def readline(self, size: int | None = -1) -> bytes:
+        raise NotImplementedError
+
+    def readlines(self, hint: int | None = -1) -> list[bytes]:
+        """Lines until EOF, or until their total length reaches a positive ``hint``."""
+        lines: list[bytes] = []
+        total = 0
+        while line := self.readline():
+            lines.append(line)
+            total += len(line)
+            if hint is not None and 0 < hint <= total:
+                break
+        return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
 
 
 def status_code(status: str) -> int:

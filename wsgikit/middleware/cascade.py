@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import IO
 
 import webob.exc
 
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
-from wsgikit.wsgi import ClosingIterator, call_app, close_iterable
+from wsgikit.wsgi import ClosingIterator, InputLines, call_app, close_iterable
 
 __all__ = ["Cascade", "ReplayInput"]
 
@@ -68,7 +68,7 @@ class _Recorder:
         return self.tape.read(size if size >= 0 else self.size - offset)
 
 
-class ReplayInput:
+class ReplayInput(InputLines):
     """A ``wsgi.input`` for one attempt: first what earlier attempts read, then the rest of the body."""
 
     def __init__(self, recorder: _Recorder) -> None:
@@ -101,20 +101,6 @@ class ReplayInput:
             if byte == b"\n":
                 break
         return bytes(line)
-
-    def readlines(self, hint: int | None = -1) -> list[bytes]:
-        lines: list[bytes] = []
-        total = 0
-        while line := self.readline():
-            lines.append(line)
-            total += len(line)
-            if hint is not None and 0 < hint <= total:
-                break
-        return lines
-
-    def __iter__(self) -> Iterator[bytes]:
-        while line := self.readline():
-            yield line
 
 
 class Cascade:

@@ -30,7 +30,7 @@ from typing import Any
 from wsgikit.exc import HTTPBadRequest, HTTPRequestEntityTooLarge
 from wsgikit.middleware._body import TransformedBody
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
-from wsgikit.wsgi import SendTracker
+from wsgikit.wsgi import InputLines, SendTracker
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "BodyTooLarge", "LimitedInput", "SizeLimitMiddleware"]
 
@@ -43,7 +43,7 @@ class BodyTooLarge(HTTPRequestEntityTooLarge):
     HTTP exception, so ``wsgify`` applications and the error catcher answer it as such too."""
 
 
-class LimitedInput:
+class LimitedInput(InputLines):
     """A ``wsgi.input`` that reads at most ``length`` bytes (when the length is known) and at most
     ``limit`` bytes in total, raising :class:`BodyTooLarge` past the limit.
 
@@ -95,26 +95,6 @@ class LimitedInput:
     def readline(self, size: int | None = -1) -> bytes:
         allowance = self._allowance(size if size is not None and size >= 0 else self.limit + 1)
         return self._account(self._stream.readline(allowance)) if allowance > 0 else b""
-
-    def readlines(self, hint: int | None = -1) -> list[bytes]:
-        lines = []
-        total = 0
-        while True:
-            line = self.readline()
-            if not line:
-                break
-            lines.append(line)
-            total += len(line)
-            if hint is not None and 0 < hint <= total:
-                break
-        return lines
-
-    def __iter__(self) -> Iterator[bytes]:
-        while True:
-            line = self.readline()
-            if not line:
-                return
-            yield line
 
 
 class SizeLimitMiddleware:

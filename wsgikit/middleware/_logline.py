@@ -2,8 +2,8 @@
 ==================
 
 The pure helpers of :mod:`wsgikit.middleware.access_log`: Apache-style escaping of client-supplied values,
-percent-encoding of paths, and the ``[22/Nov/2026:10:05:00 +0000]`` timestamp (formatted at most once a
-second). Nothing here knows about WSGI or logging.
+percent-encoding of paths, and the ``[22/Nov/2026:10:05:00 +0000]`` timestamp (which the middleware
+formats once a second). Nothing here knows about WSGI or logging.
 """
 
 from __future__ import annotations
@@ -50,17 +50,9 @@ def quote_path(path: str) -> str:
     return quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE)
 
 
-_clock: tuple[int, str] = (0, "")
-
-
 def apache_time(now: float) -> str:
-    """``22/Nov/2026:10:05:00 +0000`` in local time, formatted at most once per second."""
-    global _clock
-    second = int(now)
-    cached = _clock
-    if cached[0] == second:
-        return cached[1]
-    tm = time.localtime(second)
+    """``22/Nov/2026:10:05:00 +0000``: ``now`` (whole seconds) in local time."""
+    tm = time.localtime(int(now))
     offset = tm.tm_gmtoff // 60
     sign = "-" if offset < 0 else "+"
     offset = abs(offset)
@@ -68,5 +60,4 @@ def apache_time(now: float) -> str:
         f"{tm.tm_mday:02d}/{_MONTHS[tm.tm_mon - 1]}/{tm.tm_year}:{tm.tm_hour:02d}:{tm.tm_min:02d}:"
         f"{tm.tm_sec:02d} {sign}{offset // 60:02d}{offset % 60:02d}"
     )
-    _clock = (second, text)
     return text

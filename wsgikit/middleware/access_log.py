@@ -51,6 +51,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from wsgikit.exc import REQUEST_ID_KEY
 from wsgikit.middleware._logfile import LogFile
 from wsgikit.middleware._logline import (
     PLAIN_TOKENS,
@@ -60,18 +61,15 @@ from wsgikit.middleware._logline import (
     path_needs_quoting,
     quote_path,
 )
+from wsgikit.middleware.versions import ENVIRON_KEY as API_VERSION_KEY
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 from wsgikit.wsgi import SendTracker
 
 __all__ = ["FORMATS", "AccessLogMiddleware", "LogFile"]
 
 FORMATS = ("combined", "json")
-_REQUEST_ID_KEY = "wsgikit.request_id"
-_API_VERSION_KEY = "wsgikit.api_version"  # wsgikit.middleware.versions.ENVIRON_KEY, without the import
 
 _START: float = getattr(logging, "_startTime", time.time())
-_perf_counter = time.perf_counter
-_time = time.time
 _new_record = object.__new__
 _LogRecord = logging.LogRecord
 _get_ident = threading.get_ident
@@ -128,7 +126,7 @@ class AccessLogMiddleware:
         self.level = level
         self._render = self.combined_line if format == "combined" else self.json_line
         self._template_key = (logger_name, level)
-        self._second, self._stamp = -1, ""
+        self._second, self._stamp = -1, ""  # the second of the last line and its timestamp
         #: the file the lines go to, or ``None`` when they go to :attr:`logger`
         self.file = LogFile(file) if isinstance(file, str) else file
 
@@ -148,7 +146,7 @@ class AccessLogMiddleware:
         self, environ: WSGIEnvironment, status: str | None, sent: int, duration: float, *, aborted: bool
     ) -> None:
         """Write one line for a finished response."""
-        now = _time()
+        now = time.time()
         line = self._render(environ, status, sent, duration, aborted, now)
         if self.file is not None:
             self.file.write(line, now)
@@ -156,7 +154,7 @@ class AccessLogMiddleware:
             self._log(line, now, environ)
 
     def _log(self, line: str, now: float, environ: WSGIEnvironment) -> None:
-        self.logger.handle(self.make_record(line, environ.get(_REQUEST_ID_KEY), now))
+        self.logger.handle(self.make_record(line, environ.get(REQUEST_ID_KEY), now))
 
     def make_record(
         self, message: str, request_id: str | None, created: float | None = None
@@ -228,15 +226,15 @@ class AccessLogMiddleware:
             path = quote_path(path)
         if now is None:
             now = time.time()
-        if int(now) != self._second:  # the timestamp changes once a second
+        if int(now) != self._second:  # the timestamp is formatted once a second
             self._second, self._stamp = int(now), apache_time(now)
         stamp = self._stamp
         return (
             f"{get('REMOTE_ADDR') or '-'} - {user or '-'} [{stamp}] "
             f'"{method} {path}{"?" + query if query else ""} {protocol}" '
             f"{status[:3] if status else '-'} {sent or '-'} "
-            f'"{referer or "-"}" "{agent or "-"}" {duration:.6f} {get(_REQUEST_ID_KEY) or "-"} '
-            f"{get(_API_VERSION_KEY) or '-'}"
+            f'"{referer or "-"}" "{agent or "-"}" {duration:.6f} {get(REQUEST_ID_KEY) or "-"} '
+            f"{get(API_VERSION_KEY) or '-'}"
         )
 
     def json_line(
@@ -261,8 +259,8 @@ class AccessLogMiddleware:
             "referer": environ.get("HTTP_REFERER"),
             "user_agent": environ.get("HTTP_USER_AGENT"),
             "duration": round(duration, 6),
-            "request_id": environ.get(_REQUEST_ID_KEY),
-            "api_version": str(version) if (version := environ.get(_API_VERSION_KEY)) else None,
+            "request_id": environ.get(REQUEST_ID_KEY),
+            "api_version": str(version) if (version := environ.get(API_VERSION_KEY)) else None,
             "aborted": aborted,
         }
         # Header values are latin-1 decoded bytes; ensure_ascii keeps the line 7-bit clean.
@@ -277,7 +275,7 @@ class _LoggedBody(SendTracker):
     def __init__(
         self, middleware: AccessLogMiddleware, environ: WSGIEnvironment, start_response: StartResponse
     ) -> None:
-        self.start = _perf_counter()
+        self.start = time.perf_counter()
         # SendTracker's fields, set here rather than through SendTracker.__init__: one call less per request
         self.server_start_response = start_response
         self.server_write = None
@@ -312,13 +310,13 @@ class _LoggedBody(SendTracker):
                 if close is not None:
                     close()
         finally:
-            duration = _perf_counter() - self.start
+            duration = time.perf_counter() - self.start
             status = self.status
             if self.failed and self.bytes_sent == 0:
                 status = "500"  # nothing went out, so the server answers the failure with a 500
             # what AccessLogMiddleware.emit() does, written out here: one call less on every request
             middleware = self._middleware
-            now = _time()
+            now = time.time()
             line = middleware._render(self.environ, status, self.bytes_sent, duration, not self.complete, now)
             if middleware.file is not None:
                 middleware.file.write(line, now)

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 
+from wsgikit.exc import REQUEST_ID_KEY
 from wsgikit.middleware._body import TransformedBody
 from wsgikit.types import (
     Headers,
@@ -51,7 +52,7 @@ __all__ = [
     "new_request_id",
 ]
 
-ENVIRON_KEY = "wsgikit.request_id"
+ENVIRON_KEY = REQUEST_ID_KEY  # the key wsgikit.exc puts in error bodies, defined there once
 ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 """Inbound ids must match this pattern entirely to be kept."""
 

@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import shutil
+from collections.abc import Callable, Iterator
 
 import pytest
+
+
+def find_tool(name: str, hint: str, *, path: str | None = None) -> str:
+    """The path of a system tool a test runs; skip when it is missing, or fail when ``CI=true``.
+
+    Outside CI a fresh machine without nginx or logrotate still passes ``make test``: the test skips and
+    pytest's ``-ra`` summary prints why. ``.ci/run`` installs every tool, so in CI a missing one is a failure.
+    """
+    found = shutil.which(name, path=path)
+    if found is None and path is None:
+        for directory in ("/usr/sbin", "/sbin"):
+            candidate = os.path.join(directory, name)
+            if os.access(candidate, os.X_OK):
+                found = candidate
+                break
+    if found is not None:
+        return found
+    message = f"{name} is not installed ({hint})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI=true: a missing tool fails the run")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def tool() -> Callable[..., str]:
+    """:func:`find_tool`: ``tool("nginx", "apt-get install nginx")`` gives the binary's path or skips."""
+    return find_tool
 
 
 class CountingIterable:

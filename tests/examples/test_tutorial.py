@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ import textwrap
 import time
 import types
 import urllib.request
+from collections.abc import Callable
 from itertools import takewhile
 from pathlib import Path
 
@@ -105,7 +105,7 @@ def free_port() -> int:
 
 
 @pytest.mark.integration
-def test_uwsgi_block_serves_the_service(tmp_path: Path) -> None:
+def test_uwsgi_block_serves_the_service(tmp_path: Path, tool: Callable[..., str]) -> None:
     (block,) = blocks("ini")
     port = free_port()
     # the block, saved next to nova-style.ini as the page says, listening on a free loopback port
@@ -115,7 +115,7 @@ def test_uwsgi_block_serves_the_service(tmp_path: Path) -> None:
     config.write_text(text)
     env = {**os.environ, "WSGIKIT_COMPUTE_DB": str(tmp_path / "compute.sqlite3")}
     env.pop("WSGIKIT_COMPUTE_AUTH", None)
-    uwsgi = shutil.which("uwsgi", path=str(Path(sys.executable).parent)) or "uwsgi"
+    uwsgi = tool("uwsgi", "pip install uwsgi", path=str(Path(sys.executable).parent))
     proc = subprocess.Popen(
         [uwsgi, "--ini", str(config)],
         env=env,
@@ -149,9 +149,9 @@ def test_uwsgi_block_serves_the_service(tmp_path: Path) -> None:
         proc.stderr.close()
 
 
-def test_nginx_block_is_valid(tmp_path: Path) -> None:
+def test_nginx_block_is_valid(tmp_path: Path, tool: Callable[..., str]) -> None:
     (block,) = blocks("nginx")
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    nginx = tool("nginx", "apt-get install nginx")
     conf = tmp_path / "nginx.conf"
     (tmp_path / "uwsgi_params").write_text("uwsgi_param REQUEST_METHOD $request_method;\n")
     conf.write_text(

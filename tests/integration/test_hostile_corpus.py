@@ -94,7 +94,7 @@ class _Response(http.client.HTTPResponse):
     the request's ``HTTP/2.0``)."""
 
     def _read_status(self) -> tuple[str, int, str]:
-        version, status, reason = super()._read_status()  # type: ignore[misc]
+        _version, status, reason = super()._read_status()  # type: ignore[misc]
         return "HTTP/1.1", status, reason
 
 
@@ -146,7 +146,9 @@ def restarts(name: str, log: str) -> list[str]:
     if name == "gunicorn":
         booted = log.count("Booting worker with pid")
         extra = [f"{booted} workers booted for 2"] if booted > 2 else []
-        return extra + [line for line in log.splitlines() if "WORKER TIMEOUT" in line or "was sent SIGKILL" in line]
+        return extra + [
+            line for line in log.splitlines() if "WORKER TIMEOUT" in line or "was sent SIGKILL" in line
+        ]
     if name == "uwsgi":
         return [line for line in log.splitlines() if "Respawned uWSGI worker" in line or "DAMN !" in line]
     return []
@@ -156,7 +158,17 @@ def test_the_corpus_is_large_and_covers_every_area() -> None:
     assert len(CORPUS) >= 100
     assert len({case["id"] for case in CORPUS}) == len(CORPUS)
     categories = {case["category"] for case in CORPUS}
-    assert {"request line", "framing", "chunked", "CL/TE", "headers", "paths", "Host", "auth", "JSON"} <= categories
+    assert {
+        "request line",
+        "framing",
+        "chunked",
+        "CL/TE",
+        "headers",
+        "paths",
+        "Host",
+        "auth",
+        "JSON",
+    } <= categories
     assert {"compression", "Range", "Forwarded"} <= categories
 
 

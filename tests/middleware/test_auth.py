@@ -182,7 +182,8 @@ def test_htpasswd_broken_reload_keeps_old_content(tmp_path: Path, caplog: pytest
     [
         ("alice", "expected 'user:hash'"),
         ("alice:", "expected 'user:hash'"),
-        ("alice:$apr1$abc$def", "unsupported hash"),
+        ("alice:$apr1$abc$def", "malformed apr_md5_crypt hash"),
+        ("alice:$6$salt$short", "malformed sha512_crypt hash"),
         ("alice:{SHA}abcdef", "unsupported hash"),
         ("alice:plaintext", "unsupported hash"),
     ],
@@ -193,8 +194,9 @@ def test_htpasswd_parse_errors(text: str, message: str) -> None:
 
 
 def test_htpasswd_comments_and_trailing_fields() -> None:
-    stored = parse_htpasswd("# c\n\nsam:$5$x$y:comment\n")
-    assert stored == {"sam": "$5$x$y"}
+    sha = "$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5"
+    stored = parse_htpasswd(f"# c\n\nsam:{sha}:comment\n")
+    assert stored == {"sam": sha}
 
 
 def test_bcrypt_long_password_uses_first_72_bytes() -> None:

@@ -4,8 +4,9 @@
 Authenticate every request before it reaches the application, and hand the application an identity it
 can trust. One mechanism, :class:`AuthMiddleware`, and small backends:
 
-* :class:`BasicBackend` — HTTP Basic against an ``htpasswd`` file (bcrypt and SHA-crypt hashes), re-read
-  when it changes;
+* :class:`BasicBackend` — HTTP Basic against an ``htpasswd`` file (bcrypt, SHA-crypt and, with a warning,
+  MD5 ``$apr1$`` hashes, verified by libpass), re-read when it changes; an unknown user costs the same hash
+  operations as a wrong password;
 * :class:`TokenBackend` — ``Authorization: Bearer`` or ``X-Auth-Token`` against a file of SHA-256 token
   hashes, or against your own validator callable;
 * :class:`NoAuthBackend` — development only: a fixed (or header-given) identity, with a loud warning.
@@ -35,8 +36,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from wsgikit.exc import error_response
-from wsgikit.middleware._authfiles import TokenEntry, WatchedFile, find_token, parse_htpasswd, parse_tokens
-from wsgikit.middleware._authfiles import verify_password as _verify_password
+from wsgikit.middleware._authfiles import (
+    Htpasswd,
+    TokenEntry,
+    WatchedFile,
+    find_token,
+    load_htpasswd,
+    parse_tokens,
+)
 from wsgikit.types import (
     Headers,
     OptExcInfo,
@@ -210,9 +217,13 @@ def _quote_realm(realm: str) -> str:
 class BasicBackend:
     """HTTP Basic against an ``htpasswd`` file.
 
-    :param htpasswd: path of the file (``user:hash`` lines; bcrypt ``$2y$``/``$2b$`` or SHA-crypt
-        ``$5$``/``$6$``). Read now — a missing or malformed file is a start-up error — and again whenever
-        its modification time changes.
+    :param htpasswd: path of the file (``user:hash`` lines; bcrypt ``$2y$``/``$2b$``, SHA-crypt
+        ``$5$``/``$6$`` or — weak, logged as a warning — MD5 ``$apr1$``). Read now — a missing or malformed
+        file is a start-up error — and again whenever its modification time changes.
+
+    Every check verifies the password once per cost group (scheme and rounds) of the file — against the
+    user's hash in the user's group, against a dummy hash of the same cost in the others — so an unknown
+    user cannot be told from a wrong password by timing (:class:`~wsgikit.middleware._authfiles.Htpasswd`).
 
     The user becomes ``user_id`` and ``user_name``; project and roles are empty.
     """
@@ -220,7 +231,7 @@ class BasicBackend:
     auth_type = "Basic"
 
     def __init__(self, htpasswd: str) -> None:
-        self.file: WatchedFile[dict[str, str]] = WatchedFile(htpasswd, parse_htpasswd)
+        self.file: WatchedFile[Htpasswd] = WatchedFile(htpasswd, load_htpasswd)
 
     def challenge(self, realm: str) -> str:
         return f'Basic realm="{realm}", charset="UTF-8"'
@@ -230,9 +241,7 @@ class BasicBackend:
         if credentials is None:
             return None
         user, password = credentials
-        stored = self.file.get().get(user)
-        # An unknown user still costs a hash computation, so it looks like a wrong password.
-        if not _verify_password(password, stored or ""):
+        if not self.file.get().check(user, password):
             return None
         return Identity(user_id=user, user_name=user)
 

@@ -18,6 +18,12 @@ underscore spellings, which servers fold into the same environ key), then sets `
 Missing or malformed credentials get ``401`` with a ``WWW-Authenticate`` challenge — never a 500, never an
 empty-credentials login. The application's own response and errors pass through untouched.
 
+``OPTIONS`` follows one rule: a **CORS preflight** (``OPTIONS`` with ``Origin`` and
+``Access-Control-Request-Method``) passes without credentials — browsers never send any with a preflight —
+with the client's identity headers removed and no identity set, so a CORS filter before or after auth (or
+the router's automatic ``204`` with ``Allow``) answers it; **any other** ``OPTIONS`` needs credentials like
+every other method.
+
 .. code-block:: python
 
     from wsgikit.middleware.auth import AuthMiddleware, BasicBackend
@@ -66,6 +72,7 @@ __all__ = [
     "NoAuthBackend",
     "TokenAuthMiddleware",
     "TokenBackend",
+    "is_preflight",
     "require_roles",
     "strip_identity_headers",
 ]
@@ -362,6 +369,16 @@ class NoAuthBackend:
 # -- the middleware ----------------------------------------------------------------------------------------
 
 
+def is_preflight(environ: WSGIEnvironment) -> bool:
+    """A CORS preflight: ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``. Browsers never
+    send credentials with one (Fetch standard), so auth lets it through, unauthenticated."""
+    return (
+        environ.get("REQUEST_METHOD") == "OPTIONS"
+        and "HTTP_ORIGIN" in environ
+        and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+    )
+
+
 def _segments_safe(path: str) -> bool:
     return not any(segment in (".", "..") for segment in path.split("/"))
 
@@ -423,7 +440,7 @@ class AuthMiddleware:
             # e.g. Basic with delay_auth_decision in front of a token filter accepts either.
             return self.app(environ, start_response)
         strip_identity_headers(environ)
-        if self.is_exempt(environ.get("PATH_INFO", "")):
+        if self.is_exempt(environ.get("PATH_INFO", "")) or is_preflight(environ):
             return self.app(environ, start_response)
         try:
             identity = self.backend.authenticate(environ)

@@ -252,7 +252,8 @@ class Router:
         if method == "OPTIONS" and self.auto_options:
             start_response("204 No Content", [("Allow", allow)])
             return []
-        return exc.HTTPMethodNotAllowed(headers=[("Allow", allow)])(environ, start_response)
+        detail = f"This resource allows only {allow}."
+        return exc.HTTPMethodNotAllowed(detail, headers=[("Allow", allow)])(environ, start_response)
 
     @staticmethod
     def _redirect(

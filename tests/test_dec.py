@@ -361,10 +361,19 @@ def test_the_applications_own_decoding_errors_propagate() -> None:
     ],
     ids=["5000-digit-number", "lone-high-surrogate", "lone-low-surrogate-key", "nested-surrogate"],
 )
-def test_json_that_would_fail_later_is_400_at_req_json(body: bytes, detail: str) -> None:
-    res = TestApp(wsgify(lambda req: {"got": req.json})).post(
-        "/", body, content_type="application/json", status=400
-    )
+@pytest.mark.parametrize("codec", ["json", "msgspec"])
+def test_json_that_would_fail_later_is_400_at_req_json(body: bytes, detail: str, codec: str) -> None:
+    from wsgikit import _json
+
+    if codec == "msgspec" and _json.msgspec is None:
+        pytest.skip("msgspec is not installed (the json extra)")
+    previous = _json.use(codec)
+    try:
+        res = TestApp(wsgify(lambda req: {"got": req.json})).post(
+            "/", body, content_type="application/json", status=400
+        )
+    finally:
+        _json.use(previous)
     assert detail in res.json["detail"]
 
 

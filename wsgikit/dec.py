@@ -20,7 +20,8 @@ exceptions, :meth:`wsgify.middleware`, calling ``func(req)`` directly in tests) 
 * route variables from ``environ["wsgiorg.routing_args"]`` passed as keyword arguments — only the ones the
   function declares (or all of them, when it takes ``**kwargs``), so ``controller``/``action`` entries of a
   Routes match do not get in the way;
-* ``dict``, ``list`` and dataclass results become ``application/json`` (UTF-8). When the handler did not touch
+* ``dict``, ``list`` and dataclass results become ``application/json`` (UTF-8, through
+  :mod:`wsgikit._json`: msgspec when installed). When the handler did not touch
   ``req.response``, the answer is written straight to ``start_response`` without building a WebOb
   Response — the common case is the fast case;
 * :attr:`Request.json` raises a 400 problem document for a malformed, empty, non-UTF-8 or unreadable body,
@@ -37,20 +38,18 @@ exceptions, :meth:`wsgify.middleware`, calling ``func(req)`` directly in tests) 
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import functools
 import inspect
 import json
 import re
-import uuid
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import webob
 import webob.exc
 
+from wsgikit import _json
 from wsgikit.exc import HTTPBadRequest, HTTPUnsupportedMediaType, as_wsgikit, guard_input
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
@@ -65,48 +64,10 @@ class Response(webob.Response):
     """:class:`webob.Response`; here so that ``from wsgikit import Response`` is the one to subclass."""
 
 
-def _json_default(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID | Decimal):
-        return str(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-# One encoder for every call: json.dumps() with options builds a new JSONEncoder each time.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
-# What _ENCODER.encode() ends up calling, without its Python layers (isinstance checks, iterencode()
-# defining a closure per call): the C encoder, made per call with a fresh circular-reference table.
-_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-_C_ENCODER_ARGS = (
-    _ENCODER.default,
-    json.encoder.encode_basestring,  # ensure_ascii=False
-    None,  # indent
-    _ENCODER.key_separator,
-    _ENCODER.item_separator,
-    _ENCODER.sort_keys,
-    _ENCODER.skipkeys,
-    _ENCODER.allow_nan,
-)
-
-
 def json_dumps(value: Any) -> bytes:
-    """The JSON encoding wsgify uses: compact, UTF-8, dataclasses, datetimes, UUIDs and Decimals allowed."""
-    kind = type(value)
-    if (
-        kind is not dict
-        and kind is not list
-        and dataclasses.is_dataclass(value)
-        and not isinstance(value, type)
-    ):
-        value = dataclasses.asdict(value)
-    if _c_make_encoder is None:  # pragma: no cover - CPython always has the C accelerator
-        return _ENCODER.encode(value).encode()
-    return "".join(_c_make_encoder({}, *_C_ENCODER_ARGS)(value, 0)).encode()
+    """The JSON encoding wsgify uses: compact, UTF-8, dataclasses, datetimes, UUIDs and Decimals allowed
+    (:func:`wsgikit._json.dumps`: msgspec when installed, else the stdlib)."""
+    return _json.dumps(value)
 
 
 class Request(webob.Request):
@@ -172,11 +133,7 @@ class Request(webob.Request):
         body = self.body
         if not body:
             raise HTTPBadRequest("The request body is empty; a JSON document was expected.")
-        try:
-            text = body.decode(self.charset or "utf-8")
-        except (UnicodeDecodeError, LookupError):
-            raise HTTPBadRequest("The request body is not valid UTF-8.") from None
-        return parse_json(text)
+        return parse_json(body, self.charset)
 
     json_body = json
 
@@ -186,30 +143,30 @@ def _is_json_suffix(media_type: str) -> bool:
     return media_type.startswith("application/") and media_type.endswith("+json")
 
 
-# Every error the JSON codec raises for a document it refuses: JSONDecodeError, and the ValueError of
-# Python's integer-string conversion limit (a number of more than 4300 digits). A faster codec swapped in
-# below adds its own error type here.
-_JSON_ERRORS: tuple[type[Exception], ...] = (ValueError,)
-_json_loads: Callable[[str], Any] = json.loads
-# \ud800-\udfff escapes: surrogates, paired (fine, decoded to one character) or not (refused)
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# \ud800-\udfff escapes: surrogates, paired (fine: decoded to one character) or not (refused)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_UTF8 = frozenset({None, "utf-8", "utf8", "UTF-8", "UTF8"})
 
 
-def parse_json(text: str) -> Any:
-    """Parse a request body's JSON; the one place where the codec's errors become ``400`` answers.
+def parse_json(body: bytes, charset: str | None = None) -> Any:
+    """Parse a request body's JSON (:func:`wsgikit._json.loads`, whichever codec it uses); the one place
+    where the codec's errors become ``400`` answers.
 
-    :raises wsgikit.exc.HTTPBadRequest: for invalid JSON, a number too long to convert, an unpaired
-        surrogate in a string (it could not be encoded again: the application would fail later) or a
-        document that nests too deeply.
+    :raises wsgikit.exc.HTTPBadRequest: for a body that is not in ``charset`` (UTF-8 by default), invalid
+        JSON, a number too long to convert, an unpaired surrogate in a string (it could not be encoded
+        again: the application would fail later) or a document that nests too deeply.
     """
     try:
-        value = _json_loads(text)
+        value = _json.loads(body, charset)
+    except (UnicodeDecodeError, LookupError):
+        raise HTTPBadRequest("The request body is not valid UTF-8.") from None
     except RecursionError:
         raise HTTPBadRequest("The request body nests too deeply.") from None
-    except _JSON_ERRORS as error:
+    except ValueError as error:  # JSONDecodeError, and the integer digit limit
         raise HTTPBadRequest(_json_error_detail(error)) from None
-    if _SURROGATE_ESCAPE.search(text) is not None and _has_lone_surrogate(value):
+    # a surrogate escape can only be unpaired if there is one; other charsets are checked in full
+    if (charset not in _UTF8 or _SURROGATE_ESCAPE.search(body) is not None) and _has_lone_surrogate(value):
         raise HTTPBadRequest("The request body is not valid JSON: a string holds an unpaired surrogate.")
     return value
 

@@ -328,6 +328,12 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         self.parser = _Parser(filename, self.index, defaults, self.session.environ)
         try:
             self.parser.read_string(text, source=filename)
+        except configparser.MissingSectionHeaderError as error:
+            raise ConfigError(
+                "not an INI file: this line comes before any [section] header",
+                file=filename,
+                line=error.lineno,
+            ) from None
         except configparser.Error as error:
             raise as_config_error(error).located(file=filename) from None
 

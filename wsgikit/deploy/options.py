@@ -386,6 +386,7 @@ class OptionTable:
         global_conf: Mapping[str, Any] | None = None,
         *,
         section: str | None = None,
+        lines: Mapping[str, int] | None = None,
     ) -> dict[str, Any]:
         """Typed keyword arguments from a section's strings.
 
@@ -394,10 +395,11 @@ class OptionTable:
         ``uwsgi --paste``.
 
         :raises ConfigError: for an unknown key (with a "did you mean"), a bad value or a missing
-            required key, naming the file (from ``global_conf['__file__']``), section and key. The wsgikit
-            loader fills in the section and line when the factory cannot know them.
+            required key, naming the file (from ``global_conf["__file__"]``), section and key, and the
+            line when ``lines`` (key → line number) is given. The wsgikit loader fills in the section and
+            line when the factory cannot know them.
         """
-        errors = self._convert(local_conf, global_conf, section, stop_at_first=True)
+        errors = self._convert(local_conf, global_conf, section, lines, stop_at_first=True)
         if isinstance(errors, list):
             raise errors[0]
         return errors
@@ -408,9 +410,10 @@ class OptionTable:
         global_conf: Mapping[str, Any] | None = None,
         *,
         section: str | None = None,
+        lines: Mapping[str, int] | None = None,
     ) -> list[ConfigError]:
         """Every problem :meth:`convert` would raise for, not just the first (used by ``wsgikit check``)."""
-        result = self._convert(local_conf, global_conf, section, stop_at_first=False)
+        result = self._convert(local_conf, global_conf, section, lines, stop_at_first=False)
         return result if isinstance(result, list) else []
 
     def _convert(
@@ -418,12 +421,14 @@ class OptionTable:
         local_conf: Mapping[str, Any],
         global_conf: Mapping[str, Any] | None,
         section: str | None,
+        lines: Mapping[str, int] | None,
         *,
         stop_at_first: bool,
     ) -> dict[str, Any] | list[ConfigError]:
         from wsgikit.deploy.env import expand_env
 
         file = (global_conf or {}).get("__file__")
+        lines = lines or {}
         errors: list[ConfigError] = []
         result: dict[str, Any] = {}
         for key, raw in local_conf.items():
@@ -437,15 +442,17 @@ class OptionTable:
                 hint = self.suggest(key)
                 message = f"unknown option for {self.component}"
                 message += f"; did you mean {hint!r}?" if hint else f"; valid options: {self.names()}"
-                errors.append(ConfigError(message, key=key, file=file, section=section))
+                errors.append(ConfigError(message, key=key, file=file, line=lines.get(key), section=section))
             else:
                 try:
                     value = expand_env(raw) if isinstance(raw, str) else raw
                     result[option.kwarg] = option.convert(value)
                 except ConfigError as error:
-                    errors.append(error.located(key=key, file=file, section=section))
+                    errors.append(error.located(key=key, file=file, line=lines.get(key), section=section))
                 except ValueError as error:
-                    errors.append(ConfigError(str(error), key=key, file=file, section=section))
+                    errors.append(
+                        ConfigError(str(error), key=key, file=file, line=lines.get(key), section=section)
+                    )
             if errors and stop_at_first:
                 return errors
         for option in self.options:
@@ -462,7 +469,9 @@ class OptionTable:
             if first in local_conf and second in local_conf:
                 message = f"give {first} or {second}, not both"
                 message = f"{why}; {message}" if why else message
-                errors.append(ConfigError(message, key=second, file=file, section=section))
+                errors.append(
+                    ConfigError(message, key=second, file=file, line=lines.get(second), section=section)
+                )
         return errors or result
 
     def names(self) -> str:

@@ -18,16 +18,13 @@ loaded pipeline, with the prefix it is mounted under.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 from wsgikit.deploy.loader import LoadSession, Node, load
-from wsgikit.deploy.options import ConfigError
 
-__all__ = ["find_routers", "format_dot", "format_tree", "load_tree", "routes_command", "show_command"]
+__all__ = ["find_routers", "format_dot", "format_tree", "load_tree"]
 
 
 def load_tree(config: str) -> tuple[Any, LoadSession]:
@@ -187,43 +184,3 @@ def _walk_objects(
             continue
         if callable(content):
             yield from _walk_objects(content, prefix, depth + 1, seen)
-
-
-# -- commands ----------------------------------------------------------------------------------------------
-
-
-def show_command(args: argparse.Namespace) -> int:
-    """``wsgikit show CONFIG[#name] [--format text|dot]``."""
-    try:
-        _, session = load_tree(args.config)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    tree = session.tree
-    if tree is None:  # pragma: no cover - a load always records its top section
-        print("error: nothing was built", file=sys.stderr)
-        return 1
-    print(format_dot(tree) if getattr(args, "format", "text") == "dot" else format_tree(tree))
-    return 0
-
-
-def routes_command(args: argparse.Namespace) -> int:
-    """``wsgikit routes CONFIG[#name]``: the route table of every router, under its mount prefix."""
-    from wsgikit.routing.table import format_route_table, route_rows
-
-    try:
-        app, session = load_tree(args.config)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    routers = find_routers(session.tree, app)
-    if not routers:
-        print(f"{args.config}: no wsgikit.routing.Router in this pipeline", file=sys.stderr)
-        return 1
-    for index, (prefix, node, router) in enumerate(routers):
-        if index:
-            print()
-        where = f"{node.name}  ({node.origin})" if node is not None else type(router).__name__
-        print(f"# {where}  mounted at {prefix}")
-        print(format_route_table(route_rows(router.mapper)))
-    return 0

@@ -107,3 +107,41 @@ def test_cgi_with_a_broken_config_answers_500_and_logs_the_location(tmp_path: Pa
     assert b"Traceback" not in body and b"levle" not in body  # nothing about the config leaks to the client
     assert err.startswith(f"wsgikit cgi: error: {config}:6 [filter:gz] levle: unknown option for gzip")
     assert "Traceback" not in err
+
+
+def test_cgi_in_process_reads_the_environment_and_stdin(tmp_path: Path, monkeypatch) -> None:
+    """The same verb called as a function, with the CGI variables in os.environ and stdin/stdout replaced."""
+    import io
+
+    from wsgikit.cli import main
+
+    (tmp_path / "echo_inproc.py").write_text(ECHO_PY, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for key, value in cgi_env(
+        tmp_path, REQUEST_METHOD="PUT", PATH_INFO="/x", QUERY_STRING="", CONTENT_LENGTH="2"
+    ).items():
+        monkeypatch.setenv(key, value)
+    stdin = io.TextIOWrapper(io.BytesIO(b"ab-and-more"))
+    stdout = io.TextIOWrapper(io.BytesIO())
+    monkeypatch.setattr("sys.stdin", stdin)
+    monkeypatch.setattr("sys.stdout", stdout)
+    assert main(["cgi", "echo_inproc:app"]) == 0
+    stdout.flush()
+    cgi_status, _, body = parse(stdout.buffer.getvalue())  # type: ignore[attr-defined]
+    assert (cgi_status, body) == ("201 Created", b"PUT /x? ab\n")
+
+
+def test_cgi_in_process_with_a_module_that_cannot_be_imported(tmp_path: Path, monkeypatch, capsys) -> None:
+    import io
+
+    from wsgikit.cli import main
+
+    for key, value in cgi_env(tmp_path, REQUEST_METHOD="GET", PATH_INFO="/").items():
+        monkeypatch.setenv(key, value)
+    stdout = io.TextIOWrapper(io.BytesIO())
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO()))
+    monkeypatch.setattr("sys.stdout", stdout)
+    assert main(["cgi", "no_such_module_here:app"]) == 1
+    stdout.flush()
+    assert parse(stdout.buffer.getvalue())[0].startswith("500 ")  # type: ignore[attr-defined]
+    assert "cannot import module 'no_such_module_here'" in capsys.readouterr().err

@@ -19,8 +19,8 @@ loaded pipeline, with the prefix it is mounted under.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
 
 from wsgikit.deploy.loader import LoadSession, Node, load
 
@@ -36,7 +36,31 @@ def load_tree(config: str) -> tuple[Any, LoadSession]:
 # -- text ------------------------------------------------------------------------------------------------
 
 
-def describe(node: Node) -> str:
+class Drawable(Protocol):
+    """What :func:`format_tree` and :func:`format_dot` draw: a loaded :class:`~wsgikit.deploy.loader.Node`
+    or a :class:`~wsgikit.deploy.structure.Piece` read from the INI alone."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def file(self) -> str | None: ...
+    @property
+    def spec(self) -> str | None: ...
+    @property
+    def label(self) -> str | None: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def detail(self) -> str | None: ...
+    @property
+    def shared(self) -> bool: ...
+    @property
+    def children(self) -> Sequence[Drawable]: ...
+
+
+def describe(node: Drawable) -> str:
     parts = [f"{node.label} → {node.name}" if node.label else node.name]
     if node.spec:
         parts.append(node.spec)
@@ -49,11 +73,11 @@ def describe(node: Node) -> str:
     return "  ".join(parts)
 
 
-def format_tree(root: Node) -> str:
+def format_tree(root: Drawable) -> str:
     """The tree as text, one node per line, with box-drawing branches."""
     lines = [describe(root)]
 
-    def walk(node: Node, indent: str) -> None:
+    def walk(node: Drawable, indent: str) -> None:
         for index, child in enumerate(node.children):
             last = index == len(node.children) - 1
             lines.append(f"{indent}{'└── ' if last else '├── '}{describe(child)}")
@@ -71,6 +95,8 @@ _SHAPES = {
     "filter": "box",
     "filter-app": "box",
     "app": "ellipse",
+    "choice": "folder",
+    "missing": "octagon",
 }
 
 
@@ -78,13 +104,14 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def format_dot(root: Node) -> str:
+def format_dot(root: Drawable) -> str:
     """The tree as a Graphviz ``digraph``; a shared section is one node with several incoming edges."""
     ids: dict[tuple[str | None, str], str] = {}
     lines = ["digraph pipeline {", "  rankdir=TB;", '  node [fontname="monospace", fontsize=10];']
 
-    def node_id(node: Node) -> str:
-        key = (node.file, node.name)
+    def node_id(node: Drawable) -> str:
+        # a section is one node however often it is referenced; a choice or a missing name is its own
+        key = (node.file, node.name) if node.kind not in ("choice", "missing") else (None, str(id(node)))
         if key not in ids:
             ids[key] = f"n{len(ids)}"
             label = "\\n".join(
@@ -96,7 +123,7 @@ def format_dot(root: Node) -> str:
             lines.append(f'  {ids[key]} [label="{label}", shape={shape}];')
         return ids[key]
 
-    def walk(node: Node) -> None:
+    def walk(node: Drawable) -> None:
         parent = node_id(node)
         for child in node.children:
             child_id = node_id(child)

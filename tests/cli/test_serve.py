@@ -219,3 +219,49 @@ def test_an_existing_file_is_a_config_even_when_it_looks_like_module_colon_name(
     (tmp_path / "svc:app").write_text("[app:main]\n", encoding="utf-8")
     assert parse_target("svc:app").config is not None
     assert parse_target("config:x.ini#api").config == parse_config_spec("x.ini#api")
+
+
+# -- serve fails where check says, with the same file:line [section] key ---------------------------------
+
+HELLO = "[app:hello]\nuse = egg:wsgikit-hello\n"
+STARTUP_FAILURES = {
+    "worker count": (
+        "[app:main]\nuse = egg:wsgikit-hello\n\n[server:main]\nuse = egg:wsgikit#gunicorn\nworkers = two\n",
+        ":6 [server:main] workers: expected an integer, got 'two'",
+    ),
+    "malformed env reference": (
+        "[app:main]\nuse = egg:wsgikit-hello\n\n[server:main]\nuse = egg:wsgikit#waitress\n"
+        "threads = ${ENV:THREADS\n",
+        ":6 [server:main] threads: malformed environment reference '${ENV:THREADS'",
+    ),
+    "missing tokens file": (
+        "[pipeline:main]\npipeline = auth hello\n\n[filter:auth]\nuse = egg:wsgikit#token_auth\n"
+        "tokens_file = %(here)s/no-such-tokens\n\n" + HELLO,
+        ":6 [filter:auth] tokens_file: no such file: {dir}/no-such-tokens",
+    ),
+    "missing static directory": (
+        "[app:main]\nuse = egg:wsgikit#static\ndirectory = public\n",
+        ":3 [app:main] directory: no such directory: {dir}/public",
+    ),
+    "access log in a missing directory": (
+        "[pipeline:main]\npipeline = log hello\n\n[filter:log]\nuse = egg:wsgikit#access_log\n"
+        "file = logs/access.log\n\n" + HELLO,
+        ":6 [filter:log] file: no such directory: {dir}/logs (for access.log)",
+    ),
+    "no main section": (HELLO, " no section for app 'main' in paste.ini"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STARTUP_FAILURES))
+def test_check_finds_what_serve_fails_on_at_the_same_place(tmp_path, capsys, case):
+    from wsgikit.deploy import check_config
+
+    text, expected = STARTUP_FAILURES[case]
+    path = tmp_path / "paste.ini"
+    path.write_text(text, encoding="utf-8")
+    expected = str(path) + expected.replace("{dir}", str(tmp_path))
+    problems = [str(problem) for problem in check_config(str(path), name="main")]
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+    assert serve.run(serve_args(str(path))) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"wsgikit serve: error: {problems[0]}"), err

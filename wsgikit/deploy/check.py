@@ -47,6 +47,7 @@ from wsgikit.deploy.loader import (
     WsgikitConfigLoader,
     _missing_section,
     as_config_error,
+    pipeline_problems,
     resolve_egg,
     section_kind,
 )
@@ -294,16 +295,11 @@ class _Checker:
                 self.reference(loader, section, key, name, kind, lookup=owner)
 
     def check_pipeline(self, loader: WsgikitConfigLoader, section: str, local: dict[str, str]) -> None:
-        if "pipeline" not in local:
-            self.report(ConfigError("a pipeline section needs 'pipeline = ...'"), loader, section, "pipeline")
-            return
-        for key in local:
-            if key != "pipeline":
-                message = "a pipeline section takes only 'pipeline' (options go in the filter's section)"
-                self.report(ConfigError(message), loader, section, key)
-        items = local["pipeline"].split()
+        problems = pipeline_problems(local)
+        for problem in problems:
+            self.report(problem, loader, section, problem.key)
+        items = local.get("pipeline", "").split()
         if not items:
-            self.report(ConfigError("the pipeline is empty"), loader, section, "pipeline")
             return
         for item in items[:-1]:
             self.reference(loader, section, "pipeline", item, FILTER)

@@ -248,6 +248,21 @@ def _a(word: str) -> str:
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
+def pipeline_problems(local_conf: Any) -> list[ConfigError]:
+    """What is wrong with a ``[pipeline:...]`` section's keys, each error naming its key (the loader
+    raises the first; ``wsgikit check`` reports them all). Those PasteDeploy raises as ``LookupError`` are
+    :class:`ConfigLookupError` too."""
+    if "pipeline" not in local_conf:
+        return [ConfigLookupError("a pipeline section needs 'pipeline = ...'", key="pipeline")]
+    message = "a pipeline section takes only 'pipeline' (options go in the filter's section)"
+    problems: list[ConfigError] = [
+        ConfigLookupError(message, key=key) for key in local_conf if key != "pipeline"
+    ]
+    if not str(local_conf["pipeline"]).split():
+        problems.insert(0, ConfigError("the pipeline is empty", key="pipeline"))
+    return problems
+
+
 # -- the loader -----------------------------------------------------------------------------------------
 
 
@@ -389,16 +404,9 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         local_conf: Any,
         global_additions: Any,
     ) -> Any:
-        items = local_conf.get("pipeline", "").split()
-        if "pipeline" in local_conf and not items:
-            raise self._claim(ConfigError("the pipeline is empty"), section, "pipeline")
-        extra = [key for key in local_conf if key != "pipeline"]
-        if "pipeline" in local_conf and extra:
-            raise self._claim(
-                ConfigError("a pipeline section takes only 'pipeline' (options go in the filter's section)"),
-                section,
-                extra[0],
-            )
+        problems = pipeline_problems(local_conf)
+        if problems:
+            raise self._claim(problems[0], section, problems[0].key)
         try:
             return super()._pipeline_app_context(
                 object_type, section, name, global_conf, local_conf, global_additions

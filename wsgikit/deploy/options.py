@@ -307,6 +307,25 @@ def to_networks(
 
 # -- tables -------------------------------------------------------------------------------------------------
 
+_NOT_PATHS = frozenset({"-", "stdout", "stderr"})
+
+
+def _check_exists(value: Any, kind: str, global_conf: Mapping[str, Any] | None) -> None:
+    """Raise ``ValueError`` when the path ``value`` (relative to the ini's directory) is not there."""
+    import os.path
+
+    if not isinstance(value, str) or not value or (kind == "parent" and value in _NOT_PATHS):
+        return
+    if not os.path.isabs(value) and not (global_conf or {}).get("here"):
+        return  # relative to an ini file that is not known (options given from Python): the factory decides
+    path = resolve_path(value, global_conf)
+    if kind == "file" and not os.path.isfile(path):
+        raise ValueError(f"no such file: {path}" if not os.path.isdir(path) else f"{path} is a directory")
+    if kind == "dir" and not os.path.isdir(path):
+        raise ValueError(f"no such directory: {path}")
+    if kind == "parent" and not os.path.isdir(os.path.dirname(path) or "."):
+        raise ValueError(f"no such directory: {os.path.dirname(path)} (for {os.path.basename(path)})")
+
 
 @dataclass(frozen=True)
 class Option:
@@ -317,6 +336,10 @@ class Option:
     :param default: the value when the key is absent (:data:`REQUIRED` when it must be given).
     :param help: one line for the generated reference docs.
     :param python_name: the keyword argument, when it differs from ``name``.
+    :param must_exist: ``"file"`` or ``"dir"``: the value is a path (relative to the ini file's directory)
+        that must name an existing file or directory; ``"parent"``: a file to be created, whose directory
+        must exist (``-``, ``stdout`` and ``stderr`` are not paths). Checked by :meth:`OptionTable.convert`,
+        so ``wsgikit check`` finds what the server would fail on at start-up.
     """
 
     name: str
@@ -324,6 +347,7 @@ class Option:
     default: Any = None
     help: str = ""
     python_name: str | None = None
+    must_exist: str | None = None
 
     @property
     def required(self) -> bool:
@@ -447,6 +471,8 @@ class OptionTable:
                 try:
                     value = expand_env(raw) if isinstance(raw, str) else raw
                     result[option.kwarg] = option.convert(value)
+                    if option.must_exist is not None:
+                        _check_exists(result[option.kwarg], option.must_exist, global_conf)
                 except ConfigError as error:
                     errors.append(error.located(key=key, file=file, line=lines.get(key), section=section))
                 except ValueError as error:

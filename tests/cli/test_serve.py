@@ -246,7 +246,8 @@ STARTUP_FAILURES = {
     "access log in a missing directory": (
         "[pipeline:main]\npipeline = log hello\n\n[filter:log]\nuse = egg:wsgikit#access_log\n"
         "file = logs/access.log\n\n" + HELLO,
-        ":6 [filter:log] file: no such directory: {dir}/logs (for access.log)",
+        ":6 [filter:log] file: cannot open {dir}/logs/access.log: No such file or directory "
+        "({dir}/logs is missing)",
     ),
     "no main section": (HELLO, " no section for app 'main' in paste.ini"),
 }

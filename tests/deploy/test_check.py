@@ -181,7 +181,10 @@ def test_load_finds_what_only_a_factory_can(tmp_path) -> None:
     config.write_text(ACCESS_LOG_INI, encoding="utf-8")
     (missing_dir,) = check_config(str(config))  # the directory is missing: check finds it without loading
     assert (missing_dir.line, missing_dir.key) == (6, "file")
-    assert missing_dir.message == f"no such directory: {tmp_path / 'logs'} (for access.log)"
+    assert missing_dir.message == (
+        f"cannot open {tmp_path / 'logs' / 'access.log'}: "
+        f"No such file or directory ({tmp_path / 'logs'} is missing)"
+    )
     (tmp_path / "logs" / "access.log").mkdir(
         parents=True
     )  # the directory is there, the file cannot be opened

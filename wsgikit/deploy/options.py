@@ -324,7 +324,10 @@ def _check_exists(value: Any, kind: str, global_conf: Mapping[str, Any] | None) 
     if kind == "dir" and not os.path.isdir(path):
         raise ValueError(f"no such directory: {path}")
     if kind == "parent" and not os.path.isdir(os.path.dirname(path) or "."):
-        raise ValueError(f"no such directory: {os.path.dirname(path)} (for {os.path.basename(path)})")
+        # the factory's own words for it when it tries to open the file (LogFile: "cannot open ...")
+        raise ValueError(
+            f"cannot open {path}: No such file or directory ({os.path.dirname(path)} is missing)"
+        )
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-EXTRAS := test,servers,compress,docs,dev,auth
-EXAMPLES := examples/hello examples/jsonapi examples/compute
+EXTRAS := test,servers,compress,json,docs,dev,auth
+EXAMPLES := examples/hello examples/jsonapi examples/compute examples/anywsgi
 STAMP := $(VENV)/.installed
 
 .PHONY: all run test lint format typecheck docs pytest bench clean venv

@@ -127,3 +127,68 @@ def test_keypairs_unique_per_user(store: Store) -> None:
     assert [k.name for k in store.list_keypairs("u")] == ["k"]
     assert store.delete_keypair("u", "k") is True
     assert store.get_keypair("u", "k") is None
+
+
+def test_images_and_extra_specs_are_seeded(tmp_path: Path) -> None:
+    from wsgikit_compute.storage import FLAVOR_EXTRA_SPECS, IMAGES
+
+    store = Store(str(tmp_path / "c.db"))
+    assert {i.name for i in store.list_images()} == {i.name for i in IMAGES}
+    (cirros,) = store.list_images(name=IMAGES[0].name)
+    assert store.get_image(cirros.id) == cirros
+    assert store.list_images(name="nope") == []
+    assert store.flavor_extra_specs("4") == FLAVOR_EXTRA_SPECS["4"]
+    assert store.flavor_extra_specs("1") == {}
+    assert store.flavor_extra_specs("nope") is None
+
+
+def test_constraints_hold_in_the_database(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "c.db"))
+    server = store.create_server(project_id="p", user_id="u", name="a", flavor_id="1")
+    with pytest.raises(sqlite3.IntegrityError), store.write() as db:  # status is one of the known ones
+        db.execute("UPDATE servers SET status = 'EXPLODED' WHERE id = ?", (server.id,))
+    with pytest.raises(sqlite3.IntegrityError):  # the image must exist
+        store.create_server(project_id="p", user_id="u", name="b", flavor_id="1", image_id="missing")
+    with pytest.raises(sqlite3.IntegrityError):  # keypair types
+        store.create_keypair(user_id="u", name="k", type="pgp", public_key="x", fingerprint="f")
+    assert store.get_server("p", server.id).status == "ACTIVE"  # type: ignore[union-attr]
+
+
+def test_addresses_are_unique_per_network_and_freed_on_delete(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "c.db"))
+    first = store.create_server(project_id="p", user_id="u", name="a", flavor_id="1", network=True)
+    second = store.create_server(project_id="q", user_id="v", name="b", flavor_id="1", network=True)
+    bare = store.create_server(project_id="p", user_id="u", name="c", flavor_id="1")
+    assert [a.address for a in first.addresses] == ["10.0.0.3"]
+    assert [a.address for a in second.addresses] == ["10.0.0.4"]
+    assert bare.addresses == ()
+    with pytest.raises(sqlite3.IntegrityError), store.write() as db:  # UNIQUE (network, address)
+        db.execute(
+            "INSERT INTO server_addresses (server_id, network, address, version, mac)"
+            " VALUES (?, 'private', '10.0.0.3', 4, 'fa:16:3e:00:00:00')",
+            (bare.id,),
+        )
+    assert store.delete_server("p", first.id)
+    third = store.create_server(project_id="p", user_id="u", name="d", flavor_id="1", network=True)
+    assert [a.address for a in third.addresses] == ["10.0.0.3"]
+
+
+def test_transition_is_one_conditional_update(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "c.db"))
+    server = store.create_server(project_id="p", user_id="u", name="a", flavor_id="1")
+    assert store.transition("p", server.id, "ACTIVE", "SHUTOFF") == "ACTIVE"
+    assert store.transition("p", server.id, "ACTIVE", "SHUTOFF") == "SHUTOFF"
+    assert store.transition("other", server.id, "SHUTOFF", "ACTIVE") is None
+    assert store.transition("p", "missing", "ACTIVE", "SHUTOFF") is None
+
+
+def test_a_database_from_an_older_example_is_refused(tmp_path: Path) -> None:
+    from wsgikit_compute.storage import SchemaMismatch
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE servers (id TEXT PRIMARY KEY, name TEXT)")
+    old.commit()
+    old.close()
+    with pytest.raises(SchemaMismatch, match="delete it"):
+        Store(str(path))

@@ -109,6 +109,14 @@ class RawHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.close_connection = True
 
+    def do_HEAD(self) -> None:
+        # a backend that wrongly sends a body with its HEAD answer, on a kept-alive connection
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"oops!")
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -194,6 +202,13 @@ def test_hop_by_hop_response_headers_removed(raw_backend: str) -> None:
     for name in ("Connection", "X-Foo", "Keep-Alive", "Transfer-Encoding", "Trailer"):
         assert name not in response.headers
     assert response.headers["X-Bar"] == "2"
+
+
+def test_a_body_sent_after_head_does_not_poison_the_pooled_connection(raw_backend: str) -> None:
+    client = TestApp(ProxyApp(raw_backend))
+    for _ in range(3):
+        assert client.head("/").headers["Content-Length"] == "5"
+        assert client.get("/").body == b"hello chunked world"
 
 
 def run(app: Any, environ: WSGIEnvironment) -> tuple[list[str], Any]:

@@ -366,5 +366,5 @@ def test_balancing_options_from_paste_ini(backend: str, tmp_path: Any) -> None:
     assert (app.balancer.policy, app.balancer.max_fails, app.balancer.fail_timeout) == ("least_conn", 3, 2.0)
     assert app.retry_methods == {"GET", "HEAD"}
     assert {TestApp(app).get("/x").json["path"] for _ in range(4)} == {"/a/x", "/b/x"}
-    with pytest.raises(ConfigError, match="give url .one backend. or backends"):
+    with pytest.raises(ConfigError, match=r"give url \(one backend\) or backends"):
         proxy_component.app_factory({})

@@ -7,7 +7,7 @@ EXTRAS := test,servers,compress,json,docs,dev,auth
 EXAMPLES := examples/hello examples/jsonapi examples/compute examples/anywsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: all run test lint format typecheck docs pytest bench clean venv
+.PHONY: all run test lint format typecheck docs pytest bench soak clean venv
 
 all: test
 
@@ -46,6 +46,13 @@ pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=90
 
 test: lint typecheck docs pytest
+
+# Minutes of mixed valid and hostile traffic against the compute example under gunicorn; RSS over time in
+# benchmarks/results/soak/ (rss.csv, summary.json, rss.png). Not part of `make test` (CI runs 45 s of it).
+SOAK_SECONDS ?= 300
+soak: $(STAMP)
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) benchmarks/soak.py --duration $(SOAK_SECONDS) --out benchmarks/results/soak
 
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,8 +15,10 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGkMjF0Dk3mA7Th+Nwq6k0G6Jr4n0iD0M6pDy
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store(str(tmp_path / "compute.sqlite3"))
+def store(database_location: str) -> Iterator[Store]:
+    store = Store(database_location)  # SQLite and PostgreSQL alike
+    yield store
+    store.close()
 
 
 def ctx(

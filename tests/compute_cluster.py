@@ -301,7 +301,7 @@ class Node:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.stop()
+            self.process.stop(signal.SIGINT)  # gunicorn's quick stop: nothing is in flight any more
 
 
 class Nginx:
@@ -338,7 +338,7 @@ class Nginx:
         return (self.workdir / "access.log").read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
-        self.process.stop(signal.SIGQUIT)  # graceful
+        self.process.stop(signal.SIGTERM)  # nginx's fast stop
 
 
 @contextlib.contextmanager

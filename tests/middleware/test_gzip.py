@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -12,7 +13,15 @@ from hypothesis import strategies as st
 
 from wsgikit.deploy.components.gzip import filter_factory
 from wsgikit.deploy.options import ConfigError
-from wsgikit.middleware._encoding import MediaTypeMatcher, choose_encoding, parse_accept_encoding
+from wsgikit.middleware import _encoding
+from wsgikit.middleware._encoding import (
+    GZIP_ENGINES,
+    MediaTypeMatcher,
+    choose_encoding,
+    gzip_engines,
+    make_compressor,
+    parse_accept_encoding,
+)
 from wsgikit.middleware.gzip import GzipMiddleware
 from wsgikit.testing import TestApp
 
@@ -323,8 +332,9 @@ def test_replacement_response_with_exc_info_is_decided_afresh(serve: Callable[..
     assert served.body == BODY
 
 
-@pytest.mark.parametrize("encoding", ["br", "zstd"])
-def test_optional_codecs(encoding: str, serve: Callable[..., Any]) -> None:
+@pytest.mark.parametrize(("encoding", "package"), [("br", "brotli"), ("zstd", "zstandard")])
+def test_optional_codecs(encoding: str, package: str, serve: Callable[..., Any]) -> None:
+    pytest.importorskip(package)
     served = serve(
         GzipMiddleware(make_app(chunks=[BODY, BODY])), headers={"Accept-Encoding": f"{encoding}, gzip;q=0.5"}
     )
@@ -342,15 +352,101 @@ def test_encodings_option_limits_the_offer(serve: Callable[..., Any]) -> None:
     chunks=st.lists(st.binary(max_size=2000) | st.sampled_from([b"", b"a", b"ab" * 700]), max_size=25),
     flush=st.booleans(),
     level=st.integers(1, 9),
+    engine=st.sampled_from(gzip_engines()),
 )
-def test_round_trip_property(chunks: list[bytes], flush: bool, level: int, serve: Callable[..., Any]) -> None:
+def test_round_trip_property(
+    chunks: list[bytes], flush: bool, level: int, engine: str, serve: Callable[..., Any]
+) -> None:
     from wsgiref.validate import validator
 
     app = validator(make_app(headers=[("Content-Type", "text/plain")], chunks=chunks))
-    served = serve(GzipMiddleware(app, level=level, flush=flush), headers={"Accept-Encoding": "gzip"})
+    middleware = GzipMiddleware(app, level=level, flush=flush, engine=engine)
+    served = serve(middleware, headers={"Accept-Encoding": "gzip"})
     assert served.error is None
     assert served.header("Content-Length") is None
     assert gzip.decompress(served.body) == b"".join(chunks)
+
+
+# -- deflate engines ---------------------------------------------------------------------------------------
+
+JSON_BODY = b"".join(
+    b'{"id":"%08x-1f2e-4d3c-8b4a-%012x","name":"web-%d","status":"ACTIVE","links":[{"rel":"self",'
+    b'"href":"http://compute.example.com/v2.1/servers/%d"}]},' % (i * 7919, i * 104729, i, i)
+    for i in range(40)
+)
+
+
+def installed(engine: str) -> bool:
+    """Whether ``engine``'s module imports here, asked of the import system rather than of wsgikit."""
+    module = {"isal": "isal", "zlib-ng": "zlib_ng", "zlib": "zlib"}[engine]
+    return importlib.util.find_spec(module) is not None
+
+
+@pytest.fixture
+def no_fast_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make ``isal`` and ``zlib_ng`` unimportable, as on a machine without the ``compress`` extra."""
+    for module in ("isal", "isal.isal_zlib", "zlib_ng", "zlib_ng.zlib_ng"):
+        monkeypatch.setitem(sys.modules, module, None)
+    _encoding._engine_module.cache_clear()
+    yield
+    monkeypatch.undo()
+    _encoding._engine_module.cache_clear()
+
+
+def test_the_fastest_installed_engine_is_chosen() -> None:
+    expected = next(engine for engine in GZIP_ENGINES if installed(engine))
+    assert gzip_engines()[0] == expected
+    assert GzipMiddleware(make_app()).gzip_engine == expected
+
+
+@pytest.mark.usefixtures("no_fast_engines")
+def test_without_the_compress_extra_the_stdlib_is_used(serve: Callable[..., Any]) -> None:
+    assert gzip_engines() == ("zlib",)
+    middleware = GzipMiddleware(make_app(headers=[("Content-Type", "application/json")], chunks=[JSON_BODY]))
+    assert middleware.gzip_engine == "zlib"
+    served = serve(middleware, headers={"Accept-Encoding": "gzip"})
+    assert served.header("Content-Encoding") == "gzip"
+    assert gzip.decompress(served.body) == JSON_BODY
+    with pytest.raises(ValueError, match=r"^engine: isal needs the isal package"):
+        GzipMiddleware(make_app(), engine="isal")
+    with pytest.raises(ConfigError, match="zlib-ng needs the zlib-ng package"):
+        filter_factory({"__file__": "paste.ini"}, engine="zlib-ng")
+
+
+@pytest.mark.parametrize("engine", GZIP_ENGINES)
+@pytest.mark.parametrize("level", [1, 6, 9])
+def test_every_engine_writes_standard_gzip(engine: str, level: int, serve: Callable[..., Any]) -> None:
+    if not installed(engine):
+        pytest.skip(f"{engine} is not installed (pip install wsgikit[compress])")
+    app = make_app(headers=[("Content-Type", "application/json")], chunks=[JSON_BODY[:700], JSON_BODY[700:]])
+    middleware = GzipMiddleware(app, level=level, engine=engine)
+    assert middleware.gzip_engine == engine
+    served = serve(middleware, headers={"Accept-Encoding": "gzip"})
+    assert served.header("Content-Encoding") == "gzip"
+    assert served.body[:2] == b"\x1f\x8b"  # gzip magic, as RFC 1952 and every client expect
+    assert gzip.decompress(served.body) == JSON_BODY
+    assert len(served.body) < len(JSON_BODY) / 3
+
+
+@pytest.mark.parametrize("engine", GZIP_ENGINES)
+def test_every_engine_sync_flushes(engine: str) -> None:
+    if not installed(engine):
+        pytest.skip(f"{engine} is not installed (pip install wsgikit[compress])")
+    compressor = make_compressor("gzip", 6, engine)
+    first = compressor.compress(b"first chunk ") + compressor.flush()
+    decoder = zlib.decompressobj(31)
+    assert decoder.decompress(first) == b"first chunk "  # decodable before the stream ends
+    rest = compressor.compress(b"second") + compressor.finish()
+    assert decoder.decompress(rest) == b"second" and decoder.eof
+
+
+def test_engine_option_is_checked() -> None:
+    with pytest.raises(ValueError, match=r"^engine: expected one of isal, zlib-ng, zlib"):
+        GzipMiddleware(make_app(), engine="pigz")
+    assert filter_factory({}, engine="zlib")(make_app()).gzip_engine == "zlib"
+    assert filter_factory({}, engine="auto")(make_app()).gzip_engine == gzip_engines()[0]
+    with pytest.raises(ConfigError, match="engine"):
+        filter_factory({"__file__": "paste.ini"}, engine="pigz")
 
 
 # -- options -----------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Compression
 ===========
 
-Compress responses on the fly with ``gzip`` (stdlib ``zlib``), or with ``br`` / ``zstd`` when the
+Compress responses on the fly with ``gzip`` (ISA-L or zlib-ng when installed, else the stdlib's
+``zlib``), or with ``br`` / ``zstd`` when the
 :mod:`brotli` / :mod:`zstandard` packages are installed and the client ranks them higher.
 
 Unlike Paste's ``gzipper`` this streams: each chunk is compressed as the application yields it, the first
@@ -37,6 +38,7 @@ from wsgikit.middleware._encoding import (
     MediaTypeMatcher,
     available_encodings,
     choose_encoding,
+    gzip_engine,
     make_compressor,
 )
 from wsgikit.types import (
@@ -78,6 +80,10 @@ class GzipMiddleware:
         ``text/event-stream`` is always flushed per chunk.
     :param encodings: the codings offered, in server preference order for equal q-values. The default
         is ``gzip`` followed by ``br`` and ``zstd`` when their packages are installed.
+    :param engine: the deflate engine behind ``gzip``: ``"isal"`` (ISA-L, the :mod:`isal` package),
+        ``"zlib-ng"`` (the :mod:`zlib_ng` package) or ``"zlib"`` (the stdlib). The default, ``None``, takes
+        the fastest one installed; the output is standard gzip whichever it is. The chosen one is
+        :attr:`gzip_engine`.
     """
 
     def __init__(
@@ -89,6 +95,7 @@ class GzipMiddleware:
         types: Iterable[str] = DEFAULT_TYPES,
         flush: bool = False,
         encodings: Sequence[str] | None = None,
+        engine: str | None = None,
     ) -> None:
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 9:
             raise ValueError(f"level: expected an integer from 1 to 9, got {level!r}")
@@ -112,6 +119,10 @@ class GzipMiddleware:
                 raise ValueError(f"encodings: expected some of {expected}, got {encodings!r}")
             if missing:
                 raise ValueError(f"encodings: {', '.join(missing)} needs a package that is not installed")
+        try:
+            self.gzip_engine = gzip_engine(engine)
+        except ValueError as error:
+            raise ValueError(f"engine: {error}") from None
         self.app = app
         self.level = level
         self.minimum_size = minimum_size
@@ -164,7 +175,8 @@ class GzipMiddleware:
             headers.append(("ETag", "W/" + etag))
         headers.append(("Content-Encoding", encoding))
         media_type = (content_type or "").partition(";")[0].strip().lower()
-        return make_compressor(encoding, self.level), self.flush or media_type in _STREAMING_TYPES
+        flush_each = self.flush or media_type in _STREAMING_TYPES
+        return make_compressor(encoding, self.level, self.gzip_engine), flush_each
 
 
 class _Responder(SendTracker):

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_bool, to_int, to_list, to_size
-from wsgikit.middleware._encoding import DEFAULT_TYPES, MediaTypeMatcher
+from wsgikit.deploy.options import (
+    ConfigError,
+    Option,
+    OptionTable,
+    to_bool,
+    to_choice,
+    to_int,
+    to_list,
+    to_size,
+)
+from wsgikit.middleware._encoding import DEFAULT_TYPES, GZIP_ENGINES, MediaTypeMatcher, gzip_engine
 from wsgikit.middleware.gzip import GzipMiddleware
 from wsgikit.types import WSGIApplication
 
@@ -15,11 +24,20 @@ OPTIONS = OptionTable(
     Option("minimum_size", to_size, 500, "bodies with a smaller Content-Length are not compressed"),
     Option("types", to_list, list(DEFAULT_TYPES), "media types to compress (type/subtype, type/*, */*+json)"),
     Option("flush", to_bool, False, "flush the compressor after every chunk"),
+    Option("engine", to_choice("auto", *GZIP_ENGINES), "auto", "deflate engine; auto = fastest installed"),
 )
 
 
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
+    if options.get("engine") == "auto":
+        options["engine"] = None
+    try:  # an engine that is not installed fails now, not at the first request
+        gzip_engine(options.get("engine"))
+    except ValueError as error:
+        raise ConfigError(
+            str(error), key="engine", file=global_conf.get("__file__"), section="<gzip>"
+        ) from None
     try:  # the media types are checked now, not at the first request
         MediaTypeMatcher(options.get("types", ()))
     except ValueError as error:

@@ -37,8 +37,8 @@ from compute_cluster import (  # noqa: E402
     Postgres,
     cluster,
     cpu_seconds,
+    descendants,
     postgres_bindir_path,
-    process_group,
     request,
 )
 
@@ -56,6 +56,11 @@ function request()
                     ["X-Auth-Token"] = "%s"}, body)
 end
 """
+
+
+CASES = [(1, 2), (2, 2), (3, 2), (1, 6)]
+"""(nodes, gunicorn workers per node); the first is the anchor, the last the control: as many worker
+processes as three nodes, in one node."""
 
 
 def machine_busy() -> tuple[float, float]:
@@ -76,7 +81,7 @@ def wrk(argv: list[str]) -> tuple[dict[str, float], float]:
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     figures["non_2xx"] = float(bad.group(1)) if bad else 0.0
     for pct in ("50", "99"):
-        match = re.search(rf"^\s+{pct}\.000%\s+([\d.]+)(us|ms|s)$", out, flags=re.M)
+        match = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, flags=re.M)
         if match:
             scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}[match.group(2)]
             figures[f"p{pct}_ms"] = float(match.group(1)) * scale
@@ -84,22 +89,23 @@ def wrk(argv: list[str]) -> tuple[dict[str, float], float]:
 
 
 def run_case(
-    nginx_bin: str, wrk_bin: str, postgres: Postgres, nodes: int, workload: str, seconds: int
+    nginx_bin: str, wrk_bin: str, postgres: Postgres, nodes: int, workers: int, workload: str, seconds: int
 ) -> dict[str, Any]:
-    url = postgres.create_database(f"bench{nodes}{workload}")
+    url = postgres.create_database(f"bench{nodes}x{workers}{workload}")
     with tempfile.TemporaryDirectory(prefix="wsgikit-bench-") as tmp:
         work = Path(tmp)
-        with cluster(nginx_bin, work, url, nodes, workers=2, pool_size=2) as (proxy, started):
+        with cluster(nginx_bin, work, url, nodes, workers=workers, pool_size=2) as (proxy, started):
             status, _, answer = request(
                 proxy.port, "POST", "/v2.1/servers",
                 {"server": {"name": "target", "flavorRef": "1", "metadata": {"role": "bench"}}},
             )  # fmt: skip
             assert status == 202, (status, answer)
             target = answer["server"]["id"]
+            pg_pid = postgres.server.process.pid  # type: ignore[union-attr]
             groups: dict[str, list[int]] = {
-                "nginx": process_group(proxy.process.process.pid),
-                "postgres": process_group(postgres.server.process.pid),  # type: ignore[union-attr]
-                "python (app nodes)": [pid for node in started for pid in node.process.pids()],  # type: ignore[union-attr]
+                "nginx": descendants(proxy.process.process.pid),
+                "postgres": descendants(pg_pid),
+                "app nodes": [pid for node in started for pid in descendants(node.process.process.pid)],  # type: ignore[union-attr]
             }
             argv = [wrk_bin, "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"X-Auth-Token: {TOKEN}"]
             if workload == "read":
@@ -115,21 +121,28 @@ def run_case(
             figures, wrk_cpu = wrk(argv)
             elapsed = time.monotonic() - start
             busy1, total1 = machine_busy()
-            groups["postgres"] = process_group(postgres.server.process.pid)  # type: ignore[union-attr]
+            groups["postgres"] = descendants(pg_pid)
             cpu = {
                 g: sum(cpu_seconds(pid) - cpu_before[g].get(pid, 0.0) for pid in pids)
                 for g, pids in groups.items()
             }
             cpu["wrk"] = wrk_cpu
     cpu_total = sum(cpu.values())
+    cpus = os.cpu_count() or 1
     return {
         "nodes": nodes,
+        "workers": workers,
         "workload": workload,
         **figures,
         "seconds": round(elapsed, 2),
         "machine_busy": round((busy1 - busy0) / max(1, total1 - total0), 3),
+        # how much of the machine this deployment got (other work may share it), and what the CPU cost
+        # per request says the whole machine could serve: cores / CPU seconds per request
+        "our_share": round(cpu_total / (elapsed * cpus), 3),
+        "capacity_rps": round(cpus * figures["requests"] / cpu_total) if cpu_total else 0,
         "cpu_seconds": {g: round(v, 2) for g, v in cpu.items()},
         "cpu_share": {g: round(v / cpu_total, 3) for g, v in cpu.items()} if cpu_total else {},
+        "cpu_ms_per_request": {g: round(1000 * v / max(1.0, figures["requests"]), 3) for g, v in cpu.items()},
     }
 
 
@@ -148,25 +161,32 @@ def main() -> None:
     results: list[dict[str, Any]] = []
     try:
         for workload in ("read", "write"):
-            for nodes in (1, 2, 3):
-                results.append(run_case(nginx_bin, wrk_bin, postgres, nodes, workload, seconds))  # type: ignore[arg-type]
+            for nodes, workers in CASES:
+                case = run_case(nginx_bin, wrk_bin, postgres, nodes, workers, workload, seconds)  # type: ignore[arg-type]
+                results.append(case)
     finally:
         postgres.stop()
 
+    print(f"compute example behind nginx on one machine ({os.cpu_count()} CPUs), wrk -t2 -c16 -d{seconds}s")
+    print("nodes x gunicorn workers; 'vs anchor' = req/s against 1 x 2 of the same workload, this run;")
+    print("busy = the whole machine's CPU use during the run, ours = the part this deployment used;")
+    print("CPU ms per request by process group; capacity = req/s the whole machine could serve at that cost")
     print(
-        f"compute example behind nginx, {os.cpu_count()} CPUs, wrk -t2 -c16 -d{seconds}s,"
-        " 2 gunicorn workers per node"
+        f"{'workload':<8} {'nodes':>7} {'req/s':>7} {'vs anchor':>9} {'p50 ms':>7} {'p99 ms':>7} {'busy':>5}"
+        f" {'ours':>5}  {'app':>5} {'pg':>5} {'nginx':>5} {'wrk':>5}  {'capacity':>8} {'vs anchor':>9}"
     )
-    print(
-        f"{'workload':<8} {'nodes':>5} {'req/s':>8} {'vs 1':>6} {'p50 ms':>7} {'p99 ms':>7} {'busy':>5}"
-        "  CPU share"
-    )
-    anchors = {r["workload"]: r["rps"] for r in results if r["nodes"] == 1}
+    capacity = {r["workload"]: r["capacity_rps"] for r in results if (r["nodes"], r["workers"]) == CASES[0]}
+    anchors = {r["workload"]: r["rps"] for r in results if (r["nodes"], r["workers"]) == CASES[0]}
     for r in results:
-        share = "  ".join(f"{g} {v:.0%}" for g, v in r["cpu_share"].items())
+        per = r["cpu_ms_per_request"]
         print(
-            f"{r['workload']:<8} {r['nodes']:>5} {r['rps']:>8.0f} {r['rps'] / anchors[r['workload']]:>5.2f}x"
-            f" {r.get('p50_ms', 0):>7.1f} {r.get('p99_ms', 0):>7.1f} {r['machine_busy']:>5.0%}  {share}"
+            f"{r['workload']:<8} {r['nodes']:>3} x {r['workers']:<1} {r['rps']:>7.0f}"
+            f" {r['rps'] / anchors[r['workload']]:>8.2f}x"
+            f" {r.get('p50_ms', 0):>7.1f} {r.get('p99_ms', 0):>7.1f}"
+            f" {r['machine_busy']:>5.0%} {r['our_share']:>5.0%}"
+            f"  {per['app nodes']:>5.2f} {per['postgres']:>5.2f}"
+            f" {per['nginx']:>5.2f} {per['wrk']:>5.2f}  {r['capacity_rps']:>8}"
+            f" {r['capacity_rps'] / max(1, capacity[r['workload']]):>8.2f}x"
         )
         if r["non_2xx"]:
             print(f"         ({r['non_2xx']:.0f} non-2xx answers)")

@@ -77,6 +77,26 @@ def process_group(leader: int) -> list[int]:
     return members
 
 
+def descendants(root: int) -> list[int]:
+    """``root`` and every live process below it (PostgreSQL's backends each start a session of their own,
+    so they are found by parent, not by process group)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process so far (0 if it is gone)."""
     try:

@@ -135,3 +135,17 @@ def test_check_database_without_a_filter(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(database, "_stores", [])
     assert check_database() == (False, "no database filter was loaded in this process")
+
+
+@pytest.mark.parametrize("config", ["nova-style.ini", "compute-cluster.ini"])
+def test_a_mysql_url_in_the_environment_fails_loading_the_config(
+    config: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bug this replaces: ``postgresql://...`` (or any URL) taken for a relative SQLite path."""
+    from wsgikit.deploy import loadapp
+
+    monkeypatch.setenv("WSGIKIT_COMPUTE_DB", "mysql://u@db/compute")
+    configs = Path(__file__).resolve().parents[2] / "paste-configs"
+    with pytest.raises(ConfigError, match=r"\[filter:database\] path: unsupported URL scheme 'mysql'"):
+        loadapp(f"config:{configs / config}")
+    assert not (configs / "mysql:").exists()

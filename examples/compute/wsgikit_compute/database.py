@@ -137,7 +137,9 @@ def check_section(conf: dict[str, str]) -> list[ConfigError]:
     if "://" in location and location.partition("://")[0].lower() not in POSTGRES_SCHEMES:
         scheme = location.partition("://")[0]
         message = f"unsupported URL scheme {scheme!r} in {mask_password(location)}"
-        return [ConfigError(f"{message}: use postgresql://user@host/dbname or a SQLite file", key="path")]
+        return [
+            ConfigError(f"{message}: use postgresql://user@host/dbname or a SQLite file path", key="path")
+        ]
     return []
 
 

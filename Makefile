@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-EXTRAS := test,servers,compress,docs,dev,auth,postgres
+EXTRAS := test,servers,compress,json,docs,dev,auth,postgres
 EXAMPLES := examples/hello examples/jsonapi examples/compute
 STAMP := $(VENV)/.installed
 

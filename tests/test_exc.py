@@ -201,3 +201,25 @@ def test_as_wsgikit_upgrades_plain_webob_errors() -> None:
 )
 def test_negotiate_error_type(accept: str, expected: str) -> None:
     assert exc.negotiate_error_type(accept) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [(400, "badRequest"), (401, "unauthorized"), (403, "forbidden"), (404, "itemNotFound"),
+     (405, "badMethod"), (406, "computeFault"), (409, "conflictingRequest"), (413, "overLimit"),
+     (415, "badMediaType"),
+     (429, "overLimit"), (500, "computeFault"), (501, "notImplemented"), (503, "serviceUnavailable")],
+)  # fmt: skip
+def test_openstack_fault_names_are_novas(code: int, name: str) -> None:
+    assert exc.openstack_fault(code, "why") == {name: {"code": code, "message": "why"}}
+
+
+def test_openstack_format_is_read_from_the_environ() -> None:
+    environ = {exc.FAULT_FORMAT_KEY: "openstack", "HTTP_ACCEPT": "text/html"}
+    content_type, body = exc.render_problem(environ, 404, "no server 7")
+    assert content_type == "application/json"
+    assert json.loads(body) == {"itemNotFound": {"code": 404, "message": "no server 7"}}
+    _, body = exc.render_problem(environ, 503)
+    assert json.loads(body) == {"serviceUnavailable": {"code": 503, "message": "Service Unavailable"}}
+    content_type, _ = exc.render_problem({exc.FAULT_FORMAT_KEY: "problem"}, 404)
+    assert content_type == exc.PROBLEM_JSON

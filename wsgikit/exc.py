@@ -11,7 +11,12 @@ things WebOb lacks:
   clients that send no ``Accept``; a small HTML page when ``text/html`` is preferred; plain text when that
   is what the client asks for. No HTML fragments ever end up in JSON;
 * redirect ``Location`` headers that cannot be turned into a protocol-relative open redirect
-  (``//evil.example``, ``/\\evil.example``, tab and newline variants).
+  (``//evil.example``, ``/\\evil.example``, tab and newline variants);
+* a second *fault format*, chosen per pipeline: when ``environ["wsgikit.fault_format"]`` is
+  ``"openstack"`` (the errors filter's ``fault_format = openstack`` puts it there), every error body is a
+  nova-style fault, ``{"itemNotFound": {"code": 404, "message": "..."}}`` as ``application/json``, with
+  nova's fault names (:data:`OPENSTACK_FAULT_NAMES`) — what novaclient, openstackclient and openstacksdk
+  read.
 
 .. code-block:: python
 
@@ -39,6 +44,26 @@ from wsgikit.wsgi import ResponseCapture, close_iterable
 
 REQUEST_ID_KEY = "wsgikit.request_id"
 PROBLEM_JSON = "application/problem+json"
+
+FAULT_FORMAT_KEY = "wsgikit.fault_format"
+"""Environ key naming the fault format of the pipeline: ``"problem"`` (the default) or ``"openstack"``."""
+FAULT_FORMATS = ("problem", "openstack")
+
+OPENSTACK_FAULT_NAMES: dict[int, str] = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
+"""Status → fault name as nova's ``Fault`` names them; every other status is a ``computeFault`` (nova's
+own 406 for an unsupported microversion included)."""
 
 # Offer order breaks ties: a client that accepts everything equally gets problem+json.
 _OFFERS = [PROBLEM_JSON, "application/json", "text/html", "text/plain"]
@@ -70,20 +95,39 @@ def problem_document(
     return document
 
 
+def openstack_fault(code: int, message: str, *, retry_after: str | None = None) -> dict[str, Any]:
+    """A nova-style fault document: ``{"itemNotFound": {"code": 404, "message": "..."}}``.
+
+    :param retry_after: the ``Retry-After`` value, reported as ``retryAfter`` on 413 and 429 as nova does.
+    """
+    fault: dict[str, Any] = {"code": code, "message": message}
+    if retry_after and code in (413, 429):
+        fault["retryAfter"] = retry_after
+    return {OPENSTACK_FAULT_NAMES.get(code, "computeFault"): fault}
+
+
 def render_problem(
     environ: WSGIEnvironment,
     code: int,
     detail: str | None = None,
     title: str | None = None,
+    *,
+    retry_after: str | None = None,
     **extra: Any,
 ) -> tuple[str, bytes]:
-    """Render an error body negotiated from ``environ["HTTP_ACCEPT"]``.
+    """Render an error body in the pipeline's fault format (``environ["wsgikit.fault_format"]``).
+
+    The ``problem`` format (the default) is negotiated from ``environ["HTTP_ACCEPT"]``; the ``openstack``
+    format is always ``application/json``, as nova answers whatever the client accepts.
 
     :returns: ``(content_type, body)``; the content type includes ``charset=UTF-8`` for text types.
     """
     if title is None:
         known = status_map.get(code)
         title = known.title if known is not None else "Error"
+    if environ.get(FAULT_FORMAT_KEY) == "openstack":
+        document = openstack_fault(code, detail or title, retry_after=retry_after)
+        return "application/json", json.dumps(document, ensure_ascii=False).encode("utf-8")
     request_id = environ.get(REQUEST_ID_KEY)
     media_type = negotiate_error_type(environ.get("HTTP_ACCEPT"))
     status = f"{code} {title}"
@@ -135,7 +179,13 @@ class WSGIHTTPException(_w.WSGIHTTPException):
 
     def generate_response(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         detail = self.detail or self.explanation or None
-        content_type, body = render_problem(environ, self.code, str(detail) if detail else None, self.title)
+        content_type, body = render_problem(
+            environ,
+            self.code,
+            str(detail) if detail else None,
+            self.title,
+            retry_after=self.headers.get("Retry-After"),
+        )
         headers = [
             (name, value)
             for name, value in self.headerlist
@@ -476,11 +526,15 @@ def as_wsgikit(error: _w.HTTPException) -> _w.HTTPException:
 
 
 __all__ = [name for name in list(globals()) if name.startswith("HTTP")] + [
+    "FAULT_FORMATS",
+    "FAULT_FORMAT_KEY",
+    "OPENSTACK_FAULT_NAMES",
     "PROBLEM_JSON",
     "WSGIHTTPException",
     "as_wsgikit",
     "error_response",
     "negotiate_error_type",
+    "openstack_fault",
     "problem_document",
     "render_problem",
     "safe_location",

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from wsgikit_compute.backends import (
+    Conflict,
     DatabaseError,
     PostgresDatabase,
     SQLiteDatabase,
@@ -20,7 +21,15 @@ from wsgikit_compute.backends import (
     mask_password,
     open_database,
 )
-from wsgikit_compute.storage import FLAVORS, NameTaken, Store
+from wsgikit_compute.storage import (
+    FLAVOR_EXTRA_SPECS,
+    FLAVORS,
+    IMAGES,
+    SCHEMA_VERSION,
+    NameTaken,
+    SchemaMismatch,
+    Store,
+)
 
 
 @pytest.fixture
@@ -201,6 +210,86 @@ def test_ping(database_location: str, opened: Callable[..., Store]) -> None:
     ok, message = opened(database_location).ping()
     assert ok is True
     assert message.startswith(("sqlite at /", "postgresql at postgresql://"))
+
+
+def test_images_and_extra_specs_are_seeded(database_location: str, opened: Callable[..., Store]) -> None:
+    store = opened(database_location)
+    assert {i.name for i in store.list_images()} == {i.name for i in IMAGES}
+    (cirros,) = store.list_images(name=IMAGES[0].name)
+    assert store.get_image(cirros.id) == cirros
+    assert store.list_images(name="nope") == []
+    assert store.flavor_extra_specs("4") == FLAVOR_EXTRA_SPECS["4"]
+    assert store.flavor_extra_specs("1") == {}
+    assert store.flavor_extra_specs("nope") is None
+
+
+def test_constraints_hold_in_the_database(database_location: str, opened: Callable[..., Store]) -> None:
+    store = opened(database_location)
+    server = store.create_server(project_id="p", user_id="u", name="a", flavor_id="1")
+    with pytest.raises(Conflict), store.db.transaction() as tx:  # status is one of the known ones
+        tx.execute("UPDATE servers SET status = 'EXPLODED' WHERE id = ?", (server.id,))
+    with pytest.raises(Conflict):  # the image must exist
+        store.create_server(project_id="p", user_id="u", name="b", flavor_id="1", image_id="missing")
+    with pytest.raises(Conflict):  # keypair types
+        store.create_keypair(user_id="u", name="k", type="pgp", public_key="x", fingerprint="f")
+    assert store.get_server("p", server.id).status == "ACTIVE"  # type: ignore[union-attr]
+    assert [s.name for s in store.list_servers("p")] == ["a"]  # the failed creates left nothing behind
+
+
+def test_addresses_are_unique_per_network_and_freed_on_delete(
+    database_location: str, opened: Callable[..., Store]
+) -> None:
+    store = opened(database_location)
+    first = store.create_server(project_id="p", user_id="u", name="a", flavor_id="1", network=True)
+    second = store.create_server(project_id="q", user_id="v", name="b", flavor_id="1", network=True)
+    bare = store.create_server(project_id="p", user_id="u", name="c", flavor_id="1")
+    assert [a.address for a in first.addresses] == ["10.0.0.3"]
+    assert [a.address for a in second.addresses] == ["10.0.0.4"]
+    assert bare.addresses == ()
+    with pytest.raises(Conflict), store.db.transaction() as tx:  # UNIQUE (network, address)
+        tx.execute(
+            "INSERT INTO server_addresses (server_id, network, address, version, mac)"
+            " VALUES (?, 'private', '10.0.0.3', 4, 'fa:16:3e:00:00:00')",
+            (bare.id,),
+        )
+    assert store.delete_server("p", first.id)
+    third = store.create_server(project_id="p", user_id="u", name="d", flavor_id="1", network=True)
+    assert [a.address for a in third.addresses] == ["10.0.0.3"]
+
+
+def test_concurrent_creates_get_distinct_addresses(
+    database_location: str, opened: Callable[..., Store]
+) -> None:
+    store = opened(database_location)
+
+    def create(n: int) -> None:
+        for i in range(5):
+            store.create_server(project_id="p", user_id="u", name=f"{n}-{i}", flavor_id="1", network=True)
+
+    assert run_threads(6, create, store) == []
+    addresses = [a.address for s in store.list_servers("p") for a in s.addresses]
+    assert len(addresses) == len(set(addresses)) == 30
+
+
+def test_a_database_from_an_older_example_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE servers (id TEXT PRIMARY KEY, name TEXT)")
+    old.commit()
+    old.close()
+    with pytest.raises(SchemaMismatch, match="schema version 1, this example needs"):
+        Store(str(path))
+
+
+def test_a_database_of_another_schema_version_is_refused(
+    database_location: str, opened: Callable[..., Store]
+) -> None:
+    store = opened(database_location)
+    with store.db.transaction() as tx:
+        tx.execute("UPDATE schema_version SET version = 2")
+    store.close()
+    with pytest.raises(SchemaMismatch, match=f"has schema version 2, this example needs {SCHEMA_VERSION}"):
+        Store(database_location)
 
 
 # -- SQLite only ----------------------------------------------------------------------------------------

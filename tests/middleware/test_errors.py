@@ -270,3 +270,125 @@ def test_successful_responses_pass_untouched(serve: Callable[..., Any]) -> None:
     assert TestApp(ErrorCatcherMiddleware(listing)).get("/").body == b"fine"
     served = serve(ErrorCatcherMiddleware(listing), method="HEAD")
     assert served.error is None and served.code == 200
+
+
+# -- fault_format = openstack: nova's fault bodies for every error of the pipeline --------------------------
+
+
+def openstack_pipeline(tmp_path: Any) -> TestApp:
+    """errors(openstack) → sizelimit → versions → token auth → router → a Controller, outermost first."""
+    import hashlib
+
+    from wsgikit.middleware.auth import TokenAuthMiddleware, require_roles
+    from wsgikit.middleware.sizelimit import SizeLimitMiddleware
+    from wsgikit.middleware.versions import VersionsMiddleware
+    from wsgikit.routing import Controller, Mapper, Router
+
+    class Servers(Controller):
+        def show(self, req: Any, id: str) -> Any:
+            if id == "boom":
+                raise RuntimeError("secret internals")
+            if id == "busy":
+                raise exc.HTTPConflict("Cannot 'stop' instance busy while it is in vm_state stopped")
+            return {"server": {"id": id}}
+
+        def create(self, req: Any) -> Any:
+            return {"server": req.json}
+
+    mapper = Mapper()
+    mapper.resource("server", "servers", controller=Servers())
+    mapper.connect("/admin", controller=require_roles("admin")(Router(Mapper())), action="x")
+    tokens = tmp_path / "tokens"
+    tokens.write_text(f"{hashlib.sha256(b'good').hexdigest()} alice demo member\n")
+    app: Any = Router(mapper)
+    app = TokenAuthMiddleware(app, tokens_file=str(tokens))
+    app = VersionsMiddleware(
+        app,
+        service="compute",
+        min_version="2.1",
+        max_version="2.10",
+        legacy_header="X-OpenStack-Nova-API-Version",
+    )
+    app = SizeLimitMiddleware(app, max_body_size=100)
+    app = ErrorCatcherMiddleware(app, fault_format="openstack")
+    return TestApp(app)
+
+
+AUTH = {"X-Auth-Token": "good"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "name", "message"),
+    [
+        ("GET", "/nowhere", AUTH, None, 404, "itemNotFound", "The resource could not be found."),
+        ("PUT", "/servers/1", AUTH, None, 405, "badMethod", "not allowed"),
+        ("GET", "/servers/1", {}, None, 401, "unauthorized", ""),
+        ("GET", "/admin", AUTH, None, 403, "forbidden", "admin"),
+        ("POST", "/servers", AUTH, b"x" * 101, 413, "overLimit", "100 bytes"),
+        ("POST", "/servers", AUTH, b"{not json", 400, "badRequest", "JSON"),
+        ("GET", "/servers/1", {**AUTH, "OpenStack-API-Version": "compute 9.9"}, None, 406, "computeFault",
+         "9.9"),
+        ("GET", "/servers/1", {**AUTH, "X-OpenStack-Nova-API-Version": "9.9"}, None, 406, "computeFault",
+         "9.9"),
+        ("GET", "/servers/busy", AUTH, None, 409, "conflictingRequest", "vm_state stopped"),
+        ("GET", "/servers/boom", AUTH, None, 500, "computeFault", "Internal Server Error"),
+    ],
+    ids=["router-404", "router-405", "auth-401", "auth-403", "sizelimit-413", "wsgify-400", "versions-406",
+         "legacy-406", "app-409", "catcher-500"],
+)  # fmt: skip
+def test_openstack_faults_for_every_error_of_the_pipeline(
+    tmp_path: Any,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    status: int,
+    name: str,
+    message: str,
+) -> None:
+    client = openstack_pipeline(tmp_path)
+    kwargs: dict[str, Any] = {"method": method, "headers": headers, "status": status}
+    if body is not None:
+        kwargs.update(body=body, content_type="application/json")
+    with caplog.at_level(logging.ERROR, logger="wsgikit.errors"):
+        response = client.request(path, **kwargs)
+    assert response.content_type == "application/json"
+    document = response.json
+    assert list(document) == [name]
+    assert document[name]["code"] == status
+    assert message in document[name]["message"]
+    assert "secret internals" not in response.text
+    assert len(error_records(caplog)) == (1 if status == 500 else 0)
+
+
+def test_openstack_faults_ignore_accept_and_keep_head_empty(tmp_path: Any) -> None:
+    client = openstack_pipeline(tmp_path)
+    response = client.get("/nowhere", headers={**AUTH, "Accept": "text/html"}, status=404)
+    assert response.json == {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
+    head = client.head("/nowhere", headers=AUTH, status=404)
+    assert head.body == b"" and head.content_type == "application/json"
+
+
+def test_openstack_fault_carries_retry_after_on_429() -> None:
+    def limited(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return exc.HTTPTooManyRequests("slow down", headers=[("Retry-After", "30")])(environ, start_response)
+
+    response = TestApp(ErrorCatcherMiddleware(limited, fault_format="openstack")).get("/", status=429)
+    assert response.json == {"overLimit": {"code": 429, "message": "slow down", "retryAfter": "30"}}
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_problem_is_still_the_default(tmp_path: Any) -> None:
+    response = TestApp(ErrorCatcherMiddleware(failing)).get("/", status=500)
+    assert response.content_type == "application/problem+json"
+    assert response.json["status"] == 500
+
+
+def test_fault_format_from_ini_and_bad_values() -> None:
+    app = filter_factory({}, fault_format="openstack")(failing)
+    assert TestApp(app).get("/", status=500).json["computeFault"]["code"] == 500
+    with pytest.raises(ValueError, match="fault_format"):
+        filter_factory({}, fault_format="nova")
+    with pytest.raises(ValueError, match=r"^fault_format:"):
+        ErrorCatcherMiddleware(failing, fault_format="xml")

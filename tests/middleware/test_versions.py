@@ -94,3 +94,68 @@ def test_custom_header_and_default() -> None:
 def test_options_validated(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         VersionsMiddleware(version_app, **options)
+
+
+# -- the legacy header (nova's X-OpenStack-Nova-API-Version, what novaclient sends below 2.27) ---------------
+
+LEGACY = "X-OpenStack-Nova-API-Version"
+
+
+@pytest.fixture
+def legacy_client() -> TestApp:
+    app = VersionsMiddleware(
+        version_app, service="compute", min_version="2.1", max_version="2.10", legacy_header=LEGACY
+    )
+    return TestApp(app)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, "2.1"),
+        ({LEGACY: "2.5"}, "2.5"),
+        ({LEGACY: " latest "}, "2.10"),
+        ({"OpenStack-API-Version": "compute 2.7"}, "2.7"),
+        ({"OpenStack-API-Version": "compute 2.7", LEGACY: "2.3"}, "2.7"),  # the standard header wins
+        ({"OpenStack-API-Version": "volume 3.1", LEGACY: "2.3"}, "2.3"),  # it names another service
+    ],
+    ids=["none", "legacy", "legacy-latest", "standard", "both", "standard-other-service"],
+)
+def test_legacy_header_is_honoured_and_both_are_echoed(
+    legacy_client: TestApp, headers: dict[str, str], expected: str
+) -> None:
+    response = legacy_client.get("/", headers=headers)
+    assert response.text == expected
+    assert response.headers["OpenStack-API-Version"] == f"compute {expected}"
+    assert response.headers[LEGACY] == expected
+    assert response.headers["Vary"] == f"Accept, OpenStack-API-Version, {LEGACY}"
+
+
+@pytest.mark.parametrize(("value", "status"), [("9.9", 406), ("2.0", 406), ("2", 400), ("compute 2.5", 400)])
+def test_legacy_header_unsupported_or_malformed(legacy_client: TestApp, value: str, status: int) -> None:
+    response = legacy_client.get("/", headers={LEGACY: value}, status=status)
+    assert response.headers["Vary"] == f"OpenStack-API-Version, {LEGACY}"
+    assert response.headers[LEGACY] == "2.1"
+    assert "2.1 to 2.10" in response.json["detail"]
+    if status == 400:
+        assert LEGACY in response.json["detail"]
+
+
+def test_without_legacy_header_configured_it_is_ignored(client: TestApp) -> None:
+    response = client.get("/", headers={LEGACY: "9.9"})
+    assert response.text == "2.1"
+    assert LEGACY not in response.headers
+
+
+@pytest.mark.parametrize("bad", ["X Nova", "OpenStack-API-Version", "openstack-api-version", ""])
+def test_bad_legacy_header_option(bad: str) -> None:
+    with pytest.raises(ValueError, match="legacy_header"):
+        VersionsMiddleware(version_app, service="compute", legacy_header=bad)
+
+
+def test_legacy_header_from_ini() -> None:
+    from wsgikit.deploy.components.versions import filter_factory
+
+    make = filter_factory({}, service="compute", min_version="2.1", max_version="2.10", legacy_header=LEGACY)
+    response = TestApp(make(version_app)).get("/", headers={LEGACY: "2.4"})
+    assert response.text == "2.4"

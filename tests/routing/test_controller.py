@@ -180,3 +180,82 @@ def test_controller_routes_show_in_the_route_table(app: TestApp) -> None:
     (row,) = route_rows(mapper)
     assert row.controller.endswith("Servers")
     assert row.action == "index"
+
+
+class Flavors(Controller):
+    """What nova's controllers look like: no ``new``, ``edit``, ``create``, ``update`` or ``delete``."""
+
+    def index(self, req: Request) -> Any:
+        return {"flavors": []}
+
+    def show(self, req: Request, id: str) -> Any:
+        if not id.isdigit():
+            raise exc.HTTPNotFound(f"flavor {id} could not be found")
+        return {"flavor": {"id": id}}
+
+
+def test_resource_with_a_partial_controller_starts() -> None:
+    mapper = Mapper()
+    mapper.resource("flavor", "flavors", controller=Flavors())
+    app = TestApp(Router(mapper))
+    assert app.get("/flavors").json == {"flavors": []}
+    assert app.get("/flavors/1.json").json == {"flavor": {"id": "1"}}
+    # /flavors/new is show("new") now, not a route to a missing action: the controller's own 404
+    assert app.get("/flavors/new", status=404).json["detail"] == "flavor new could not be found"
+    assert app.get("/flavors/1/edit", status=404).json["title"] == "Not Found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("POST", "/flavors", "GET, HEAD, OPTIONS"),
+        ("PUT", "/flavors/1", "GET, HEAD, OPTIONS"),
+        ("PATCH", "/flavors/1", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/flavors/1.json", "GET, HEAD, OPTIONS"),
+    ],
+    ids=["create", "update-put", "update-patch", "delete-formatted"],
+)
+def test_resource_methods_without_an_action_are_405(method: str, path: str, allow: str) -> None:
+    mapper = Mapper()
+    mapper.resource("flavor", "flavors", controller=Flavors())
+    response = TestApp(Router(mapper)).request(path, method=method, status=405)
+    assert response.headers["Allow"] == allow
+
+
+def test_resource_without_show_answers_404_for_members() -> None:
+    class Listing(Controller):
+        def index(self, req: Request) -> Any:
+            return []
+
+    mapper = Mapper()
+    mapper.resource("thing", "things", controller=Listing())
+    app = TestApp(Router(mapper))
+    assert app.get("/things").json == []
+    app.get("/things/new", status=404)
+    app.get("/things/1", status=404)
+
+
+def test_dropped_routes_are_gone_from_the_table_and_url_generation() -> None:
+    mapper = Mapper()
+    mapper.resource("flavor", "flavors", controller=Flavors())
+    router = Router(mapper)
+    actions = {route.defaults["action"] for route in mapper.matchlist}
+    assert actions == {"index", "show"}
+    assert router.url_for("flavor", id="7") == "/flavors/7"
+    assert "new_flavor" not in mapper._routenames and "flavor" in mapper._routenames
+
+
+def test_resource_with_a_named_controller_drops_the_same_routes() -> None:
+    mapper = Mapper()
+    mapper.resource("flavor", "flavors", controller="flavors")
+    app = TestApp(Router(mapper, controllers={"flavors": Flavors()}))
+    assert app.get("/flavors/3").json == {"flavor": {"id": "3"}}
+    app.put("/flavors/3", status=405)
+
+
+def test_explicit_connect_to_a_missing_action_still_fails_after_a_resource() -> None:
+    mapper = Mapper()
+    mapper.resource("flavor", "flavors", controller=Flavors())
+    mapper.connect("flavor_edit", "/flavors/{id}/edit", controller=Flavors(), action="edit")
+    with pytest.raises(ValueError, match="route 'flavor_edit': Flavors has no action 'edit'"):
+        Router(mapper)

@@ -16,11 +16,20 @@ aborted response the client can detect. Never both.
 
 The traceback is logged once, on ``wsgikit.errors``, with method, path and request id.
 
+``fault_format`` chooses the error bodies of the whole pipeline inside this filter: ``problem`` (the
+default, RFC 9457) or ``openstack`` (nova's ``{"itemNotFound": {"code": 404, "message": "..."}}``, what the
+OpenStack clients read). The filter records the choice in ``environ["wsgikit.fault_format"]`` on the way
+in, and every :mod:`wsgikit.exc` error rendered after that uses it: the router's 404/405, the auth filters'
+401/403, sizelimit's 413, ``wsgify``'s 400s, the versions filter's 406, the application's own errors and
+this filter's 500. Errors answered by filters *before* it in the pipeline keep the default format, so put
+it first (or right after ``request_id``, which never answers with an error).
+
 .. code-block:: ini
 
     [filter:errors]
     use = egg:wsgikit#errors
     debug = false
+    fault_format = openstack
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ from urllib.parse import quote
 
 from webob.exc import HTTPException
 
-from wsgikit.exc import REQUEST_ID_KEY, as_wsgikit, render_problem
+from wsgikit.exc import FAULT_FORMAT_KEY, FAULT_FORMATS, REQUEST_ID_KEY, as_wsgikit, render_problem
 from wsgikit.middleware._networks import LOOPBACK, Network, address_in, parse_networks
 from wsgikit.types import (
     ExcInfo,
@@ -61,6 +70,8 @@ class ErrorCatcherMiddleware:
     :param debug: put the traceback in the ``500`` body — only for clients in ``debug_networks``.
     :param debug_networks: client networks that may see debug output (default loopback only); an address
         or network string, or :mod:`ipaddress` networks.
+    :param fault_format: ``"problem"`` (RFC 9457, negotiated from ``Accept``) or ``"openstack"`` (nova's
+        fault bodies as ``application/json``), for every error rendered inside this filter.
     """
 
     def __init__(
@@ -69,16 +80,23 @@ class ErrorCatcherMiddleware:
         *,
         debug: bool = False,
         debug_networks: Iterable[Network | str] = LOOPBACK,
+        fault_format: str = "problem",
     ) -> None:
         if not isinstance(debug, bool):
             raise ValueError(f"debug: expected a boolean, got {debug!r}")
+        if fault_format not in FAULT_FORMATS:
+            raise ValueError(
+                f"fault_format: expected one of {', '.join(FAULT_FORMATS)}, got {fault_format!r}"
+            )
         if isinstance(debug_networks, str):
             debug_networks = debug_networks.replace(",", " ").split()
         self.app = app
         self.debug = debug
         self.debug_networks = parse_networks("debug_networks", debug_networks)
+        self.fault_format = fault_format
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        environ[FAULT_FORMAT_KEY] = self.fault_format
         response = _Response(self, environ, start_response)
         try:
             iterable = self.app(environ, response.start_response)

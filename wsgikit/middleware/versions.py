@@ -8,7 +8,11 @@ version from ``environ["wsgikit.api_version"]`` (an :class:`APIVersion`, ordered
 * a missing header, or one that names only other services, means ``default_version``;
 * a malformed version is a 400, a version outside ``min_version``..``max_version`` a 406 — both say the
   supported range;
-* every response (errors included) carries the version header and ``Vary: OpenStack-API-Version``.
+* every response (errors included) carries the version header and ``Vary: OpenStack-API-Version``;
+* ``legacy_header`` (nova's ``X-OpenStack-Nova-API-Version``, whose value is the bare version: ``2.5``)
+  is honoured too, when the standard header does not name the service: a version asked there is served,
+  a malformed one is a 400 and an unsupported one a 406 as well. With a legacy header configured, every
+  response echoes the version in both headers, as nova does, and ``Vary`` names both.
 
 .. code-block:: python
 
@@ -21,6 +25,7 @@ version from ``environ["wsgikit.api_version"]`` (an :class:`APIVersion`, ordered
     service = compute
     min_version = 2.1
     max_version = 2.90
+    legacy_header = X-OpenStack-Nova-API-Version
 """
 
 from __future__ import annotations
@@ -86,6 +91,8 @@ class VersionsMiddleware:
     :param default_version: used when the request does not ask; ``min_version`` by default.
     :param header: the request and response header.
     :param environ_key: where the chosen :class:`APIVersion` is put.
+    :param legacy_header: a header carrying the bare version (nova's ``X-OpenStack-Nova-API-Version``),
+        read when ``header`` does not name the service, and echoed on every response.
     """
 
     def __init__(
@@ -98,6 +105,7 @@ class VersionsMiddleware:
         default_version: str | APIVersion | None = None,
         header: str = "OpenStack-API-Version",
         environ_key: str = ENVIRON_KEY,
+        legacy_header: str | None = None,
     ) -> None:
         if not service or not service.replace("-", "").replace("_", "").isalnum():
             raise ValueError(f"service: expected a name such as 'compute', got {service!r}")
@@ -119,46 +127,65 @@ class VersionsMiddleware:
         if not re.fullmatch(r"[A-Za-z0-9-]+", header):
             raise ValueError(f"header: not a header name: {header!r}")
         self.header = header
-        self.environ_name = "HTTP_" + header.upper().replace("-", "_")
+        self.environ_name = _environ_name(header)
         self.environ_key = environ_key
+        if legacy_header is not None:
+            if not re.fullmatch(r"[A-Za-z0-9-]+", legacy_header):
+                raise ValueError(f"legacy_header: not a header name: {legacy_header!r}")
+            if _environ_name(legacy_header) == self.environ_name:
+                raise ValueError(f"legacy_header: {legacy_header} is the header itself")
+        self.legacy_header = legacy_header
+        self.legacy_environ_name = _environ_name(legacy_header) if legacy_header else None
+        self.vary = f"{header}, {legacy_header}" if legacy_header else header
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         raw = environ.get(self.environ_name)
+        legacy = environ.get(self.legacy_environ_name) if self.legacy_environ_name else None
         try:
-            version = self.choose(raw)
+            version = self.choose(raw, legacy)
         except LookupError as error:
             return self._error(environ, start_response, 406, str(error))
         except ValueError as error:
             return self._error(environ, start_response, 400, str(error))
         environ[self.environ_key] = version
-        echo = f"{self.service} {version}"
+        echo = self._echo(version)
 
         def versioned_start_response(
             status: str, headers: Headers, exc_info: OptExcInfo | None = None
         ) -> object:
             headers = list(headers)
-            set_header(headers, self.header, echo)
-            merge_header_tokens(headers, "Vary", self.header)
+            for name, value in echo:
+                set_header(headers, name, value)
+            merge_header_tokens(headers, "Vary", self.vary)
             if exc_info is not None:
                 return start_response(status, headers, exc_info)
             return start_response(status, headers)
 
         return self.app(environ, versioned_start_response)  # type: ignore[arg-type]
 
-    def choose(self, raw: str | None) -> APIVersion:
-        """The version for a request whose header value is ``raw``.
+    def _echo(self, version: APIVersion) -> list[tuple[str, str]]:
+        echo = [(self.header, f"{self.service} {version}")]
+        if self.legacy_header:
+            echo.append((self.legacy_header, str(version)))
+        return echo
+
+    def choose(self, raw: str | None, legacy: str | None = None) -> APIVersion:
+        """The version for a request whose header value is ``raw`` (and legacy header value ``legacy``).
 
         :raises ValueError: malformed (→ 400).
         :raises LookupError: outside the supported range (→ 406).
         """
-        if raw is None or not raw.strip():
-            return self.default_version
-        try:
-            asked = requested_version(raw, self.service)
-        except ValueError as error:
-            raise ValueError(
-                f"invalid {self.header}: {error} (supported: {self.min_version} to {self.max_version})"
-            ) from None
+        asked: str | None = None
+        header = self.header
+        if raw is not None and raw.strip():
+            try:
+                asked = requested_version(raw, self.service)
+            except ValueError as error:
+                raise ValueError(
+                    f"invalid {self.header}: {error} (supported: {self.min_version} to {self.max_version})"
+                ) from None
+        if asked is None and legacy is not None and legacy.strip() and self.legacy_header:
+            asked, header = legacy.strip(), self.legacy_header
         if asked is None:
             return self.default_version
         if asked.lower() == "latest":
@@ -167,7 +194,7 @@ class VersionsMiddleware:
             version = parse_version(asked)
         except ValueError:
             raise ValueError(
-                f"invalid {self.header} {self.service!r} version; expected X.Y or 'latest' "
+                f"invalid {header} {self.service!r} version; expected X.Y or 'latest' "
                 f"(supported: {self.min_version} to {self.max_version})"
             ) from None
         if not self.min_version <= version <= self.max_version:
@@ -182,16 +209,15 @@ class VersionsMiddleware:
     ) -> WSGIIterable:
         from wsgikit.exc import error_response
 
-        response = error_response(
-            code,
-            detail,
-            headers=[
-                (self.header, check_header_value(f"{self.service} {self.min_version}", self.header)),
-                ("Vary", self.header),
-            ],
-        )
+        headers = [(name, check_header_value(value, name)) for name, value in self._echo(self.min_version)]
+        headers.append(("Vary", self.vary))
+        response = error_response(code, detail, headers=headers)
         result: WSGIIterable = response(environ, start_response)
         return result
+
+
+def _environ_name(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
 
 
 def _option(name: str, value: str | APIVersion) -> APIVersion:

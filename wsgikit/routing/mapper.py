@@ -4,9 +4,13 @@
 :class:`Mapper` is a :class:`routes.Mapper`: ``connect()``, ``resource()``, ``submapper()``,
 ``collection()``, ``redirect()``, requirements, ``conditions=dict(method=[...])``, ``{name:regex}``,
 ``{.format}``, ``*path_info`` and named routes all work as in Routes, so existing route code moves over
-unchanged. Two things differ:
+unchanged. Three things differ:
 
 * ``resource()`` also routes ``PATCH`` on a member to ``update`` (Routes only routes ``PUT``);
+* the routes ``resource()`` generates are marked as such (:func:`is_generated`): a
+  :class:`~wsgikit.routing.Router` drops those whose action the :class:`~wsgikit.routing.Controller` does
+  not define (nova's controllers define no ``new`` or ``edit``), where an explicit ``connect()`` to a
+  missing action fails at start-up;
 * :attr:`Mapper.matcher` is the compiled matcher (:mod:`wsgikit.routing.matcher`), built on first use and
   rebuilt whenever routes were added since.
 
@@ -27,7 +31,9 @@ import routes
 
 from wsgikit.routing.matcher import CompiledMatcher
 
-__all__ = ["Mapper", "compiled"]
+__all__ = ["GENERATED_ATTR", "Mapper", "compiled", "is_generated"]
+
+GENERATED_ATTR = "wsgikit_generated"
 
 
 class Mapper(routes.Mapper):  # type: ignore[misc]
@@ -59,10 +65,13 @@ class Mapper(routes.Mapper):  # type: ignore[misc]
     def resource(self, member_name: str, collection_name: str, **kwargs: Any) -> None:
         """Routes' ``resource()``, plus ``PATCH`` on a member routed to ``update``."""
         self._wsgikit_patch = True
+        before = len(self.matchlist)
         try:
             super().resource(member_name, collection_name, **kwargs)
         finally:
             self._wsgikit_patch = False
+        for route in self.matchlist[before:]:
+            setattr(route, GENERATED_ATTR, True)
 
     def extend(self, routes: Any, path_prefix: str = "") -> None:
         super().extend(routes, path_prefix)
@@ -72,6 +81,11 @@ class Mapper(routes.Mapper):  # type: ignore[misc]
     def matcher(self) -> CompiledMatcher:
         """The compiled matcher for the current routes."""
         return compiled(self)
+
+
+def is_generated(route: Any) -> bool:
+    """True for a route that ``resource()`` made rather than an explicit ``connect()``."""
+    return bool(getattr(route, GENERATED_ATTR, False))
 
 
 def _is_put_update(kwargs: dict[str, Any]) -> bool:

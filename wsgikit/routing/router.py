@@ -9,6 +9,10 @@ dispatches it to the route's ``controller``: a WSGI application, a :func:`wsgiki
   :class:`routes.route.Route`, ``environ["wsgikit.url_generator"]`` a URL generator (also under Routes'
   ``routes.route`` / ``routes.url`` keys, for code written against RoutesMiddleware);
 * unknown paths get 404; a path that exists under other methods gets **405 with ``Allow``**;
+* routes that ``Mapper.resource()`` generated for actions the :class:`~wsgikit.routing.Controller` does not
+  define are dropped when the router is built (``GET /servers/new`` is then a 404, a ``PUT`` on a
+  controller without ``update`` a 405); an explicit ``connect()`` to a missing action fails at start-up,
+  naming the route;
 * ``HEAD`` is served by the ``GET`` route with the body dropped, ``OPTIONS`` is answered ``204`` with
   ``Allow`` unless a route handles it;
 * redirect routes (``mapper.redirect()``) are answered with their status and ``Location``;
@@ -42,7 +46,7 @@ import webob
 
 from wsgikit import exc
 from wsgikit.dec import wsgify
-from wsgikit.routing.mapper import compiled
+from wsgikit.routing.mapper import compiled, is_generated
 from wsgikit.routing.matcher import CompiledMatcher
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 from wsgikit.wsgi import call_app, close_iterable
@@ -135,14 +139,20 @@ class Router:
         self.method_override = bool(method_override)
         self.auto_head = bool(auto_head)
         self.auto_options = bool(auto_options)
+        self._check_routes()
         self._matcher: CompiledMatcher = compiled(mapper)
         self._routes: list[Any] = mapper.matchlist  # Routes appends to this list; its length tells change
-        self._check_routes()
 
     def _check_routes(self) -> None:
-        """Fail at start-up for a route that could never be dispatched."""
+        """Fail at start-up for a route that could never be dispatched; drop the routes ``resource()``
+        generated for actions the controller does not define."""
         from wsgikit.routing.controller import Controller
 
+        unused = [
+            route for route in self.mapper.matchlist if is_generated(route) and not self._dispatchable(route)
+        ]
+        if unused:
+            self._drop(unused)
         for route in self.mapper.matchlist:
             if route.static or route.redirect:
                 continue
@@ -160,6 +170,36 @@ class Router:
                 action_name = route.defaults.get("action")
                 if isinstance(action_name, str) and not target.has_action(action_name):
                     raise ValueError(f"{where}: {type(target).__name__} has no action {action_name!r}")
+
+    def _dispatchable(self, route: Any) -> bool:
+        from wsgikit.routing.controller import Controller
+
+        target = route.defaults.get("controller")
+        if isinstance(target, str):
+            target = self.controllers.get(target)
+        action_name = route.defaults.get("action")
+        if isinstance(target, Controller) and isinstance(action_name, str):
+            return target.has_action(action_name)
+        return True
+
+    def _drop(self, unused: list[Any]) -> None:
+        """Remove routes from the mapper (in place: the mapper is the route table ``wsgikit routes`` prints)
+        and make Routes rebuild its URL generation tables without them."""
+        dropped = {id(route) for route in unused}
+        mapper = self.mapper
+        mapper.matchlist[:] = [route for route in mapper.matchlist if id(route) not in dropped]
+        for name, route in list(mapper._routenames.items()):
+            if id(route) in dropped:
+                del mapper._routenames[name]
+        mapper._created_gens = False
+        mapper._created_regs = False
+        for route in unused:
+            log.debug(
+                "route %s dropped: %s has no action %r",
+                route.name or route.routepath,
+                type(route.defaults.get("controller")).__name__,
+                route.defaults.get("action"),
+            )
 
     @property
     def matcher(self) -> CompiledMatcher:
@@ -252,7 +292,8 @@ class Router:
         if method == "OPTIONS" and self.auto_options:
             start_response("204 No Content", [("Allow", allow)])
             return []
-        return exc.HTTPMethodNotAllowed(headers=[("Allow", allow)])(environ, start_response)
+        detail = f"The method {method} is not allowed for this resource (allowed: {allow})."
+        return exc.HTTPMethodNotAllowed(detail, headers=[("Allow", allow)])(environ, start_response)
 
     @staticmethod
     def _redirect(

@@ -4,7 +4,7 @@
 :func:`open_database` takes what ``WSGIKIT_COMPUTE_DB`` holds — a ``postgresql://`` URL or a SQLite file
 path — and returns a :class:`Database`. The store writes every query once, in the SQL both engines speak
 (``INSERT … ON CONFLICT``, ``UPDATE … WHERE state = …``, ``DELETE … RETURNING``), with ``?`` placeholders;
-a :class:`Dialect` holds the few differences (the placeholder, row locks, the schema's insertion-order
+a :class:`Dialect` holds the few differences (the placeholder, the schema's insertion-order
 column, which exceptions mean what).
 
 SQLite (``sqlite3``, the embedded default)
@@ -80,15 +80,12 @@ class Dialect:
 
     :param name: ``sqlite`` or ``postgresql``.
     :param paramstyle: ``qmark`` (the ``?`` the queries are written with) or ``format`` (``%s``).
-    :param for_update: appended to a ``SELECT`` that locks the rows it reads until the transaction ends
-        (SQLite has no row locks: its write transactions hold the database's write lock from ``BEGIN``).
     :param row_order: the column that orders rows by insertion (SQLite's implicit ``rowid``).
     :param row_order_column: the column definition a table needs for ``row_order`` (none in SQLite).
     """
 
     name: str
     paramstyle: str
-    for_update: str
     row_order: str
     row_order_column: str
 
@@ -101,8 +98,8 @@ class Dialect:
         return statement.format(row_order_column=self.row_order_column)
 
 
-SQLITE = Dialect("sqlite", "qmark", "", "rowid", "")
-POSTGRES = Dialect("postgresql", "format", " FOR UPDATE", "seq", "seq BIGINT GENERATED ALWAYS AS IDENTITY,")
+SQLITE = Dialect("sqlite", "qmark", "rowid", "")
+POSTGRES = Dialect("postgresql", "format", "seq", "seq BIGINT GENERATED ALWAYS AS IDENTITY,")
 
 
 @functools.lru_cache(maxsize=256)
@@ -158,6 +155,19 @@ class Transaction:
             return None
         return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
+    def succeeds(self, query: str, params: Sequence[Any] = ()) -> bool:
+        """Whether ``query`` runs without an error, leaving the transaction usable either way (a savepoint:
+        PostgreSQL would otherwise abort the whole transaction on the error)."""
+        self.cursor.execute("SAVEPOINT probe")
+        try:
+            self.cursor.execute(self.dialect.sql(query), tuple(params))
+        except Exception:
+            self.cursor.execute("ROLLBACK TO SAVEPOINT probe")
+            return False
+        finally:
+            self.cursor.execute("RELEASE SAVEPOINT probe")
+        return True
+
     def _dict(self, row: Any) -> dict[str, Any]:
         if isinstance(row, dict):
             return row
@@ -185,10 +195,15 @@ class Database:
         return self.transaction()
 
     def create_schema(
-        self, statements: Sequence[str], seed: Callable[[Transaction], None] | None = None
+        self,
+        statements: Sequence[str],
+        seed: Callable[[Transaction], None] | None = None,
+        *,
+        check: Callable[[Transaction], None] | None = None,
     ) -> None:
-        """Run idempotent ``CREATE … IF NOT EXISTS`` statements (and ``seed``) in one transaction that no
-        other process runs at the same time."""
+        """Run ``check`` (which may refuse an existing database by raising), the idempotent ``CREATE … IF
+        NOT EXISTS`` ``statements`` and ``seed``, in one transaction that no other process runs at the same
+        time."""
         raise NotImplementedError
 
     def ping(self) -> tuple[bool, str]:
@@ -286,17 +301,24 @@ class SQLiteDatabase(Database):
             connection.execute("COMMIT")
 
     def create_schema(
-        self, statements: Sequence[str], seed: Callable[[Transaction], None] | None = None
+        self,
+        statements: Sequence[str],
+        seed: Callable[[Transaction], None] | None = None,
+        *,
+        check: Callable[[Transaction], None] | None = None,
     ) -> None:
         # A throw-away connection: none must outlive a fork() of the process that loads the app.
         connection = self._connect()
         try:
             connection.execute("BEGIN IMMEDIATE")  # one creator at a time, across processes
             try:
+                tx = Transaction(connection.cursor(), self.dialect)
+                if check is not None:
+                    check(tx)
                 for statement in statements:
                     connection.execute(self.dialect.schema(statement))
                 if seed is not None:
-                    seed(Transaction(connection.cursor(), self.dialect))
+                    seed(tx)
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
@@ -393,7 +415,11 @@ class PostgresDatabase(Database):
             raise Unavailable(_first_line(error)) from error
 
     def create_schema(
-        self, statements: Sequence[str], seed: Callable[[Transaction], None] | None = None
+        self,
+        statements: Sequence[str],
+        seed: Callable[[Transaction], None] | None = None,
+        *,
+        check: Callable[[Transaction], None] | None = None,
     ) -> None:
         from psycopg.rows import dict_row
 
@@ -405,6 +431,8 @@ class PostgresDatabase(Database):
             ):
                 # Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalogue; nodes queue here.
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                if check is not None:
+                    check(Transaction(cursor, self.dialect))
                 for statement in statements:
                     cursor.execute(self.dialect.schema(statement))
                 if seed is not None:

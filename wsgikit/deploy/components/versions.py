@@ -23,6 +23,9 @@ OPTIONS = OptionTable(
     Option("default_version", to_version, None, "version when the request asks none (min_version if unset)"),
     Option("header", to_str, "OpenStack-API-Version", "request and response header"),
     Option("environ_key", to_str, "wsgikit.api_version", "environ key for the chosen APIVersion"),
+    Option(
+        "legacy_header", to_str, None, "a bare-version header also honoured (X-OpenStack-Nova-API-Version)"
+    ),
 )
 
 

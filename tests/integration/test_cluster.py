@@ -13,8 +13,10 @@ project, enforced by the database), a delete retried after it was committed answ
 Then, read straight from the database: every server a create acknowledged is there exactly once (unless
 acknowledged as deleted later), every acknowledged delete is gone, no name is there twice, every server is
 in the state its last acknowledged action left it in; every failure was a 502/503/504 (never a 500, never a
-broken connection); the restarted node serves requests from nginx again, and the request ids nginx sent are
-the ones in the nodes' access logs.
+refused or reset connection to nginx) — or, for at most one request per worker of the killed node, a body
+cut short after its headers (nginx had already sent the status line; the client sees fewer bytes than
+Content-Length and retries); the restarted node serves requests from nginx again, and the request ids the
+clients sent through nginx are the ones in the nodes' access logs.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +116,11 @@ def test_check_database_follows_the_database(postgres_server: Any, postgres_url:
                 assert "Traceback" not in res.text
             finally:
                 admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
-        assert health.get("/").status_int == 200
+        # the pool reconnects by itself, after its back-off delay
+        deadline = time.monotonic() + 30
+        while health.get("/", expect_errors=True).status_int != 200:
+            assert time.monotonic() < deadline, "the pool did not reconnect within 30 s"
+            time.sleep(0.2)
         assert client.get("/").text == "[]"
     finally:
         wrapped.store.close()
@@ -149,3 +155,35 @@ def test_a_mysql_url_in_the_environment_fails_loading_the_config(
     with pytest.raises(ConfigError, match=r"\[filter:database\] path: unsupported URL scheme 'mysql'"):
         loadapp(f"config:{configs / config}")
     assert not (configs / "mysql:").exists()
+
+
+def test_the_request_connection_is_closed_with_the_response(tmp_path: Path) -> None:
+    used: list[sqlite3.Connection] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        used.append(store_of(environ).db.connection)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [str(len(store_of(environ).list_flavors())).encode()]
+
+    wrapped = filter_factory({"here": str(tmp_path)})(app)
+    assert TestApp(wrapped).get("/").text == "4"
+    assert TestApp(wrapped).get("/").text == "4"  # a new connection for the next request
+    assert len(used) == 2
+    assert used[0] is not used[1]
+    for connection in used:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            connection.execute("SELECT 1")
+
+
+def test_the_connection_is_closed_when_the_app_raises(tmp_path: Path) -> None:
+    used: list[sqlite3.Connection] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        used.append(store_of(environ).db.connection)
+        raise RuntimeError("boom")
+
+    wrapped = filter_factory({"here": str(tmp_path)})(app)
+    with pytest.raises(RuntimeError, match="boom"):
+        TestApp(wrapped).get("/")
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        used[0].execute("SELECT 1")

@@ -16,9 +16,8 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGkMjF0Dk3mA7Th+Nwq6k0G6Jr4n0iD0M6pDy
 
 @pytest.fixture
 def store(database_location: str) -> Iterator[Store]:
-    store = Store(database_location)  # SQLite and PostgreSQL alike
-    yield store
-    store.close()
+    with Store(database_location) as store:  # SQLite and PostgreSQL alike
+        yield store
 
 
 def ctx(

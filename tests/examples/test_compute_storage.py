@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -390,5 +391,8 @@ def test_unreachable_postgres_at_run_time_is_unavailable_then_recovers(
                 store.list_servers("p")
         finally:
             admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
-    assert store.ping()[0] is True  # the pool reconnects by itself
+    deadline = time.monotonic() + 30
+    while not store.ping()[0]:  # the pool reconnects by itself, after its back-off delay
+        assert time.monotonic() < deadline, "the pool did not reconnect within 30 s"
+        time.sleep(0.2)
     assert store.list_servers("p") == []

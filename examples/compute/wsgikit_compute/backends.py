@@ -216,7 +216,10 @@ class Database:
         return True, f"{self.dialect.name} at {self.url}"
 
     def close(self) -> None:
-        """Release this process's connections (others are released when their process or thread ends)."""
+        """Release this thread's (SQLite) or this process's (PostgreSQL) connections."""
+
+    def release(self) -> None:
+        """End of a request in this thread: give back what the request held between transactions."""
 
 
 # -- SQLite -----------------------------------------------------------------------------------------------
@@ -264,9 +267,12 @@ class SQLiteDatabase(Database):
     def close(self) -> None:
         cached = getattr(self._local, "connection", None)
         if cached is not None:
+            del self._local.connection
             if cached[0] == os.getpid():
                 cached[1].close()
-            del self._local.connection
+
+    def release(self) -> None:
+        self.close()  # one connection per request: opening a SQLite file costs microseconds
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:

@@ -2,7 +2,9 @@
 ===================
 
 Opens the service's :class:`~wsgikit_compute.storage.Store` once, at load time, and hands it to the
-application in ``environ["wsgikit_compute.store"]``. Configured from ``paste.ini``:
+application in ``environ["wsgikit_compute.store"]``. The SQLite connection a request opens is closed when the
+server closes that request's response (or when the application raises), so none outlives its request.
+Configured from ``paste.ini``:
 
 .. code-block:: ini
 
@@ -40,6 +42,7 @@ from typing import Any
 from wsgikit import exc
 from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_duration, to_int, to_str
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
+from wsgikit.wsgi import ClosingIterator
 from wsgikit_compute.backends import POSTGRES_SCHEMES, DatabaseError, Unavailable, mask_password
 from wsgikit_compute.storage import Store
 
@@ -69,7 +72,7 @@ _stores: list[Store] = []  # every store this process opened, for check_database
 
 
 class DatabaseMiddleware:
-    """Put one shared :class:`Store` into every request's environ.
+    """Put one shared :class:`Store` into every request's environ; close the request's connection after it.
 
     :param app: the WSGI application to wrap.
     :param path: the SQLite file (created, with its schema, if missing) or a ``postgresql://`` URL.
@@ -98,12 +101,18 @@ class DatabaseMiddleware:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         environ[ENVIRON_KEY] = self.store
         try:
-            return self.app(environ, start_response)
+            body = self.app(environ, start_response)
         except Unavailable:
             # nothing was sent yet: the API's responses are built whole before they are returned
+            self.store.release()
             error = exc.HTTPServiceUnavailable(detail="the database is not answering; retry shortly")
             error.headers["Retry-After"] = str(RETRY_AFTER)
             return error(environ, start_response)
+        except BaseException:
+            self.store.release()
+            raise
+        # Servers call close() in the thread that called the application, the thread whose connection it is.
+        return ClosingIterator(body, [self.store.release])
 
 
 def store_of(environ: WSGIEnvironment) -> Store:

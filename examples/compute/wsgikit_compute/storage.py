@@ -3,7 +3,10 @@
 
 One :class:`Store` per process, over a :class:`~wsgikit_compute.backends.Database`: a SQLite file (the
 embedded default) or a PostgreSQL database shared by several nodes (``postgresql://`` URL). Every query is
-written once, for both.
+written once, for both. Connections are released at the end of each request (:meth:`Store.release`: a
+SQLite thread's connection is closed; a PostgreSQL one went back to its pool when its transaction ended), and
+:meth:`Store.close` — or the end of a ``with Store(location) as store:`` block — releases everything this
+thread or process holds, so no connection is left for the garbage collector (Python 3.13 warns about those).
 
 Several processes — gunicorn workers, or nodes on other machines — write at the same time, so the
 invariants live in the database, never in a check-then-write in Python: server names are unique per
@@ -16,9 +19,9 @@ a time.
 
 .. code-block:: python
 
-    store = Store("/tmp/compute.sqlite3")
-    server = store.create_server(project_id="demo", user_id="alice", name="web-1", flavor_id="1")
-    assert store.get_server("demo", server.id).status == "ACTIVE"
+    with Store("/tmp/compute.sqlite3") as store:
+        server = store.create_server(project_id="demo", user_id="alice", name="web-1", flavor_id="1")
+        assert store.get_server("demo", server.id).status == "ACTIVE"
 """
 
 from __future__ import annotations
@@ -315,6 +318,17 @@ class Store:
     def close(self) -> None:
         """Release this thread's (SQLite) or this process's (PostgreSQL) connections."""
         self.db.close()
+
+    def release(self) -> None:
+        """End of a request: close this thread's SQLite connection (the next use opens a new one); nothing
+        to do for PostgreSQL, whose connections went back to the pool when their transaction ended."""
+        self.db.release()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def ping(self) -> tuple[bool, str]:
         """``(ok, message)`` for the health check: can a query go through now?"""

@@ -296,3 +296,14 @@ def test_node_killed_mid_run_loses_nothing(deployment: tuple[Nginx, list[Node], 
     missing = known.sent_ids - known.failed_ids - {rid for _, rid in known.truncated} - ids_in_logs
     assert len(missing) <= victim.workers, sorted(missing)
     assert "rid=t0-1 " in proxy.access_log()
+    # without an id of the client's, nginx makes one ($request_id): answered, and logged by nginx and a node
+    status, headers, _ = request(proxy.port, "GET", "/v2.1/flavors")
+    assert status == 200
+    generated = headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated), generated
+    deadline = time.monotonic() + 10  # both write their line once the response is out
+    while f"rid={generated} " not in proxy.access_log() or generated not in "".join(
+        node.access_log.read_text() for node in nodes
+    ):
+        assert time.monotonic() < deadline, f"{generated} is not in nginx's and a node's access log"
+        time.sleep(0.05)

@@ -182,7 +182,7 @@ class _Checker:
 
     def defaults(self, loader: WsgikitConfigLoader) -> dict[str, str]:
         values: dict[str, str] = {}
-        for key in loader.parser._defaults:
+        for key in loader.parser.defaults():
             try:
                 values[key] = loader.parser.get("DEFAULT", key)
             except ConfigError:
@@ -191,7 +191,7 @@ class _Checker:
 
     def check_file(self, loader: WsgikitConfigLoader) -> None:
         parser = loader.parser
-        for key in parser._defaults:
+        for key in parser.defaults():
             if key in ("here", "__file__"):
                 continue
             try:
@@ -206,9 +206,9 @@ class _Checker:
     def local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
         """The section's keys as PasteDeploy hands them to the factory; problems reported on the way."""
         parser = loader.parser
-        defaults = parser._defaults
+        defaults = parser.defaults()
         values: dict[str, str] = {}
-        for key in parser._sections.get(section, {}):
+        for key in loader.own_keys(section):
             try:
                 value = parser.get(section, key)
             except ConfigError as error:
@@ -378,8 +378,8 @@ class _Checker:
 
     def quiet_local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
         values: dict[str, str] = {}
-        for key in loader.parser._sections.get(section, {}):
-            if key in loader.parser._defaults or key.startswith(("set ", "get ")):
+        for key in loader.own_keys(section):
+            if key in loader.parser.defaults() or key.startswith(("set ", "get ")):
                 continue
             try:
                 values[key] = loader.parser.get(section, key)

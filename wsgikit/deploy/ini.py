@@ -22,7 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["IniFile", "IniIndex", "Key", "Section", "read_ini", "section_kind"]
+__all__ = ["IniFile", "IniIndex", "Key", "Section", "parse_ini", "read_ini", "section_kind"]
 
 # section prefix → kind (PasteDeploy's spellings, including its historical typos)
 _PREFIX_KIND = {
@@ -171,7 +171,11 @@ def read_ini(path: str) -> IniFile:
     """
     path = os.path.abspath(path)
     with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+        return parse_ini(handle.read(), path)
+
+
+def parse_ini(text: str, path: str) -> IniFile:
+    """:func:`read_ini` for text already read (``path`` is where it came from)."""
     parser = configparser.RawConfigParser(strict=False, interpolation=None, default_section="DEFAULT")
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(text, source=path)

@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from paste.deploy import loadwsgi
 
 from wsgikit.deploy.env import EnvInterpolation
-from wsgikit.deploy.ini import IniIndex, section_kind
+from wsgikit.deploy.ini import IniIndex, parse_ini, section_kind
 from wsgikit.deploy.options import ConfigError, ConfigLookupError
 from wsgikit.deploy.paste_compat import PASTE_REPLACEMENTS, replacement
 
@@ -290,10 +290,11 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
                 text = stream.read()
         except OSError as error:
             raise ConfigError(f"cannot read the configuration: {error.strerror}", file=filename) from None
-        self.index = IniIndex(text)
         defaults = {"here": os.path.dirname(filename), "__file__": filename}
-        self.parser = _Parser(filename, self.index, defaults, self.session.environ)
         try:
+            self.ini = parse_ini(text, filename)
+            self.index = self.ini.index
+            self.parser = _Parser(filename, self.index, defaults, self.session.environ)
             self.parser.read_string(text, source=filename)
         except configparser.MissingSectionHeaderError as error:
             raise ConfigError(
@@ -482,15 +483,13 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         context.create = create
 
     def _spec(self, section: str) -> str | None:
-        raw = self.parser._sections.get(section, {})
-        if "use" in raw:
-            return str(raw["use"]).strip()
-        for key, value in raw.items():
-            if key.startswith("paste."):
-                return f"{key} = {str(value).strip()}"
-        if "pipeline" in raw:
-            return None
-        return None
+        found = self.ini.sections.get(section)
+        return found.spec if found is not None else None
+
+    def own_keys(self, section: str) -> list[str]:
+        """The keys written in ``section`` itself (not inherited from ``[DEFAULT]``), in file order."""
+        found = self.ini.sections.get(section)
+        return list(found.keys) if found is not None else []
 
     # -- errors and warnings ---------------------------------------------------------------------------
 
@@ -532,7 +531,7 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         return ConfigError(f"reference cycle: {path}")
 
     def _warn_shadowed(self, section: str) -> None:
-        defaults = self.parser._defaults
+        defaults = self.parser.defaults()
         for key, line in self.index.keys.get(section, {}).items():
             if key in defaults and not key.startswith(("set ", "get ")):
                 self.session.warn(

@@ -58,9 +58,9 @@ def _threads(default: int, help: str) -> Option:
 
 
 def _waitress_option(key: str) -> bool:
-    from waitress.adjustments import Adjustments
+    from wsgikit.deploy.adapters import waitress_setting_names
 
-    return key in Adjustments._param_map  # type: ignore[attr-defined]
+    return key in waitress_setting_names()
 
 
 def _gunicorn_option(key: str) -> bool:

@@ -22,7 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["IniFile", "IniIndex", "Key", "Section", "parse_ini", "read_ini", "section_kind"]
+__all__ = ["IniFile", "IniIndex", "Key", "Placed", "Section", "parse_ini", "read_ini", "section_kind"]
 
 # section prefix → kind (PasteDeploy's spellings, including its historical typos)
 _PREFIX_KIND = {
@@ -94,6 +94,30 @@ class IniIndex:
 
 
 # -- the tree ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Placed:
+    """A piece of a configuration as ``wsgikit show`` draws it: what it is and where it is written.
+
+    :ivar kind: ``app``, ``composite``, ``pipeline``, ``filter``, ``filter-app``, ``server``, ...
+    :ivar name: the section (``pipeline:api``) or the URI (``egg:swift#proxy``).
+    :ivar spec: what makes it: ``egg:wsgikit#gzip``, ``call:pkg.mod:fn``, ``paste.app_factory = ...``.
+    :ivar label: what the parent calls it by (a urlmap prefix, a choice, a cascade key).
+    """
+
+    kind: str
+    name: str
+    file: str | None = None
+    line: int | None = None
+    spec: str | None = None
+    label: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """``file.ini:12`` (the base name), or ``""`` when unknown."""
+        where = os.path.basename(self.file) if self.file else ""
+        return f"{where}:{self.line}" if where and self.line else where
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from paste.deploy import loadwsgi
 
 from wsgikit.deploy.env import EnvInterpolation
-from wsgikit.deploy.ini import IniIndex, parse_ini, section_kind
+from wsgikit.deploy.ini import IniIndex, Placed, parse_ini, section_kind
 from wsgikit.deploy.options import ConfigError, ConfigLookupError
 from wsgikit.deploy.paste_compat import PASTE_REPLACEMENTS, replacement
 
@@ -65,37 +65,17 @@ _OBJECT_KINDS = {"application": "app", "filter": "filter", "server": "server"}
 
 
 @dataclass
-class Node:
-    """One piece of a loaded pipeline: a section (or an ``egg:``/``call:`` URI) and what it built.
+class Node(Placed):
+    """One piece of a loaded pipeline (see :class:`~wsgikit.deploy.ini.Placed`) and what it built.
 
-    :ivar kind: ``app``, ``composite``, ``pipeline``, ``filter``, ``filter-app``, ``server``.
-    :ivar name: the section name (``pipeline:api``) or the URI.
-    :ivar file: the ini file the section is in.
-    :ivar line: the line of the section header.
-    :ivar spec: how the object is made: ``egg:wsgikit#gzip``, ``call:pkg.mod:fn``, a factory path, or
-        ``use = othersection``.
-    :ivar label: what the parent called it by (a urlmap prefix, a select choice, a cascade key).
     :ivar detail: extra information the component added (the ``select`` choice made).
     :ivar shared: this reference reuses an instance built earlier in the same load.
     """
 
-    kind: str
-    name: str
-    file: str | None = None
-    line: int | None = None
-    spec: str | None = None
-    label: str | None = None
     detail: str | None = None
     shared: bool = False
     obj: Any = field(default=None, repr=False)
     children: list[Node] = field(default_factory=list)
-
-    @property
-    def origin(self) -> str:
-        where = os.path.basename(self.file) if self.file else ""
-        if self.line:
-            where += f":{self.line}"
-        return where
 
     def walk(self) -> Iterator[Node]:
         yield self

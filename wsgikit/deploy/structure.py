@@ -80,6 +80,8 @@ class _Factory:
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
     inherited: dict[str, str] = field(default_factory=dict)
+    kind: str | None = None  # the kind of the section ``use = other`` / ``config:`` inherits from
+    owner: IniFile | None = None  # the file whose sections that section's references name
 
     @property
     def references(self) -> References | None:
@@ -216,9 +218,12 @@ class _Walk:
         filter_with = options.pop("filter-with", None)
         if filter_with:
             piece.children.append(self.reference(ini, "filter", filter_with, "filter-with"))
-        if section.kind != "composite":
+        # an [app:] section may be a composite: through `use` of one, or an entry point that is one
+        composite = "composite" in (section.kind, factory.kind) or factory.references is not None
+        if not composite:
             piece.options = options
             return
+        ini = factory.owner or ini  # a composite names sections of its own file
         refs = self.composite_references(ini, factory, options)
         referenced = {key for key, _ in refs}
         piece.options = {key: value for key, value in options.items() if key not in referenced}
@@ -267,6 +272,8 @@ class _Walk:
             return _Factory(problem="reference cycle through 'use'")
         found = self.factory(ini, base, depth + 1)
         found.inherited = {**found.inherited, **base.options}
+        found.kind = found.kind or base.kind
+        found.owner = found.owner or ini
         return found
 
     def composite_references(

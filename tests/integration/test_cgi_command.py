@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import pytest
 
@@ -78,7 +78,7 @@ def test_get_post_and_errors_through_cgi(cgi) -> None:
     assert [item["name"] for item in items] == ["alpha", "beta", "gamma"]
     created = cgi.post_json("/items", {"name": "delta"}, headers={"X-Auth-Token": TOKEN}, status=201)
     # SCRIPT_NAME from the CGI host is where the script is mounted: links carry it
-    assert created.headers["Location"].startswith("http://127.0.0.1:8080/cgi-bin/app.cgi/items/")
+    assert urlsplit(created.headers["Location"]).path.startswith("/cgi-bin/app.cgi/items/")
     assert cgi.get("/items", status=401).headers["WWW-Authenticate"].startswith("Bearer ")
     cgi.get("/no/such/thing", headers={"X-Auth-Token": TOKEN}, status=404)
 

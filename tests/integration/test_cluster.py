@@ -288,6 +288,12 @@ def test_node_killed_mid_run_loses_nothing(deployment: tuple[Nginx, list[Node], 
         pytest.fail(f"the restarted node got no request from nginx in 20 s:\n{victim.log()}")
     print(f"restarted node served probe {probes} through nginx")
     assert request(victim.port, "GET", "/healthcheck")[0] == 200
+    # draining a node before maintenance: its health check says so while the file exists
+    drain = Path(victim.env["WSGIKIT_COMPUTE_DRAIN"])
+    drain.touch()
+    assert request(victim.port, "GET", "/healthcheck")[0] == 503
+    drain.unlink()
+    assert request(victim.port, "GET", "/healthcheck")[0] == 200
 
     # request ids: what the clients sent (nginx passes a sane X-Request-ID on) is in the nodes' logs
     # (a node killed between sending an answer and logging it may miss one line per worker)

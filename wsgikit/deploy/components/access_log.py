@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     ConfigError,
     Option,
@@ -40,7 +41,13 @@ OPTIONS = OptionTable(
     # Paste TransLogger's spelling, so `egg:Paste#translogger` sections migrate by renaming the egg
     Option("logging_level", to_log_level, logging.INFO, "alias of level (Paste TransLogger)", "level"),
     Option("level", to_log_level, logging.INFO, "level of each line: INFO-style name or number"),
-    Option("file", to_path, None, "write lines to this file (or -, stderr) instead of a logger"),
+    Option(
+        "file",
+        to_path,
+        None,
+        "write lines to this file (or -, stderr) instead of a logger",
+        must_exist="parent",
+    ),
     Option("setup_console_handler", paste_console_handler, False, "Paste TransLogger's; only false"),
     exclusive=[
         ("level", "logging_level", ""),
@@ -51,6 +58,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
     options.pop("setup_console_handler", None)

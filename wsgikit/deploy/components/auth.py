@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     REQUIRED,
     ConfigError,
@@ -58,13 +59,25 @@ def _common() -> tuple[Option, ...]:
 
 BASIC_OPTIONS = OptionTable(
     "basic_auth",
-    Option("htpasswd", to_path, REQUIRED, "htpasswd file (bcrypt or SHA-crypt hashes), re-read on change"),
+    Option(
+        "htpasswd",
+        to_path,
+        REQUIRED,
+        "htpasswd file (bcrypt or SHA-crypt hashes), re-read on change",
+        must_exist="file",
+    ),
     Option("realm", to_str, "wsgikit", "realm of the WWW-Authenticate challenge"),
     *_common(),
 )
 TOKEN_OPTIONS = OptionTable(
     "token_auth",
-    Option("tokens_file", to_path, None, "file of '<sha256-hex> <user> <project> <roles>' lines"),
+    Option(
+        "tokens_file",
+        to_path,
+        None,
+        "file of '<sha256-hex> <user> <project> <roles>' lines",
+        must_exist="file",
+    ),
     Option("validator", to_callable, None, "module:callable taking the token, returning an Identity or None"),
     Option("header", to_str, "X-Auth-Token", "token header (Authorization: Bearer always works)"),
     Option("realm", to_str, "wsgikit", "realm of the WWW-Authenticate challenge"),
@@ -100,6 +113,7 @@ def _backend(build: Callable[[], Any], component: str, key: str, global_conf: di
         ) from None
 
 
+@declares(BASIC_OPTIONS)
 def basic_filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:
@@ -110,6 +124,7 @@ def basic_filter_factory(
     return lambda app: AuthMiddleware(app, backend=backend, **options)
 
 
+@declares(TOKEN_OPTIONS)
 def token_filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:
@@ -125,6 +140,7 @@ def token_filter_factory(
     return lambda app: AuthMiddleware(app, backend=backend, **options)
 
 
+@declares(NOAUTH_OPTIONS)
 def noauth_filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:

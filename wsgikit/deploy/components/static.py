@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     REQUIRED,
     ConfigError,
@@ -44,7 +45,7 @@ def to_seconds(value: str) -> int:
 
 OPTIONS = OptionTable(
     "static",
-    Option("directory", to_path, REQUIRED, "the directory to serve"),
+    Option("directory", to_path, REQUIRED, "the directory to serve", must_exist="dir"),
     Option("index", to_index, "index.html", "file served for a directory (none: 404)"),
     Option("cache_max_age", to_seconds, None, "Cache-Control max-age (default: none sent)"),
     Option("allow_hidden", to_bool, False, "serve names starting with a dot"),
@@ -52,6 +53,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplication:
     """``use = egg:wsgikit#static``."""
     options = OPTIONS.convert(local_conf, global_conf)

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import types
 import urllib.request
 from collections.abc import Callable
@@ -148,3 +149,25 @@ def test_the_data_lives_where_the_readme_says_and_resets_as_it_says(
     for path in configs.glob("compute.sqlite3*"):  # rm -f paste-configs/compute.sqlite3*
         path.unlink()
     assert servers() == []
+
+
+def test_the_apt_packages_listed_are_the_ones_ci_installs() -> None:
+    """The README's list of apt packages is ``.ci/run``'s ``need`` lines: one added there is named here."""
+    text = README.read_text(encoding="utf-8")
+    listed = re.search(r"apt packages: ((?:`[\w.+-]+`,?\s*)+)", text)
+    assert listed is not None
+    needed = re.findall(r"^need \S+ (\S+)", (ROOT / ".ci" / "run").read_text(encoding="utf-8"), re.MULTILINE)
+    assert re.findall(r"`([\w.+-]+)`", listed.group(1)) == needed
+
+
+def test_the_pythons_ci_runs_are_the_ones_the_classifiers_claim() -> None:
+    text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    (pythons,) = re.findall(r"^pythons=\(([^)]*)\)", text, re.MULTILINE)
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        project = tomllib.load(f)["project"]
+    classifier = re.compile(r"Programming Language :: Python :: (3\.\d+)")
+    claimed = [match.group(1) for c in project["classifiers"] if (match := classifier.fullmatch(c))]
+    assert pythons.split() == claimed
+    assert project["requires-python"] == f">={claimed[0]}"
+    readme = README.read_text(encoding="utf-8")
+    assert f"Python {', '.join(claimed[:-1])} or {claimed[-1]} as `python3`" in readme

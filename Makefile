@@ -18,6 +18,7 @@ EXTRAS += json
 EXTRAS += docs
 EXTRAS += dev
 EXTRAS += auth
+EXTRAS += postgres
 EXAMPLES += examples/hello
 EXAMPLES += examples/jsonapi
 EXAMPLES += examples/compute

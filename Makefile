@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-EXTRAS := test,servers,compress,json,docs,dev,auth
+EXTRAS := test,servers,compress,json,docs,dev,auth,postgres
 EXAMPLES := examples/hello examples/jsonapi examples/compute examples/anywsgi
 STAMP := $(VENV)/.installed
 

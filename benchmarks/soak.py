@@ -279,6 +279,7 @@ class _Traffic:
         self.port = port
         self.result = result
         self.lock = lock
+        self.seed = seed
         self.rng = random.Random(seed)
         self.mine: list[str] = []
         self.number = 0
@@ -296,7 +297,7 @@ class _Traffic:
             self.number += 1
             body = {
                 "server": {
-                    "name": f"soak-{self.number}",
+                    "name": f"soak-{self.seed}-{self.number}",
                     "flavorRef": "1",
                     "metadata": {"n": str(self.number)},
                 }

@@ -326,7 +326,7 @@ class wsgify:
             or isinstance(result, dict | list)
             or (dataclasses.is_dataclass(result) and not isinstance(result, type))
         ):
-            body = json_dumps(result)
+            body = _json.dumps(result)
             if not started:
                 return _fast(environ, start_response, "application/json", body)
             response = req.response

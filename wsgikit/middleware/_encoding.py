@@ -131,6 +131,7 @@ class MediaTypeMatcher:
         self.exact: set[str] = set()
         self.major: set[str] = set()
         self.suffixes: set[str] = set()
+        self._known: dict[str, bool] = {}
         for raw in patterns:
             pattern = raw.strip().lower()
             if pattern.startswith("+"):
@@ -149,6 +150,15 @@ class MediaTypeMatcher:
     def __call__(self, content_type: str | None) -> bool:
         if not content_type:
             return False
+        # Applications send few distinct Content-Type values: remember the answers (bounded).
+        known = self._known.get(content_type)
+        if known is None:
+            if len(self._known) >= 256:
+                self._known.clear()
+            known = self._known[content_type] = self._match(content_type)
+        return known
+
+    def _match(self, content_type: str) -> bool:
         media_type = content_type.partition(";")[0].strip().lower()
         if media_type in self.exact:
             return True

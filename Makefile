@@ -7,7 +7,7 @@ EXTRAS := test,servers,compress,json,docs,dev,auth
 EXAMPLES := examples/hello examples/jsonapi examples/compute
 STAMP := $(VENV)/.installed
 
-.PHONY: all run test lint format typecheck docs pytest bench clean venv
+.PHONY: all run test test-minimal lint format typecheck docs pytest bench clean venv
 
 all: test
 
@@ -47,9 +47,18 @@ pytest: $(STAMP)
 
 test: lint typecheck docs pytest
 
+# The optional engines (isal, zlib-ng, msgspec, brotli, zstandard) are extras: the tests of the code that
+# uses them also run in a venv without them, where the stdlib fallbacks are what they exercise.
+MINIMAL := .venv-minimal
+test-minimal:
+	test -x $(MINIMAL)/bin/python || $(PYTHON) -m venv $(MINIMAL)
+	$(MINIMAL)/bin/python -m pip install -q -e '.[test]'
+	$(MINIMAL)/bin/python -c 'import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ("isal", "zlib_ng", "msgspec", "brotli", "zstandard")))'
+	$(MINIMAL)/bin/pytest -q -p no:cacheprovider tests/middleware/test_gzip.py tests/test_json.py tests/test_dec.py
+
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info $(MINIMAL)

@@ -70,7 +70,8 @@ def new_request_id() -> str:
     building a :class:`uuid.UUID`: a third of the cost, on every request.
     """
     digits = os.urandom(16).hex()
-    return f"req-{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{_VARIANT[digits[16]]}{digits[17:20]}-{digits[20:]}"
+    variant = _VARIANT[digits[16]]
+    return f"req-{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
 def current_request_id() -> str | None:

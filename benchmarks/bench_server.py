@@ -16,7 +16,11 @@ hello of the same run.
   request, measured inside the running workers (the shims' own cost, measured on a pass-through layer,
   is subtracted).
 
-Also reported: p50 / p99 latency, and each worker's peak RSS (``VmHWM``) after the load.
+Also reported: p50 / p99 latency, each worker's peak RSS (``VmHWM``) after the load, and the CPU time
+the workers used per request (``utime + stime`` from ``/proc``, divided by the requests wrk completed).
+On a machine shared with other work, requests/s also measures how much CPU the neighbours took, while
+CPU per request does not: its ratio to the bare hello's is the steadier figure of what the pipeline
+costs.
 Needs ``wrk`` (Debian package ``wrk``) and gunicorn (the ``servers`` extra). Run::
 
     .venv/bin/python benchmarks/bench_server.py [--quick] [--json out.json]
@@ -159,8 +163,10 @@ def wrk(case: dict[str, Any], path: str) -> dict[str, float]:
             return float("nan")
         return float(found.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[found.group(2)]
 
+    completed = re.search(r"(\d+) requests in", out)
     return {
         "rps": rate,
+        "requests": float(completed.group(1)) if completed else 0.0,
         "p50_ms": latency("50"),
         "p99_ms": latency("99"),
         "non_2xx": float(bad.group(1)) if bad else 0.0,
@@ -168,15 +174,33 @@ def wrk(case: dict[str, Any], path: str) -> dict[str, float]:
     }
 
 
-def workers_peak_rss(case: dict[str, Any]) -> list[float]:
-    """``VmHWM`` (peak resident set) of each worker of the gunicorn master, in MiB."""
+def worker_pids(case: dict[str, Any]) -> list[str]:
     master = case["process"].pid
     try:
-        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        return Path(f"/proc/{master}/task/{master}/children").read_text().split()
     except OSError:
         return []
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu_seconds(case: dict[str, Any]) -> float:
+    """User + system CPU seconds used so far by the workers of the gunicorn master."""
+    total = 0.0
+    for pid in worker_pids(case):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14 and 15)
+    return total
+
+
+def workers_peak_rss(case: dict[str, Any]) -> list[float]:
+    """``VmHWM`` (peak resident set) of each worker of the gunicorn master, in MiB."""
     peaks = []
-    for pid in children:
+    for pid in worker_pids(case):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
@@ -245,7 +269,10 @@ def main() -> dict[str, Any]:
                 check(name, case, path)
             for _ in range(ROUNDS):
                 for name, case in cases.items():
-                    samples[name].append(wrk(case, path))
+                    before = workers_cpu_seconds(case)
+                    sample = wrk(case, path)
+                    sample["cpu_s"] = workers_cpu_seconds(case) - before
+                    samples[name].append(sample)
             memory = {name: workers_peak_rss(case) for name, case in cases.items()}
         finally:
             for case in cases.values():
@@ -255,6 +282,12 @@ def main() -> dict[str, Any]:
         costs = layer_costs(timing) if timing else {}
 
     base = statistics.median(sample["rps"] for sample in samples[BASELINE])
+
+    def cpu_per_request(rounds: list[dict[str, float]]) -> float:
+        requests = sum(sample["requests"] for sample in rounds)
+        return sum(sample["cpu_s"] for sample in rounds) / requests * 1e6 if requests else float("nan")
+
+    base_cpu = cpu_per_request(samples[BASELINE])
     results: dict[str, Any] = {
         "request": f"GET {path}",
         "method": (
@@ -267,8 +300,8 @@ def main() -> dict[str, Any]:
     print(f"{results['method']}; GET {path}")
     header = f"{'app under gunicorn':<48} {'req/s':>8} {'range':>13} {'vs bare':>8}"
     header += f" {'p50 ms':>7} {'p99 ms':>7}"
-    print(header + f" {'peak RSS/worker MiB':>20}")
-    print("-" * (len(header) + 21))
+    print(header + f" {'peak RSS/worker MiB':>20} {'CPU µs/req':>10} {'bare/this':>9}")
+    print("-" * (len(header) + 42))
     for name, rounds in samples.items():
         rates = [sample["rps"] for sample in rounds]
         median = statistics.median(rates)
@@ -281,19 +314,22 @@ def main() -> dict[str, Any]:
             "non_2xx": sum(sample["non_2xx"] for sample in rounds),
             "socket_errors": sum(sample["socket_errors"] for sample in rounds),
             "peak_rss_mib": memory.get(name, []),
+            "cpu_us_per_request": cpu_per_request(rounds),
         }
+        row["cpu_ratio"] = base_cpu / row["cpu_us_per_request"]
         results["servers"][name] = row
         rss = "/".join(f"{value:.1f}" for value in row["peak_rss_mib"]) or "?"
         print(
             f"{name:<48} {median:>8.0f} {min(rates):>6.0f}-{max(rates):<6.0f} {row['ratio']:>7.2f}x "
-            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {rss:>20}"
+            f"{row['p50_ms']:>7.2f} {row['p99_ms']:>7.2f} {rss:>20} {row['cpu_us_per_request']:>10.0f} "
+            f"{row['cpu_ratio']:>8.2f}x"
         )
         if row["non_2xx"] or row["socket_errors"]:
             print(f"  !! {row['non_2xx']:.0f} non-2xx responses, {row['socket_errors']:.0f} socket errors")
     if costs:
         print(
-            f"\neach middleware's cost inside the running pipeline (µs per request, {costs['requests']:,} "
-            f"requests; shim cost {costs['shim_us']:.2f} µs subtracted)"
+            "\neach middleware's cost inside the running pipeline (CPU µs per request, "
+            f"{costs['requests']:,} requests; shim cost {costs['shim_us']:.2f} µs subtracted)"
         )
         for name, value in costs["cost_us"].items():
             print(f"  {name:<28} {value:>7.2f}")

@@ -411,3 +411,39 @@ def test_short_response_constructor_matches_webob(
 
     kwargs = {"status": status, "content_type": content_type}
     assert _state(lambda: cls(body, **kwargs)) == _state(lambda: Reference(body, **kwargs))
+
+
+def _served(response: webob.Response, method: str = "GET", **headers: str) -> tuple[str, list[Any], bytes]:
+    request = webob.Request.blank("/base/here", method=method, headers=headers)
+    got = request.get_response(response)
+    return got.status, sorted(got.headerlist), got.body
+
+
+@pytest.mark.parametrize(
+    ("setup", "method", "headers"),
+    [
+        ({}, "GET", {}),
+        ({}, "HEAD", {}),
+        ({"location": "../elsewhere"}, "GET", {}),
+        ({"headers": [("LOCATION", "/abs")]}, "GET", {}),
+        ({"etag": "abc", "conditional_response": True}, "GET", {"If-None-Match": '"abc"'}),
+        ({"status": 201}, "GET", {}),
+    ],
+    ids=["plain", "head", "relative-location", "upper-case-location", "conditional-304", "created"],
+)
+def test_response_call_matches_webob(setup: dict[str, Any], method: str, headers: dict[str, str]) -> None:
+    def build(cls: type[webob.Response]) -> webob.Response:
+        response = cls("hello", content_type="text/plain", status=setup.get("status"))
+        if "location" in setup:
+            response.location = setup["location"]
+        for name, value in setup.get("headers", []):
+            response.headerlist.append((name, value))
+        if "etag" in setup:
+            response.etag = setup["etag"]
+            response.conditional_response = setup["conditional_response"]
+        return response
+
+    ours = _served(build(Response), method, **headers)
+    assert ours == _served(build(webob.Response), method, **headers)
+    if "location" in setup:
+        assert ("Location", "http://localhost/elsewhere") in ours[1]  # made absolute, as WebOb does

@@ -59,6 +59,7 @@ _MARKER: Any = webob.response._marker  # type: ignore[attr-defined]
 _CHARSET_RE = webob.response.CHARSET_RE  # type: ignore[attr-defined]
 _has_charset: Any = webob.response._content_type_has_charset  # type: ignore[attr-defined]
 _webob_charset = webob.Response.charset
+_webob_abs_headerlist = getattr(webob.Response, "_abs_headerlist", None)
 
 
 class Response(webob.Response):
@@ -108,6 +109,7 @@ class Response(webob.Response):
             self._app_iter = [b""]  # no body, no Content-Type
             return
         content_type = content_type or self.default_content_type
+        charset = None
         if content_type:
             default_charset = self.default_charset
             if (
@@ -115,15 +117,36 @@ class Response(webob.Response):
                 and "charset=" not in content_type
                 and (content_type == "text/html" or _has_charset(content_type))
             ):
+                if ";" not in content_type:
+                    charset = default_charset  # the only parameter: what reading it back would give
                 content_type += "; charset=" + default_charset
             headers.append(("Content-Type", content_type))
         if isinstance(body, str):
-            found = _CHARSET_RE.search(content_type) if content_type else None
-            if found is None:
-                raise TypeError("You cannot set the body to a text value without a charset")
-            body = body.encode(found.group(1))
+            if charset is None:
+                found = _CHARSET_RE.search(content_type) if content_type else None
+                if found is None:
+                    raise TypeError("You cannot set the body to a text value without a charset")
+                charset = found.group(1)
+            body = body.encode(charset)
         self._app_iter = [body]
         headers.append(("Content-Length", str(len(body))))
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        """WebOb's ``__call__``, without building a new header list when no ``Location`` needs making
+        absolute."""
+        if (
+            self.conditional_response
+            or getattr(type(self), "_abs_headerlist", None) is not _webob_abs_headerlist
+        ):
+            return super().__call__(environ, start_response)
+        headerlist = self._headerlist
+        for name, _ in headerlist:
+            if len(name) == 8 and name.lower() == "location":
+                return super().__call__(environ, start_response)
+        start_response(self.status, list(headerlist))
+        if environ["REQUEST_METHOD"] == "HEAD":
+            return webob.response.EmptyResponse(self._app_iter)
+        return self._app_iter
 
 
 def json_dumps(value: Any) -> bytes:
@@ -320,6 +343,9 @@ class wsgify:
                 result = req.response.merge_cookies(result)
             app_iter_: WSGIIterable = result(environ, start_response)
             return app_iter_
+        if kind is str and not started and self.RequestClass is Request:
+            # the str branch below, without the JSON and dataclass tests first
+            return _fast(environ, start_response, "text/html; charset=UTF-8", result.encode("utf-8"))
         if (
             kind is dict
             or kind is list

@@ -60,6 +60,8 @@ _CHARSET_RE = webob.response.CHARSET_RE  # type: ignore[attr-defined]
 _has_charset: Any = webob.response._content_type_has_charset  # type: ignore[attr-defined]
 _webob_charset = webob.Response.charset
 _webob_abs_headerlist = getattr(webob.Response, "_abs_headerlist", None)
+_webob_status = webob.Response.status
+_new_request = object.__new__
 
 
 class Response(webob.Response):
@@ -86,7 +88,7 @@ class Response(webob.Response):
             or app_iter is not None
             or conditional_response is not None
             or charset is not _MARKER
-            or not isinstance(body, str | bytes)
+            or not isinstance(body, (str, bytes))  # the tuple form is the faster test
             or type(self).charset is not _webob_charset
         ):
             super().__init__(
@@ -143,7 +145,7 @@ class Response(webob.Response):
         for name, _ in headerlist:
             if len(name) == 8 and name.lower() == "location":
                 return super().__call__(environ, start_response)
-        start_response(self.status, list(headerlist))
+        start_response(self._status, list(headerlist))
         if environ["REQUEST_METHOD"] == "HEAD":
             return webob.response.EmptyResponse(self._app_iter)
         return self._app_iter
@@ -294,7 +296,13 @@ class wsgify:
         return self.call_func(req, *call_args, **call_kw)
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
-        req = self.RequestClass(environ)
+        req: webob.Request
+        if self.RequestClass is Request and type(environ) is dict:
+            # what webob's BaseRequest.__init__ does with an environ and no options, without the call
+            req = _new_request(Request)
+            req.__dict__["environ"] = environ
+        else:
+            req = self.RequestClass(environ)
         if not isinstance(req, Request):
             req.response = req.ResponseClass()  # plain WebOb requests get theirs up front, as in WebOb
         try:

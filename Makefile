@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 EXTRAS := test,servers,compress,json,docs,dev,auth
-EXAMPLES := examples/hello examples/jsonapi examples/compute
+EXAMPLES := examples/hello examples/jsonapi examples/compute examples/anywsgi
 STAMP := $(VENV)/.installed
 
 .PHONY: all run test test-minimal lint format typecheck docs pytest bench clean venv

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -36,6 +38,33 @@ def tool() -> Callable[..., str]:
     return find_tool
 
 
+def find_package(name: str, hint: str) -> None:
+    """Skip unless the Python package ``name`` is installed for the Python running the tests.
+
+    The same rule as :func:`find_tool`: a venv built without an extra (``pip install -e '.[test]'`` on another
+    Python) skips what needs it, with the reason printed; ``make venv`` installs every extra, so in CI
+    (``CI=true``) a missing package fails.
+    """
+    if importlib.util.find_spec(name) is not None:
+        return
+    message = f"{name} is not installed for {sys.executable} ({hint})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI=true: a missing package fails the run")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def python_package() -> Callable[[str, str], None]:
+    """:func:`find_package`: ``python_package("brotli", "pip install -e '.[compress]'")`` or skip."""
+    return find_package
+
+
+@pytest.fixture(scope="session")
+def gunicorn() -> None:
+    """Skip (or fail in CI) unless gunicorn, from the ``servers`` extra, is installed for this Python."""
+    find_package("gunicorn", "pip install -e '.[servers]'")
+
+
 class CountingIterable:
     """A response iterable whose iterator is a separate generator and whose ``close()`` is counted."""
 
@@ -60,3 +89,33 @@ class CountingIterable:
 def counting() -> type[CountingIterable]:
     """:class:`CountingIterable`: a response iterable with a separate iterator and a counted close()."""
     return CountingIterable
+
+
+# -- PostgreSQL (a throw-away server per test session, started only when a test asks for it) ---------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A PostgreSQL server of this session (:class:`compute_cluster.Postgres`), in a temporary directory on
+    127.0.0.1; skipped outside CI when PostgreSQL or psycopg is missing (``.ci/run`` installs both)."""
+    from compute_cluster import Postgres, postgres_bindir_path
+
+    initdb = find_tool("initdb", "apt-get install postgresql", path=postgres_bindir_path())
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        message = "psycopg is not installed (pip install -e '.[postgres]')"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI=true: a missing tool fails the run")
+        pytest.skip(message)
+    server = Postgres(initdb).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: object) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    url: str = postgres_server.create_database()  # type: ignore[attr-defined]
+    return url

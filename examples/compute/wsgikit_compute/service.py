@@ -20,7 +20,7 @@ from typing import Any
 
 from wsgikit import exc
 from wsgikit_compute import validation
-from wsgikit_compute.storage import Flavor, Keypair, Server, Store
+from wsgikit_compute.storage import Flavor, Keypair, NameTaken, Server, Store
 
 __all__ = ["Context"]
 
@@ -116,6 +116,12 @@ def show_server(store: Store, ctx: Context, server_id: str) -> dict[str, Any]:
     return {"server": server_view(ctx, _server_or_404(store, ctx, server_id))}
 
 
+def _name_taken(name: str) -> exc.HTTPConflict:
+    # Names are unique per project (nova's osapi_compute_unique_server_name_scope = project), enforced by
+    # the database: a client that retries a create whose first answer it never got learns it exists.
+    return exc.HTTPConflict(detail=f"a server named {name!r} already exists in this project")
+
+
 def create_server(store: Store, ctx: Context, body: Any) -> dict[str, Any]:
     ctx.require_writer()
     fields = validation.server_create(body, version=ctx.version)
@@ -123,14 +129,20 @@ def create_server(store: Store, ctx: Context, body: Any) -> dict[str, Any]:
         raise exc.HTTPBadRequest(detail=f"flavor {fields['flavor_id']} does not exist")
     if fields["key_name"] is not None and store.get_keypair(ctx.user_id, fields["key_name"]) is None:
         raise exc.HTTPBadRequest(detail=f"keypair {fields['key_name']} does not exist")
-    server = store.create_server(project_id=ctx.project_id, user_id=ctx.user_id, **fields)
+    try:
+        server = store.create_server(project_id=ctx.project_id, user_id=ctx.user_id, **fields)
+    except NameTaken:
+        raise _name_taken(fields["name"]) from None
     return {"server": {"id": server.id, "links": _links(ctx, "servers", server.id)}}
 
 
 def update_server(store: Store, ctx: Context, server_id: str, body: Any) -> dict[str, Any]:
     ctx.require_writer()
     fields = validation.server_update(body, version=ctx.version)
-    server = store.update_server(ctx.project_id, server_id, **fields)
+    try:
+        server = store.update_server(ctx.project_id, server_id, **fields)
+    except NameTaken:
+        raise _name_taken(fields["name"]) from None
     if server is None:
         raise exc.HTTPNotFound(detail=f"server {server_id} could not be found")
     return {"server": server_view(ctx, server)}

@@ -4,8 +4,8 @@ python-openstackclient (the ``openstack`` command), python-novaclient's Python A
 cloud layer, pinned and installed by ``make clients`` into ``.venv-clients``, talk to
 ``paste-configs/nova-style.ini`` served by gunicorn on 127.0.0.1, unchanged. Authentication is
 keystoneauth's ``admin_token`` plugin with the demo token (no Keystone); the ``openstack`` command reads it
-from the ``clouds.yaml`` that :func:`clouds_yaml` writes, the one ``docs/guide/openstack-clients.rst``
-prints.
+from ``paste-configs/clouds.yaml``, the file ``docs/guide/openstack-clients.rst`` shows, and every
+``openstack`` command line that page prints is one this module runs.
 
 Without the clients' venv the tests skip (``make clients`` builds it); with ``CI=true`` they fail instead.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,7 +23,8 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.integration
+# dozens of client start-ups (a few seconds each on a busy machine) per test: more than the default timeout
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS_VENV = Path(os.environ.get("WSGIKIT_CLIENTS_VENV", ROOT / ".venv-clients"))
@@ -30,7 +32,8 @@ SCRIPTS = Path(__file__).parent / "openstack_clients"
 TOKEN = "demo-token"
 CIRROS = "cirros-0.6.2-x86_64-disk"
 TIMEOUT = 120  # seconds for one client command (the CLI's start-up alone takes a few)
-CLOUDS: dict[str, Path] = {}  # endpoint → its clouds.yaml
+WORKDIR: dict[str, Path] = {}  # endpoint → the directory with its clouds.yaml
+RAN: list[str] = []  # every openstack command line, for the docs check
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,8 @@ def endpoint(
     port_factory: Callable[[], int],
 ) -> str:
     """``http://127.0.0.1:PORT/v2.1`` of nova-style.ini on a 2-worker gunicorn with a fresh database (the
-    ``start_server`` fixture stops it after the module)."""
+    ``start_server`` fixture stops it after the module). Its working directory holds the ``clouds.yaml``
+    of ``paste-configs/`` (port replaced) and the ``id_ed25519.pub`` the docs' commands name."""
     tmp = tmp_path_factory.mktemp("openstack-clients")
     port = port_factory()
     argv = [sys.executable, "-m", "wsgikit", "serve", str(ROOT / "paste-configs" / "nova-style.ini")]
@@ -63,48 +67,31 @@ def endpoint(
         patch.setenv("WSGIKIT_COMPUTE_DB", str(tmp / "compute.sqlite3"))
         patch.delenv("WSGIKIT_COMPUTE_AUTH", raising=False)
         start_server("gunicorn-compute", argv, port=port)
+    clouds = (ROOT / "paste-configs" / "clouds.yaml").read_text()
+    assert clouds.count("endpoint: http://127.0.0.1:8080/v2.1") == 1
+    (tmp / "clouds.yaml").write_text(clouds.replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
+    public_key_file(tmp)
     url = f"http://127.0.0.1:{port}/v2.1"
-    CLOUDS[url] = clouds_yaml(tmp, url)
+    WORKDIR[url] = tmp
     return url
 
 
-CLOUDS_YAML = """\
-clouds:
-  compute-example:
-    auth_type: admin_token
-    auth:
-      endpoint: {endpoint}
-      token: {token}
-    # admin_token gives every service the one endpoint; without these two lines openstacksdk takes the
-    # "v2.1" in it for the identity API's version, and commands that build an identity client
-    # (server list) refuse to run. No identity request is made.
-    identity_api_version: 3
-    identity_endpoint_override: {endpoint}
-"""
-
-
-def clouds_yaml(directory: Path, endpoint: str) -> Path:
-    path = directory / "clouds.yaml"
-    path.write_text(CLOUDS_YAML.format(endpoint=endpoint, token=TOKEN))
-    return path
-
-
 def openstack(
-    clients_bin: Path, endpoint: str, *args: str, expect_failure: bool = False, api_version: str | None = None
+    clients_bin: Path, endpoint: str, *args: str, expect_failure: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """One ``openstack --os-cloud compute-example ...`` command, as the docs give it."""
-    argv = [str(clients_bin / "openstack"), "--os-cloud", "compute-example"]
-    if api_version:
-        argv += ["--os-compute-api-version", api_version]
+    """``openstack --os-cloud compute-example ARGS`` in the directory of the clouds.yaml, as the docs run it;
+    the command line is recorded for :func:`test_the_docs_show_the_commands_run_here`."""
+    argv = ["openstack", "--os-cloud", "compute-example", *args]
+    RAN.append(" ".join(argv))
     env = _client_env()
-    env["OS_CLIENT_CONFIG_FILE"] = str(CLOUDS[endpoint])
+    env["PATH"] = f"{clients_bin}{os.pathsep}{env.get('PATH', '')}"
     result = subprocess.run(
-        argv + list(args), capture_output=True, text=True, timeout=TIMEOUT, env=env, check=False
+        argv, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=WORKDIR[endpoint], check=False
     )
     if expect_failure:
         assert result.returncode != 0, result.stdout
     else:
-        assert result.returncode == 0, f"openstack {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, f"{' '.join(argv)}:\n{result.stdout}\n{result.stderr}"
     return result
 
 
@@ -159,8 +146,8 @@ def test_openstack_flavors(clients_bin: Path, endpoint: str) -> None:
     }
 
 
-def test_openstack_keypairs(clients_bin: Path, endpoint: str, tmp_path: Path) -> None:
-    key_file = public_key_file(tmp_path)
+def test_openstack_keypairs(clients_bin: Path, endpoint: str) -> None:
+    key_file = WORKDIR[endpoint] / "id_ed25519.pub"
     imported = as_json(
         openstack(
             clients_bin,
@@ -168,26 +155,26 @@ def test_openstack_keypairs(clients_bin: Path, endpoint: str, tmp_path: Path) ->
             "keypair",
             "create",
             "--public-key",
-            str(key_file),
-            "cli-imported",
+            "id_ed25519.pub",
+            "mykey",
             "-f",
             "json",
         )
     )
-    assert imported["name"] == "cli-imported" and imported["fingerprint"].count(":") == 15
+    assert imported["name"] == "mykey" and imported["fingerprint"].count(":") == 15
     # openstackclient makes this key pair itself (nova stopped generating keys at 2.92) and prints the
     # private key; the server-generated kind is what novaclient and the SDK ask for, below
-    generated = openstack(clients_bin, endpoint, "keypair", "create", "cli-generated")
+    generated = openstack(clients_bin, endpoint, "keypair", "create", "otherkey")
     assert generated.stdout.startswith("-----BEGIN OPENSSH PRIVATE KEY-----")
     listed = as_json(openstack(clients_bin, endpoint, "keypair", "list", "-f", "json"))
-    assert {k["Name"] for k in listed} >= {"cli-imported", "cli-generated"}
-    shown = as_json(openstack(clients_bin, endpoint, "keypair", "show", "cli-imported", "-f", "json"))
+    assert {k["Name"] for k in listed} == {"mykey", "otherkey"}
+    shown = as_json(openstack(clients_bin, endpoint, "keypair", "show", "mykey", "-f", "json"))
     assert shown["fingerprint"] == imported["fingerprint"]
-    public = openstack(clients_bin, endpoint, "keypair", "show", "--public-key", "cli-imported").stdout
-    assert public.strip() == key_file.read_text().strip()
-    openstack(clients_bin, endpoint, "keypair", "delete", "cli-imported", "cli-generated")
+    public = openstack(clients_bin, endpoint, "keypair", "show", "--public-key", "mykey").stdout
+    assert public.strip() == key_file.read_text().strip()  # the file's trailing newline was stripped
+    openstack(clients_bin, endpoint, "keypair", "delete", "otherkey")
     listed = as_json(openstack(clients_bin, endpoint, "keypair", "list", "-f", "json"))
-    assert not {k["Name"] for k in listed} & {"cli-imported", "cli-generated"}
+    assert [k["Name"] for k in listed] == ["mykey"]
 
 
 def test_openstack_server_lifecycle(clients_bin: Path, endpoint: str) -> None:
@@ -195,63 +182,70 @@ def test_openstack_server_lifecycle(clients_bin: Path, endpoint: str) -> None:
     assert CIRROS in {image["Name"] for image in images}
     created = as_json(
         openstack(
-            clients_bin, endpoint, "server", "create", "--flavor", "1", "--image", CIRROS, "--wait",
-            "--property", "role=web", "cli-1", "-f", "json",
+            clients_bin, endpoint, "server", "create", "--flavor", "1", "--image", CIRROS,
+            "--key-name", "mykey", "--property", "role=web", "--wait", "web-1", "-f", "json",
         )
     )  # fmt: skip
-    server_id = created["id"]
     assert created["status"] == "ACTIVE"
     assert created["image"].startswith(CIRROS)
-    openstack(clients_bin, endpoint, "server", "create", "--flavor", "m1.small", "--image", CIRROS, "cli-2")
+    openstack(
+        clients_bin,
+        endpoint,
+        "server",
+        "create",
+        "--flavor",
+        "m1.small",
+        "--image",
+        CIRROS,
+        "--wait",
+        "web-2",
+    )
 
     listed = as_json(openstack(clients_bin, endpoint, "server", "list", "-f", "json"))
     rows = {row["Name"]: row for row in listed}
-    assert set(rows) >= {"cli-1", "cli-2"}
-    assert rows["cli-1"]["Status"] == "ACTIVE"
-    assert rows["cli-1"]["Image"] == CIRROS and rows["cli-1"]["Flavor"] == "m1.tiny"
-    assert rows["cli-1"]["Networks"] == {"private": ["10.0.0.3"]} or "10.0.0." in str(
-        rows["cli-1"]["Networks"]
-    )
+    assert set(rows) == {"web-1", "web-2"}
+    assert rows["web-1"]["Status"] == "ACTIVE"
+    assert rows["web-1"]["Image"] == CIRROS and rows["web-1"]["Flavor"] == "m1.tiny"
+    assert rows["web-1"]["Networks"] == {"private": ["10.0.0.3"]}
 
-    shown = as_json(openstack(clients_bin, endpoint, "server", "show", server_id, "-f", "json"))
+    shown = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))
+    assert (shown["id"], shown["key_name"], shown["properties"]) == (created["id"], "mykey", {"role": "web"})
     assert shown["OS-EXT-STS:vm_state"] == "active" and shown["OS-EXT-AZ:availability_zone"] == "nova"
-    assert shown["properties"] == {"role": "web"}
 
-    openstack(
-        clients_bin, endpoint, "server", "set", "--property", "owner=ops", "--property", "tier=1", server_id
-    )
-    openstack(clients_bin, endpoint, "server", "unset", "--property", "role", server_id)
-    shown = as_json(openstack(clients_bin, endpoint, "server", "show", server_id, "-f", "json"))
-    assert shown["properties"] == {"owner": "ops", "tier": "1"}
+    openstack(clients_bin, endpoint, "server", "set", "--property", "owner=ops", "web-1")
+    openstack(clients_bin, endpoint, "server", "unset", "--property", "role", "web-1")
+    shown = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))
+    assert shown["properties"] == {"owner": "ops"}
 
-    openstack(clients_bin, endpoint, "server", "stop", server_id)
-    stopped = as_json(openstack(clients_bin, endpoint, "server", "show", server_id, "-f", "json"))
+    openstack(clients_bin, endpoint, "server", "stop", "web-1")
+    stopped = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))
     assert (stopped["status"], stopped["OS-EXT-STS:vm_state"], stopped["OS-EXT-STS:power_state"]) == (
         "SHUTOFF",
         "stopped",
         4,
     )
     # stopping a stopped server: the CLI prints nova's own message
-    again = openstack(clients_bin, endpoint, "server", "stop", server_id, expect_failure=True)
-    assert f"Cannot 'stop' instance {server_id} while it is in vm_state stopped" in again.stderr
-    openstack(clients_bin, endpoint, "server", "start", server_id)
-    openstack(clients_bin, endpoint, "server", "reboot", server_id)
-    assert (
-        as_json(openstack(clients_bin, endpoint, "server", "show", server_id, "-f", "json"))["status"]
-        == "ACTIVE"
-    )
+    again = openstack(clients_bin, endpoint, "server", "stop", "web-1", expect_failure=True)
+    assert f"Cannot 'stop' instance {created['id']} while it is in vm_state stopped" in again.stderr
+    openstack(clients_bin, endpoint, "server", "start", "web-1")
+    openstack(clients_bin, endpoint, "server", "reboot", "web-1")
+    shown = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))
+    assert shown["status"] == "ACTIVE"
 
-    openstack(clients_bin, endpoint, "server", "delete", "--wait", server_id, "cli-2")
+    openstack(clients_bin, endpoint, "server", "delete", "--wait", "web-1", "web-2")
     assert as_json(openstack(clients_bin, endpoint, "server", "list", "-f", "json")) == []
-    missing = openstack(clients_bin, endpoint, "server", "show", server_id, expect_failure=True)
-    assert server_id in missing.stderr
+    missing = openstack(clients_bin, endpoint, "server", "show", "web-1", expect_failure=True)
+    assert "No Server found for web-1" in missing.stderr
 
 
-def test_openstack_errors_print_the_servers_message(clients_bin: Path, endpoint: str) -> None:
+def test_openstack_errors_print_a_message(clients_bin: Path, endpoint: str) -> None:
+    # flavor show looks the flavor up by id, then by name, as against nova, and says so itself
     missing = openstack(clients_bin, endpoint, "flavor", "show", "99", expect_failure=True)
-    assert "99" in missing.stderr
-    nothing = openstack(clients_bin, endpoint, "server", "show", "no-such-server", expect_failure=True)
-    assert "no-such-server" in nothing.stderr
+    assert "No Flavor found for 99" in missing.stderr
+    # a direct call prints the server's message
+    image = openstack(clients_bin, endpoint, "server", "create", "--flavor", "1", "--image", CIRROS,
+                      "--boot-from-volume", "1", "vol-1", expect_failure=True)  # fmt: skip
+    assert "this service has no volumes" in image.stderr
 
 
 def test_openstack_limits_and_availability_zones(clients_bin: Path, endpoint: str) -> None:
@@ -266,18 +260,20 @@ def test_openstack_limits_and_availability_zones(clients_bin: Path, endpoint: st
 
 
 def test_openstack_compute_api_version_2_5(clients_bin: Path, endpoint: str) -> None:
-    result = openstack(clients_bin, endpoint, "--debug", "flavor", "list", api_version="2.5")
-    assert "compute 2.5" in result.stderr  # the request's header and the echo in the response
-    assert (
-        "Openstack-Api-Version: compute 2.5" in result.stderr
-        or "OpenStack-API-Version: compute 2.5" in result.stderr
-    )
+    result = openstack(clients_bin, endpoint, "--os-compute-api-version", "2.5", "--debug", "flavor", "list")
+    requests = [
+        line for line in result.stderr.splitlines() if line.startswith("REQ: ") and "/flavors" in line
+    ]
+    answers = "\n".join(line for line in result.stderr.splitlines() if line.startswith("RESP: "))
+    versions = re.findall(r"OpenStack-API-Version: compute (\S+)", answers, re.IGNORECASE)
+    assert requests and all("OpenStack-API-Version: compute 2.5" in line for line in requests)
+    assert versions and set(versions) == {"2.5"}
 
 
 # -- python-novaclient and openstacksdk ----------------------------------------------------------------------
 
 
-def test_novaclient_python_api(clients_bin: Path, endpoint: str, tmp_path: Path) -> None:
+def test_novaclient_python_api(clients_bin: Path, endpoint: str) -> None:
     images = as_json(openstack(clients_bin, endpoint, "image", "list", "--name", CIRROS, "-f", "json"))
     seen = run_script(
         clients_bin,
@@ -285,7 +281,7 @@ def test_novaclient_python_api(clients_bin: Path, endpoint: str, tmp_path: Path)
         endpoint,
         TOKEN,
         images[0]["ID"],
-        str(public_key_file(tmp_path)),
+        str(WORKDIR[endpoint] / "id_ed25519.pub"),
     )
     assert seen["flavors"] == ["m1.large", "m1.medium", "m1.small", "m1.tiny"]
     assert seen["flavor_1"]["ram"] == 512
@@ -300,7 +296,7 @@ def test_novaclient_python_api(clients_bin: Path, endpoint: str, tmp_path: Path)
     assert seen["flavor_not_found"] == {"code": 404, "message": "Flavor no-such-flavor could not be found."}
     assert seen["deleted"]["code"] == 404 and "could not be found" in seen["deleted"]["message"]
     assert seen["v2_5"] == {"sent": "2.5", "served": "2.5", "served_standard": "compute 2.5"}
-    assert seen["keypairs_left"] == []
+    assert not {"nova-imported", "nova-generated"} & set(seen["keypairs_left"])
 
 
 def test_openstacksdk_cloud_layer(clients_bin: Path, endpoint: str) -> None:
@@ -314,3 +310,21 @@ def test_openstacksdk_cloud_layer(clients_bin: Path, endpoint: str) -> None:
     assert seen["deleted"] is True
     assert seen["after_delete"] is None
     assert "sdk-1" not in seen["listed_after"]
+
+
+def test_the_docs_show_the_commands_run_here(request: pytest.FixtureRequest) -> None:
+    """Every ``openstack`` line of the docs page is a command this module ran (``-f json`` aside)."""
+    selected = {item.name for item in request.session.items}
+    if not {name for name in globals() if name.startswith("test_openstack_")} <= selected:
+        pytest.skip("only some of the openstack tests were selected")
+    if not RAN:
+        pytest.skip("no openstack command ran (the clients are not installed)")
+    page = (ROOT / "docs" / "guide" / "openstack-clients.rst").read_text()
+    shown = [
+        line.strip().removeprefix("$ ")
+        for line in page.splitlines()
+        if line.strip().startswith("$ openstack ")
+    ]
+    ran = {command.replace(" -f json", "") for command in RAN}
+    assert shown, "the page shows no openstack commands"
+    assert [line for line in shown if line not in ran] == []

@@ -1,12 +1,9 @@
-"""wsgikit.servers and the ``egg:wsgikit#<server>`` runners: options, ``[server:main]``, logging, wsgiref."""
+"""wsgikit.servers and the ``egg:wsgikit#<server>`` runners: their options, the runners, wsgiref for real."""
 
 from __future__ import annotations
 
-import argparse
 import http.client
-import logging
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from wsgiref.validate import validator
 
@@ -89,152 +86,6 @@ def test_runner_names_cover_wsgikit_and_the_servers_own_entry_points():
 def test_the_module_table_is_the_default_servers():
     assert components.OPTIONS is components.RUNNER_OPTIONS["waitress"]
     assert set(components.RUNNER_OPTIONS) == set(servers.SERVERS)
-
-
-# -- [server:main] and the command line ---------------------------------------------------------------------
-
-
-def test_no_server_section_means_waitress_with_cli_overrides(tmp_path):
-    path = write_ini(tmp_path, "")
-    assert servers.resolve_server(str(path)) == ("waitress", {})
-    assert servers.resolve_server(str(path), port=9000, host="::1") == (
-        "waitress",
-        {"port": 9000, "host": "::1"},
-    )
-
-
-def test_server_section_is_honoured_and_typed(tmp_path):
-    path = write_ini(
-        tmp_path, "[server:main]\nuse = egg:wsgikit#gunicorn\nport = 9001\nworkers = 2\ntimeout = 5\n"
-    )
-    name, options = servers.resolve_server(str(path))
-    assert name == "gunicorn"
-    assert options == {"port": 9001, "workers": 2, "timeout": "5"}
-
-
-def test_cli_flags_override_the_section(tmp_path):
-    path = write_ini(tmp_path, "[server:main]\nuse = egg:wsgikit#gunicorn\nport = 9001\nworkers = 2\n")
-    assert servers.resolve_server(str(path), port=9002, workers=4) == (
-        "gunicorn",
-        {"port": 9002, "workers": 4},
-    )
-
-
-def test_another_server_keeps_only_the_common_options(tmp_path):
-    path = write_ini(tmp_path, "[server:main]\nuse = egg:wsgikit#gunicorn\nport = 9001\ntimeout = 5\n")
-    assert servers.resolve_server(str(path), server="wsgiref") == ("wsgiref", {"port": 9001})
-
-
-def test_waitress_own_entry_point_is_understood(tmp_path):
-    path = write_ini(tmp_path, "[server:main]\nuse = egg:waitress#main\nport = 9003\nthreads = 2\n")
-    assert servers.resolve_server(str(path)) == ("waitress", {"port": 9003, "threads": 2})
-
-
-def test_bad_server_option_names_file_section_and_key(tmp_path):
-    path = write_ini(tmp_path, "[server:main]\nuse = egg:wsgikit#waitress\nprot = 8080\n")
-    with pytest.raises(ConfigError) as error:
-        servers.resolve_server(str(path))
-    assert str(error.value).startswith(f"{path} [server:main] prot: ")
-    assert "did you mean 'port'" in str(error.value)
-
-
-def test_a_foreign_server_is_refused_clearly(tmp_path):
-    path = write_ini(tmp_path, "[server:main]\npaste.server_factory = wsgiref.simple_server:make_server\n")
-    with pytest.raises(ConfigError, match="wsgikit serve runs") as error:
-        servers.resolve_server(str(path))
-    assert error.value.key == "use"
-
-
-@pytest.mark.parametrize(
-    ("spec", "expected"),
-    [
-        ("a.ini", ("a.ini", "main")),
-        ("config:a.ini#api", ("a.ini", "api")),
-        ("dir/a.ini#", ("dir/a.ini", "main")),
-    ],
-)
-def test_split_config(spec, expected, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    path, name = servers.split_config(spec)
-    assert (path, name) == (str(tmp_path / expected[0]), expected[1])
-
-
-def test_serve_command_reports_a_missing_file(tmp_path, capsys):
-    args = argparse.Namespace(
-        config=str(tmp_path / "nope.ini"), server=None, host=None, port=None, workers=None, reload=False
-    )
-    assert servers.serve_command(args) == 1
-    assert "no such config file" in capsys.readouterr().err
-
-
-def test_reload_child_gets_the_same_arguments():
-    args = argparse.Namespace(
-        config="x.ini#api", server="wsgiref", host=None, port=9000, workers=None, reload=True
-    )
-    assert servers._reload_args(args) == [
-        "serve",
-        "x.ini#api",
-        "--reload",
-        "--server",
-        "wsgiref",
-        "--port",
-        "9000",
-    ]
-
-
-# -- logging sections ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def saved_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in root.handlers:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
-    logging.getLogger("wsgikit.servers.test").setLevel(logging.NOTSET)
-
-
-LOGGING_SECTIONS = """
-[loggers]
-keys = root, probe
-
-[handlers]
-keys = null
-
-[formatters]
-keys =
-
-[logger_root]
-level = WARNING
-handlers = null
-
-[logger_probe]
-level = DEBUG
-handlers =
-qualname = wsgikit.servers.test
-
-[handler_null]
-class = NullHandler
-args = ()
-"""
-
-
-def test_logging_sections_are_applied_without_disabling_existing_loggers(tmp_path, saved_logging):
-    existing = logging.getLogger("wsgikit.test_servers.existing")
-    path = write_ini(tmp_path, LOGGING_SECTIONS)
-    assert servers.configure_logging(str(path)) is True
-    assert logging.getLogger("wsgikit.servers.test").level == logging.DEBUG
-    assert logging.getLogger().level == logging.WARNING
-    assert not existing.disabled
-
-
-def test_without_logging_sections_nothing_is_read(tmp_path, saved_logging):
-    path = write_ini(tmp_path, "")
-    assert servers.configure_logging(str(path)) is False
 
 
 # -- runners (no server started) ----------------------------------------------------------------------------

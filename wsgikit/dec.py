@@ -20,7 +20,8 @@ exceptions, :meth:`wsgify.middleware`, calling ``func(req)`` directly in tests) 
 * route variables from ``environ["wsgiorg.routing_args"]`` passed as keyword arguments — only the ones the
   function declares (or all of them, when it takes ``**kwargs``), so ``controller``/``action`` entries of a
   Routes match do not get in the way;
-* ``dict``, ``list`` and dataclass results become ``application/json`` (UTF-8). When the handler did not touch
+* ``dict``, ``list`` and dataclass results become ``application/json`` (UTF-8, through
+  :mod:`wsgikit._json`: msgspec when installed). When the handler did not touch
   ``req.response``, the answer is written straight to ``start_response`` without building a WebOb
   Response — the common case is the fast case;
 * :attr:`Request.json` raises a 400 problem document for a malformed, empty or non-UTF-8 body instead of
@@ -33,19 +34,17 @@ exceptions, :meth:`wsgify.middleware`, calling ``func(req)`` directly in tests) 
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import functools
 import inspect
 import json
-import uuid
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import webob
 import webob.exc
 
+from wsgikit import _json
 from wsgikit.exc import HTTPBadRequest, as_wsgikit
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
@@ -60,48 +59,10 @@ class Response(webob.Response):
     """:class:`webob.Response`; here so that ``from wsgikit import Response`` is the one to subclass."""
 
 
-def _json_default(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID | Decimal):
-        return str(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-# One encoder for every call: json.dumps() with options builds a new JSONEncoder each time.
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default)
-# What _ENCODER.encode() ends up calling, without its Python layers (isinstance checks, iterencode()
-# defining a closure per call): the C encoder, made per call with a fresh circular-reference table.
-_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-_C_ENCODER_ARGS = (
-    _ENCODER.default,
-    json.encoder.encode_basestring,  # ensure_ascii=False
-    None,  # indent
-    _ENCODER.key_separator,
-    _ENCODER.item_separator,
-    _ENCODER.sort_keys,
-    _ENCODER.skipkeys,
-    _ENCODER.allow_nan,
-)
-
-
 def json_dumps(value: Any) -> bytes:
-    """The JSON encoding wsgify uses: compact, UTF-8, dataclasses, datetimes, UUIDs and Decimals allowed."""
-    kind = type(value)
-    if (
-        kind is not dict
-        and kind is not list
-        and dataclasses.is_dataclass(value)
-        and not isinstance(value, type)
-    ):
-        value = dataclasses.asdict(value)
-    if _c_make_encoder is None:  # pragma: no cover - CPython always has the C accelerator
-        return _ENCODER.encode(value).encode()
-    return "".join(_c_make_encoder({}, *_C_ENCODER_ARGS)(value, 0)).encode()
+    """The JSON encoding wsgify uses: compact, UTF-8, dataclasses, datetimes, UUIDs and Decimals allowed
+    (:func:`wsgikit._json.dumps`: msgspec when installed, else the stdlib)."""
+    return _json.dumps(value)
 
 
 class Request(webob.Request):
@@ -138,7 +99,7 @@ class Request(webob.Request):
         if not body:
             raise HTTPBadRequest("The request body is empty; a JSON document was expected.")
         try:
-            return json.loads(body.decode(self.charset or "utf-8"))
+            return _json.loads(body, self.charset)
         except (UnicodeDecodeError, LookupError):
             raise HTTPBadRequest("The request body is not valid UTF-8.") from None
         except json.JSONDecodeError as error:

@@ -1,42 +1,29 @@
-"""Servers
-=======
+"""Server runners
+==============
 
 Run a WSGI application on the bundled ``wsgiref`` dev server, on **waitress** (the default) or on
-**gunicorn** with N worker processes — and ``wsgikit serve CONFIG[#name]``, which loads a ``paste.ini``,
-applies its logging sections, honours its ``[server:main]`` section and serves it.
+**gunicorn** with N worker processes. ``wsgikit serve`` (:mod:`wsgikit.cli.serve`) and the
+``egg:wsgikit#waitress`` / ``#gunicorn`` / ``#wsgiref`` server entry points both end here.
 
-.. code-block:: console
+.. code-block:: python
 
-    $ wsgikit serve paste-configs/example.ini
-    wsgikit: serving config:/srv/paste-configs/example.ini#main with waitress on http://127.0.0.1:8080
-    $ wsgikit serve production.ini --server gunicorn --workers 4 --port 9000
+    from wsgikit.servers import run_waitress
+
+    run_waitress(app, host="127.0.0.1", port=8080, threads=8)
 
 Each server library is imported only inside its runner, so waitress-only deployments never import
-gunicorn. Every runner stops gracefully on SIGTERM and SIGINT (Ctrl-C): in-flight requests finish, the
-listening socket closes and ``serve`` exits 0 without a traceback.
-
-``--reload`` (development only) runs the server in a child process and polls the modification times of the
-ini file and of every Python module imported while loading the application, once a second; when one
-changes, the child is stopped with SIGTERM and started again. If the new code fails to load, the reloader
-waits for the next change instead of exiting.
+gunicorn. Every runner stops gracefully on SIGTERM and SIGINT (Ctrl-C): in-flight requests finish and the
+listening socket closes, without a traceback.
 """
 
 from __future__ import annotations
 
-import argparse
-import configparser
-import json
 import logging
-import logging.config
-import os
 import signal
 import socketserver
-import subprocess
 import sys
-import tempfile
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
@@ -52,15 +39,12 @@ __all__ = [
     "run_server",
     "run_waitress",
     "run_wsgiref",
-    "serve_command",
 ]
 
 log = logging.getLogger("wsgikit.servers")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-RELOADER_ENV = "WSGIKIT_RELOADER_FILES"
-"""Set in the child of ``--reload``: where it writes the files (and their mtimes) it loaded."""
 
 
 def _announce(server: str, host: str, port: int, what: str | None = None) -> None:
@@ -71,14 +55,19 @@ def _announce(server: str, host: str, port: int, what: str | None = None) -> Non
 
 
 @contextmanager
-def _stop_on_signals() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt (SIGINT already is one) for the duration of a serve loop.
+def _stop_on_signals(stop: Callable[[], None] | None = None) -> Iterator[None]:
+    """Stop the serve loop on SIGTERM and SIGINT (Ctrl-C) for the duration of the block.
 
-    waitress and socketserver both unwind cleanly from KeyboardInterrupt raised in their main loop.
+    With ``stop``, a signal calls it from a helper thread (``socketserver``'s ``shutdown()`` must not run
+    on the thread of ``serve_forever()``, and raising into that thread could land inside
+    ``process_request`` and print a traceback); without it, the signal raises KeyboardInterrupt, from
+    which waitress's main loop unwinds cleanly.
     """
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        if stop is None:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+        threading.Thread(target=stop, name="wsgikit-stop", daemon=True).start()
 
     if threading.current_thread() is not threading.main_thread():
         yield  # signals can only be handled in the main thread; the caller stops the server itself
@@ -164,9 +153,10 @@ def run_wsgiref(
     server = make_wsgiref_server(app, host=host, port=port, threads=threads)
     _announce("wsgiref", host, server.server_address[1], what)
     try:
-        with _stop_on_signals():
+        with _stop_on_signals(server.shutdown):
             server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
+        log.info("wsgiref: stopping")
+    except KeyboardInterrupt:  # raised by the application's own code or a signal outside the main thread
         log.info("wsgiref: stopping")
     finally:
         server.server_close()
@@ -298,226 +288,3 @@ def run_server(name: str, app: WSGIApplication, **options: Any) -> int:
         raise ValueError(f"unknown server {name!r}; expected one of {', '.join(SERVERS)}") from None
     status = runner(app, **options)
     return status if isinstance(status, int) else 0
-
-
-# -- wsgikit serve ------------------------------------------------------------------------------------------
-
-
-def split_config(spec: str) -> tuple[str, str]:
-    """``path/to/x.ini#api`` (optionally ``config:``-prefixed) → (absolute path, ``api``)."""
-    if spec.startswith("config:"):
-        spec = spec[len("config:") :]
-    path, _, name = spec.partition("#")
-    return os.path.abspath(path), name or "main"
-
-
-def read_ini(path: str) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    with open(path, encoding="utf-8") as handle:
-        parser.read_file(handle)
-    return parser
-
-
-def configure_logging(path: str, parser: configparser.RawConfigParser | None = None) -> bool:
-    """Apply the ini's ``[loggers]``/``[handlers]``/``[formatters]`` sections, if it has them.
-
-    Existing loggers are kept (``disable_existing_loggers=False``): a ``[loggers]`` section that does not
-    mention ``wsgikit.access`` must not silence it. Without the sections, a basic INFO config on stderr is
-    installed when nothing configured logging yet.
-
-    :returns: whether the ini had logging sections.
-    """
-    parser = parser or read_ini(path)
-    if parser.has_section("loggers"):
-        defaults = {"here": os.path.dirname(path), "__file__": path}
-        logging.config.fileConfig(path, defaults=defaults, disable_existing_loggers=False)
-        return True
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s [%(name)s] %(message)s")
-    return False
-
-
-def resolve_server(
-    path: str,
-    *,
-    server: str | None = None,
-    host: str | None = None,
-    port: int | None = None,
-    workers: int | None = None,
-    server_name: str = "main",
-) -> tuple[str, dict[str, Any]]:
-    """Which runner and options ``serve`` uses: ``[server:NAME]`` when present, then the CLI overrides.
-
-    A ``[server:main]`` whose ``use`` is one of wsgikit's runners has its options converted by that
-    runner's table (unknown keys fail here, naming the section and key). When ``--server`` picks a
-    different runner than the section names, only ``host`` and ``port`` carry over: the others belong to
-    the other server.
-    """
-    from wsgikit.deploy.components import servers as components
-    from wsgikit.deploy.options import ConfigError
-
-    parser = read_ini(path)
-    section = f"server:{server_name}"
-    chosen: str | None = None
-    options: dict[str, Any] = {}
-    if not parser.has_section(section) and server_name == "main" and parser.has_section("server"):
-        section = "server"
-    if parser.has_section(section):
-        from paste.deploy.loadwsgi import SERVER, loadcontext
-
-        context = loadcontext(SERVER, f"config:{path}", name=server_name)
-        from_section = components.runner_name(context.object)
-        if from_section is None:
-            raise ConfigError(
-                "wsgikit serve runs waitress, gunicorn or wsgiref "
-                "(use = egg:wsgikit#waitress, #gunicorn, #wsgiref, or egg:waitress#main)",
-                file=path,
-                section=section,
-                key="use",
-            )
-        local_conf = dict(context.local_conf)
-        if server is not None and server != from_section:
-            # workers and threads mean different things to another server; the address does not
-            local_conf = {k: v for k, v in local_conf.items() if k in ("host", "port")}
-        chosen = server or from_section
-        table = components.RUNNER_OPTIONS[chosen]
-        options = table.convert(local_conf, context.global_conf, section=section)
-    chosen = server or chosen or "waitress"
-    overrides = {"host": host, "port": port, "workers": workers}
-    options.update({key: value for key, value in overrides.items() if value is not None})
-    return chosen, options
-
-
-def _reload_args(args: argparse.Namespace) -> list[str]:
-    argv = ["serve", args.config, "--reload"]
-    for flag in ("server", "host", "port", "workers"):
-        value = getattr(args, flag, None)
-        if value is not None:
-            argv += [f"--{flag}", str(value)]
-    return argv
-
-
-def _write_watch_list(list_file: str, ini_path: str, extra: Sequence[str] = ()) -> None:
-    files = {ini_path, *extra}
-    for module in list(sys.modules.values()):
-        filename = getattr(module, "__file__", None)
-        if filename and filename.endswith(".py"):
-            files.add(filename)
-    mtimes = {}
-    for filename in files:
-        try:
-            mtimes[filename] = os.stat(filename).st_mtime_ns
-        except OSError:
-            continue
-    tmp = list_file + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(mtimes, handle)
-    os.replace(tmp, list_file)
-
-
-def serve_command(args: argparse.Namespace) -> int:
-    """``wsgikit serve CONFIG[#name] [--server S] [--host H] [--port P] [--workers N] [--reload]``."""
-    path, name = split_config(args.config)
-    reloader_list = os.environ.get(RELOADER_ENV)
-    if getattr(args, "reload", False) and not reloader_list:
-        return run_with_reloader(_reload_args(args), path)
-    if not os.path.isfile(path):
-        print(f"wsgikit serve: error: no such config file: {path}", file=sys.stderr)
-        return 1
-
-    from wsgikit.deploy import loadapp
-    from wsgikit.deploy.options import ConfigError
-
-    failed_file: list[str] = []
-    try:
-        configure_logging(path)
-        app = loadapp(f"config:{path}", name=name)
-        server, options = resolve_server(
-            path, server=args.server, host=args.host, port=args.port, workers=args.workers
-        )
-    except (ConfigError, LookupError, ValueError, ImportError, OSError, SyntaxError) as error:
-        if isinstance(error, SyntaxError) and error.filename:
-            failed_file.append(error.filename)
-        print(f"wsgikit serve: error: {error}", file=sys.stderr)
-        return 1
-    finally:
-        if reloader_list:
-            _write_watch_list(reloader_list, path, failed_file)
-    try:
-        return run_server(server, app, what=f"config:{path}#{name}", **options)
-    except ValueError as error:
-        print(f"wsgikit serve: error: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
-        return 0
-
-
-# -- --reload -----------------------------------------------------------------------------------------------
-
-
-def _changed(mtimes: dict[str, int]) -> str | None:
-    for filename, mtime in mtimes.items():
-        try:
-            current = os.stat(filename).st_mtime_ns
-        except OSError:
-            return filename
-        if current != mtime:
-            return filename
-    return None
-
-
-def run_with_reloader(argv: Sequence[str], ini_path: str, *, interval: float = 1.0) -> int:
-    """Run ``python -m wsgikit <argv>`` in a child; restart it when a watched file changes.
-
-    The child writes the files it imported while loading (with their mtimes) to a temporary file; the
-    parent polls them. SIGTERM or SIGINT to the parent stops the child and exits 0.
-    """
-    stopping: list[int] = []
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        stopping.append(signum)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, stop)
-    with tempfile.TemporaryDirectory(prefix="wsgikit-reload-") as tmp:
-        list_file = os.path.join(tmp, "watch.json")
-        env = {**os.environ, RELOADER_ENV: list_file}
-        while True:
-            if os.path.exists(list_file):
-                os.unlink(list_file)
-            child = subprocess.Popen([sys.executable, "-m", "wsgikit", *argv], env=env)
-            ini_mtime = {ini_path: os.stat(ini_path).st_mtime_ns}
-            mtimes: dict[str, int] | None = None
-            announced_wait = False
-            while True:
-                if stopping:
-                    _stop_child(child)
-                    return 0
-                if mtimes is None and os.path.exists(list_file):
-                    with open(list_file, encoding="utf-8") as handle:
-                        mtimes = {str(k): int(v) for k, v in json.load(handle).items()}
-                changed = _changed(mtimes if mtimes is not None else ini_mtime)
-                if changed:
-                    print(f"wsgikit: {changed} changed; restarting", file=sys.stderr, flush=True)
-                    _stop_child(child)
-                    break
-                status = child.poll()
-                if status == 0:
-                    return 0
-                if status is not None and not announced_wait:
-                    print(
-                        "wsgikit: the server exited; waiting for a file change", file=sys.stderr, flush=True
-                    )
-                    announced_wait = True
-                time.sleep(interval)
-
-
-def _stop_child(child: subprocess.Popen[bytes]) -> None:
-    if child.poll() is None:
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()

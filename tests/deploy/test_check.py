@@ -179,7 +179,16 @@ use = egg:wsgikit-hello
 def test_load_finds_what_only_a_factory_can(tmp_path) -> None:
     config = tmp_path / "api.ini"
     config.write_text(ACCESS_LOG_INI, encoding="utf-8")
-    assert check_config(str(config)) == []  # the options are fine; the directory is missing
+    (missing_dir,) = check_config(str(config))  # the directory is missing: check finds it without loading
+    assert (missing_dir.line, missing_dir.key) == (6, "file")
+    assert missing_dir.message == (
+        f"cannot open {tmp_path / 'logs' / 'access.log'}: "
+        f"No such file or directory ({tmp_path / 'logs'} is missing)"
+    )
+    (tmp_path / "logs" / "access.log").mkdir(
+        parents=True
+    )  # the directory is there, the file cannot be opened
+    assert check_config(str(config)) == []
     (problem,) = load_problems(str(config))
     assert (problem.file, problem.line, problem.section, problem.key) == (
         str(config),
@@ -188,7 +197,7 @@ def test_load_finds_what_only_a_factory_can(tmp_path) -> None:
         "file",
     )
     assert "cannot open" in problem.message
-    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "access.log").rmdir()
     assert load_problems(f"config:{config}") == []
 
 
@@ -208,11 +217,12 @@ def test_load_turns_a_third_party_exception_into_a_problem(tmp_path, monkeypatch
 def test_check_command_load(tmp_path, capsys) -> None:
     config = tmp_path / "api.ini"
     config.write_text(ACCESS_LOG_INI, encoding="utf-8")
+    (tmp_path / "logs" / "access.log").mkdir(parents=True)
     assert cli_main(["check", str(config)]) == 0
     assert cli_main(["check", "--load", str(config)]) == 1
     out = capsys.readouterr().out
     assert "[filter:access_log] file: cannot open" in out
-    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "access.log").rmdir()
     assert cli_main(["check", "--load", f"{config}#main"]) == 0
 
 

@@ -21,7 +21,7 @@ ENV = {"HOST": "db.example", "PASSWORD": "100%(x)s", "EMPTY": ""}
         ("${ENV:EMPTY:-fallback}", "fallback"),
         ("${ENV:EMPTY}", ""),
         ("${ENV:HOST}${ENV:HOST}", "db.exampledb.example"),
-        ("$HOST ${HOST} ${ENV:}", "$HOST ${HOST} ${ENV:}"),
+        ("$HOST ${HOST} ${ENV}", "$HOST ${HOST} ${ENV}"),
     ],
 )
 def test_expand_env(value: str, expected: str) -> None:
@@ -32,6 +32,13 @@ def test_unset_without_default() -> None:
     with pytest.raises(ConfigError, match="MISSING is not set"):
         expand_env("${ENV:MISSING}", ENV)
     assert expand_env("${ENV:MISSING}", ENV, strict=False) == "${ENV:MISSING}"
+
+
+@pytest.mark.parametrize("value", ["${ENV:}", "${ENV:HOST", "x ${ENV:1ST}", "${ENV:HOST}-${ENV:NO SPACE}"])
+def test_a_malformed_reference_is_named_as_such(value: str) -> None:
+    with pytest.raises(ConfigError, match="malformed environment reference '\\$\\{ENV:"):
+        expand_env(value, ENV)
+    assert expand_env(value, ENV, strict=False).endswith(value[-3:])  # left as written when lenient
 
 
 def test_escape_percent_for_interpolation() -> None:

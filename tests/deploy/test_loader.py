@@ -197,3 +197,22 @@ def test_wsgikit_composites_work_under_plain_pastedeploy(monkeypatch: pytest.Mon
     client = TestApp(app)
     assert client.get("/").json["app"] == "versions"
     assert client.get("/v2.1/items/3").json["id"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("pipeline_section", "key"),
+    [("pipeline = hello\nlevel = 3\n", "level"), ("pipe = hello\n", "pipeline")],
+    ids=["extra-setting", "no-pipeline-key"],
+)
+def test_pipeline_errors_pastedeploy_raises_as_lookuperror_stay_lookuperrors(tmp_path, pipeline_section, key):
+    """PasteDeploy raises LookupError for these: ``except LookupError`` written against it still works."""
+    config = tmp_path / "p.ini"
+    config.write_text(f"[pipeline:main]\n{pipeline_section}\n[app:hello]\nuse = egg:wsgikit-hello\n", "utf-8")
+    with pytest.raises(LookupError) as caught:
+        loadapp(f"config:{config}")
+    assert isinstance(caught.value, ConfigError)
+    assert (caught.value.section, caught.value.key, caught.value.line) == (
+        "pipeline:main",
+        key,
+        3 if key == "level" else 1,
+    )

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import argparse
 import os
 
 import pytest
 
-from wsgikit.deploy.tree import find_routers, format_dot, format_tree, load_tree, routes_command, show_command
+from wsgikit.deploy.tree import find_routers, format_dot, format_tree, load_tree
 
 CONFIGS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "configs")
 NOVA = os.path.join(CONFIGS, "nova-api-paste.ini")
@@ -74,20 +73,3 @@ def test_routers_found_by_walking_objects_without_a_record() -> None:
     app, _ = load_tree(os.path.join(CONFIGS, "side_by_side.ini"))
     ((prefix, node, _router),) = find_routers(None, app)
     assert (prefix, node) == ("/api", None)
-
-
-def test_show_and_routes_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    assert show_command(argparse.Namespace(config=f"{NOVA}#osapi_compute", format="text")) == 0
-    assert capsys.readouterr().out.startswith("composite:osapi_compute")
-    assert routes_command(argparse.Namespace(config=f"{NOVA}#osapi_compute")) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0] == "# app:osapi_compute_app_v21  (nova-api-paste.ini:46)  mounted at /v2.1"
-    assert out[1].split() == ["Route", "name", "Methods", "Path", "Controller", "Action"]
-    assert out[2].split()[:3] == ["show", "GET", "/items/{id}"]
-
-
-def test_commands_report_config_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    assert show_command(argparse.Namespace(config=NOVA, format="text")) == 1
-    assert "name one with CONFIG#name: " in capsys.readouterr().err
-    assert routes_command(argparse.Namespace(config=os.path.join(CONFIGS, "cascade.ini"))) == 1
-    assert "no wsgikit.routing.Router" in capsys.readouterr().err

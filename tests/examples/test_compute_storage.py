@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from wsgikit_compute.storage import FLAVORS, Store
 
 
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A store on a new file; the test thread's connection is closed afterwards."""
+    with Store(str(tmp_path / "c.db")) as store:
+        yield store
+
+
 def test_schema_created_and_flavors_seeded(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "sub" / "compute.sqlite3"))
-    assert [f.id for f in store.list_flavors()] == [f.id for f in FLAVORS]
-    assert store.get_flavor("2") == FLAVORS[1]
-    assert store.get_flavor("nope") is None
+    with Store(str(tmp_path / "sub" / "compute.sqlite3")) as store:
+        assert [f.id for f in store.list_flavors()] == [f.id for f in FLAVORS]
+        assert store.get_flavor("2") == FLAVORS[1]
+        assert store.get_flavor("nope") is None
 
 
 def test_wal_mode(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "c.db"))
-    assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with Store(str(tmp_path / "c.db")) as store:
+        assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_nothing_lost_on_restart(tmp_path: Path) -> None:
@@ -27,12 +35,12 @@ def test_nothing_lost_on_restart(tmp_path: Path) -> None:
     first = Store(path)
     server = first.create_server(project_id="p", user_id="u", name="web", flavor_id="1", metadata={"a": "b"})
     first.close()
-    second = Store(path)  # a restart: schema creation must not wipe anything
-    again = second.get_server("p", server.id)
-    assert again is not None
-    assert again.name == "web"
-    assert again.metadata == {"a": "b"}
-    assert len(second.list_flavors()) == len(FLAVORS)
+    with Store(path) as second:  # a restart: schema creation must not wipe anything
+        again = second.get_server("p", server.id)
+        assert again is not None
+        assert again.name == "web"
+        assert again.metadata == {"a": "b"}
+        assert len(second.list_flavors()) == len(FLAVORS)
 
 
 def test_one_connection_per_thread(tmp_path: Path) -> None:
@@ -49,11 +57,25 @@ def test_one_connection_per_thread(tmp_path: Path) -> None:
     for thread in threads:
         thread.join(10)
     assert len({id(c) for c in seen}) == 3
-    assert store.connection is store.connection
+    with store:
+        assert store.connection is store.connection
 
 
-def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "c.db"))
+def test_close_closes_and_the_next_use_reconnects(tmp_path: Path) -> None:
+    with Store(str(tmp_path / "c.db")) as store:
+        first = store.connection
+        store.close()
+        store.close()  # idempotent
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            first.execute("SELECT 1")
+        second = store.connection
+        assert second is not first
+        assert len(store.list_flavors()) == len(FLAVORS)
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):  # the with block closed it
+        second.execute("SELECT 1")
+
+
+def test_concurrent_writers_lose_nothing(store: Store) -> None:
     per_thread, threads = 20, 4
     errors: list[BaseException] = []
 
@@ -76,8 +98,7 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
     assert len({s.name for s in store.list_servers("p")}) == per_thread * threads
 
 
-def test_server_lifecycle(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "c.db"))
+def test_server_lifecycle(store: Store) -> None:
     server = store.create_server(project_id="p", user_id="u", name="a", flavor_id="1")
     assert store.get_server("other", server.id) is None  # scoped by project
     assert store.transition("p", server.id, "ACTIVE", "SHUTOFF") == "ACTIVE"
@@ -96,8 +117,7 @@ def test_server_lifecycle(tmp_path: Path) -> None:
     assert store.connection.execute("SELECT COUNT(*) FROM server_metadata").fetchone()[0] == 0
 
 
-def test_keypairs_unique_per_user(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "c.db"))
+def test_keypairs_unique_per_user(store: Store) -> None:
     made = store.create_keypair(user_id="u", name="k", type="ssh", public_key="ssh-rsa AAAA", fingerprint="f")
     assert made is not None
     assert store.create_keypair(user_id="u", name="k", type="ssh", public_key="x", fingerprint="f") is None

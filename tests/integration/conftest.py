@@ -207,6 +207,87 @@ class UwsgiTransport:
         return _answer(response, sock.close)
 
 
+class FastCGITransport:
+    """Send a request over FastCGI, as nginx's ``fastcgi_pass`` does, to a uWSGI ``--fastcgi-socket``.
+
+    Records are an 8-byte header (version 1, type, request id, content length, padding length) and a
+    body: BEGIN_REQUEST (the responder role), the CGI variables as PARAMS name-value pairs, the body as
+    STDIN, each stream ended by an empty record; the answer comes back as STDOUT records — CGI-style
+    headers (``Status: 200 OK``) and the body — until END_REQUEST.
+    """
+
+    BEGIN_REQUEST, END_REQUEST, PARAMS, STDIN, STDOUT, STDERR = 1, 3, 4, 5, 6, 7
+
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.port = port
+
+    @staticmethod
+    def record(kind: int, content: bytes, request_id: int = 1) -> bytes:
+        padding = -len(content) % 8
+        return struct.pack(">BBHHBx", 1, kind, request_id, len(content), padding) + content + b"\0" * padding
+
+    @staticmethod
+    def pair(name: bytes, value: bytes) -> bytes:
+        def length(n: int) -> bytes:
+            return bytes([n]) if n < 128 else struct.pack(">I", n | 0x80000000)
+
+        return length(len(name)) + length(len(value)) + name + value
+
+    def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
+        path, _, query = target.partition("?")
+        variables = {
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "REQUEST_METHOD": method,
+            "REQUEST_URI": target,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_NAME": self.host,
+            "SERVER_PORT": str(self.port),
+            "REMOTE_ADDR": "127.0.0.1",
+            "REMOTE_PORT": "50000",
+            "REQUEST_SCHEME": "http",
+        }
+        for name, value in headers:
+            key = name.upper().replace("-", "_")
+            variables[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+        params = b"".join(self.pair(k.encode("latin-1"), v.encode("latin-1")) for k, v in variables.items())
+        out = [self.record(self.BEGIN_REQUEST, struct.pack(">HB5x", 1, 0))]
+        out += [self.record(self.PARAMS, params[i : i + 65535]) for i in range(0, len(params), 65535)]
+        out.append(self.record(self.PARAMS, b""))
+        out += [self.record(self.STDIN, body[i : i + 65535]) for i in range(0, len(body), 65535)]
+        out.append(self.record(self.STDIN, b""))
+        with socket.create_connection((self.host, self.port), timeout=IO_TIMEOUT) as sock:
+            sock.sendall(b"".join(out))
+            stream = sock.makefile("rb")
+            stdout = bytearray()
+            while True:
+                header = stream.read(8)
+                if len(header) < 8:
+                    raise ConnectionError("FastCGI stream ended before END_REQUEST")
+                _, kind, _, length, padding = struct.unpack(">BBHHBx", header)
+                content = stream.read(length + padding)[:length]
+                if kind == self.STDOUT:
+                    stdout += content
+                elif kind == self.END_REQUEST:
+                    break
+        head, _, payload = bytes(stdout).partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = "200 OK"
+        if lines and lines[0].startswith("HTTP/"):  # some servers answer with a full status line
+            status = lines.pop(0).split(" ", 1)[1]
+        response_headers: list[tuple[str, str]] = []
+        for line in lines:
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = value.strip()
+            elif name.lower() not in HOP_BY_HOP:
+                response_headers.append((name, value.strip()))
+        return status, response_headers, iter([payload] if payload else []), lambda: None
+
+
 def _answer(response: http.client.HTTPResponse, close: Callable[[], None]) -> Answer:
     headers = [(name, value) for name, value in response.getheaders() if name.lower() not in HOP_BY_HOP]
 
@@ -233,7 +314,7 @@ class _Body:
 class RemoteApp:
     """A WSGI application that forwards each request to a real server through ``transport``."""
 
-    def __init__(self, transport: HTTPTransport | UwsgiTransport) -> None:
+    def __init__(self, transport: HTTPTransport | UwsgiTransport | FastCGITransport) -> None:
         self.transport = transport
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> _Body:
@@ -300,7 +381,7 @@ def recording_client(app: Any) -> TestApp:
     return client
 
 
-def remote_client(transport: HTTPTransport | UwsgiTransport) -> TestApp:
+def remote_client(transport: HTTPTransport | UwsgiTransport | FastCGITransport) -> TestApp:
     """A WebTest client (requests and responses validated) talking to a real server."""
     return recording_client(RemoteApp(transport))
 
@@ -318,6 +399,13 @@ def http_client() -> Callable[[int], TestApp]:
 def uwsgi_client() -> Callable[[int], TestApp]:
     """``uwsgi_client(port)`` → a validated WebTest client for a uWSGI ``--socket`` on 127.0.0.1."""
     return lambda port: remote_client(UwsgiTransport(port))
+
+
+@pytest.fixture(scope="session")
+def fastcgi_client() -> Callable[[int], TestApp]:
+    """``fastcgi_client(port)`` → a validated WebTest client for a FastCGI socket (uWSGI
+    ``--fastcgi-socket``) on 127.0.0.1."""
+    return lambda port: remote_client(FastCGITransport(port))
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,9 @@ PATHS = [
     "gunicorn-paste",
     "uwsgi-http",
     "uwsgi-socket",
+    "uwsgi-fastcgi",
     "nginx-uwsgi",
+    "nginx-fastcgi",
     "nginx-proxy",
 ]
 
@@ -186,7 +188,16 @@ def nginx_argv(nginx: str, prefix: Path, conf: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module", params=PATHS)
-def served(request, start_server, port_factory, http_client, uwsgi_client, render_config, tmp_path_factory):
+def served(
+    request,
+    start_server,
+    port_factory,
+    http_client,
+    uwsgi_client,
+    fastcgi_client,
+    render_config,
+    tmp_path_factory,
+):
     """A validated client for ``production.ini`` served on one of :data:`PATHS`."""
     path = request.param
     port = port_factory()
@@ -209,10 +220,14 @@ def served(request, start_server, port_factory, http_client, uwsgi_client, rende
     if path == "uwsgi-socket":
         start_server(path, uwsgi_argv(uwsgi, *common, "--socket", f"127.0.0.1:{port}"), port=port, cwd=tmp)
         return uwsgi_client(port)
+    if path == "uwsgi-fastcgi":
+        argv = uwsgi_argv(uwsgi, *common, "--fastcgi-socket", f"127.0.0.1:{port}")
+        start_server(path, argv, port=port, cwd=tmp)
+        return fastcgi_client(port)
 
     nginx = request.getfixturevalue("nginx_bin")
     upstream = port_factory()
-    if path == "nginx-uwsgi":
+    if path in ("nginx-uwsgi", "nginx-fastcgi"):
         ini = render_config(
             CONFIGS / "uwsgi.ini",
             tmp / "uwsgi.ini",
@@ -222,11 +237,21 @@ def served(request, start_server, port_factory, http_client, uwsgi_client, rende
                 "127.0.0.1:8081": f"127.0.0.1:{port_factory()}",
             },
         )
+    if path == "nginx-uwsgi":
         start_server("uwsgi-ini", uwsgi_argv(uwsgi, "--ini", str(ini)), port=upstream, cwd=tmp)
         conf = render_config(
             CONFIGS / "nginx-uwsgi.conf",
             tmp / "nginx.conf",
             {"127.0.0.1:3031": f"127.0.0.1:{upstream}", "127.0.0.1:8082": f"127.0.0.1:{port}"},
+        )
+    elif path == "nginx-fastcgi":  # the command nginx-fastcgi.conf's comment gives
+        fastcgi = port_factory()
+        argv = uwsgi_argv(uwsgi, "--ini", str(ini), "--fastcgi-socket", f"127.0.0.1:{fastcgi}")
+        start_server("uwsgi-ini-fastcgi", argv, port=fastcgi, cwd=tmp)
+        conf = render_config(
+            CONFIGS / "nginx-fastcgi.conf",
+            tmp / "nginx.conf",
+            {"127.0.0.1:3032": f"127.0.0.1:{fastcgi}", "127.0.0.1:8084": f"127.0.0.1:{port}"},
         )
     else:
         start_server("gunicorn-upstream", serve_argv("--port", str(upstream)), port=upstream)

@@ -164,7 +164,44 @@ def test_paste_ini_app_and_filter(tmp_path: Path) -> None:
     client.get("/hc", status=503)
     assert client.get("/x").body == b"downstream"
     detailed = TestApp(loadapp(f"config:{ini}", name="hcapp"), extra_environ=LOCAL)
-    assert detailed.get("/").json == {"status": "ok", "checks": []}
+    document = detailed.get("/").json
+    # "upstreams" is there only while a proxy lives in this process (see test_upstream_counters)
+    assert {key: document[key] for key in ("status", "checks")} == {"status": "ok", "checks": []}
+
+
+def test_upstream_counters_in_the_details() -> None:
+    from wsgikit.middleware.proxy import ProxyApp
+
+    proxy = ProxyApp(backends="http://127.0.0.1:9 weight=2 http://127.0.0.1:10", max_fails=1)
+    backend = proxy.backends[0]
+    proxy.balancer.release(proxy.balancer.acquire(exclude=proxy.backends[1:]) or backend, failed=True)
+    document = TestApp(HealthcheckApp(detailed=True), extra_environ=LOCAL).get("/").json
+    mine = [stats for stats in document["upstreams"] if stats[0]["url"] == "http://127.0.0.1:9"]
+    assert mine == [
+        [
+            {
+                "url": "http://127.0.0.1:9",
+                "weight": 2,
+                "requests": 1,
+                "failures": 1,
+                "ejected": 1,
+                "active": 0,
+                "down": True,
+            },
+            {
+                "url": "http://127.0.0.1:10",
+                "weight": 1,
+                "requests": 0,
+                "failures": 0,
+                "ejected": 0,
+                "active": 0,
+                "down": False,
+            },
+        ]
+    ]
+    # never shown to a client outside allowed_networks
+    outside = TestApp(HealthcheckApp(detailed=True), extra_environ={"REMOTE_ADDR": "203.0.113.9"})
+    assert outside.get("/").text == "OK\n"
 
 
 def downstream_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:

@@ -109,6 +109,14 @@ class RawHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.close_connection = True
 
+    def do_HEAD(self) -> None:
+        # a backend that wrongly sends a body with its HEAD answer, on a kept-alive connection
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "5")
+        self.end_headers()
+        self.wfile.write(b"oops!")
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -194,6 +202,13 @@ def test_hop_by_hop_response_headers_removed(raw_backend: str) -> None:
     for name in ("Connection", "X-Foo", "Keep-Alive", "Transfer-Encoding", "Trailer"):
         assert name not in response.headers
     assert response.headers["X-Bar"] == "2"
+
+
+def test_a_body_sent_after_head_does_not_poison_the_pooled_connection(raw_backend: str) -> None:
+    client = TestApp(ProxyApp(raw_backend))
+    for _ in range(3):
+        assert client.head("/").headers["Content-Length"] == "5"
+        assert client.get("/").body == b"hello chunked world"
 
 
 def run(app: Any, environ: WSGIEnvironment) -> tuple[list[str], Any]:
@@ -311,3 +326,45 @@ def test_paste_ini(backend: str, tmp_path: Any) -> None:
     assert caught.value.key == "url"
     with pytest.raises(ConfigError, match="did you mean 'timeout'"):
         proxy_component.app_factory({}, url="http://h", timout="1")
+
+
+def test_check_names_file_line_section_and_key(tmp_path: Any) -> None:
+    from wsgikit.deploy import check_config
+
+    ini = tmp_path / "paste.ini"
+    ini.write_text(
+        "[app:main]\nuse = egg:wsgikit#proxy\n"
+        "backends = http://127.0.0.1:8001 weight=2\n    127.0.0.1:8002\n"
+        "policy = fastest\nhash_key = not a header\n"
+        "[app:one]\nuse = egg:wsgikit#proxy\nurl = http://h\nbackends = http://h2\nmax_fails = -1\n"
+    )
+    found = [(p.line, p.section, p.key) for p in check_config(str(ini))]
+    assert found == [
+        (3, "app:main", "backends"),
+        (5, "app:main", "policy"),
+        (6, "app:main", "hash_key"),
+        (10, "app:one", "backends"),
+        (11, "app:one", "max_fails"),
+    ]
+    problems = {(p.section, p.key): str(p) for p in check_config(str(ini))}
+    assert problems["app:main", "policy"] == (
+        f"{ini}:5 [app:main] policy: expected one of round_robin, least_conn, hash, got 'fastest'"
+    )
+    assert "expected http://host[:port][/path], got '127.0.0.1:8002'" in problems["app:main", "backends"]
+    assert "give url or backends, not both" in problems["app:one", "backends"]
+
+
+def test_balancing_options_from_paste_ini(backend: str, tmp_path: Any) -> None:
+    ini = tmp_path / "paste.ini"
+    ini.write_text(
+        "[app:main]\nuse = egg:wsgikit#proxy\n"
+        f"backends = {backend}/a weight=3, {backend}/b\n"
+        "policy = least_conn\nmax_fails = 3\nfail_timeout = 2s\nretry_methods = get head\nkeepalive = 2\n"
+    )
+    app = loadapp(f"config:{ini}")
+    assert [(b.spec.prefix, b.weight) for b in app.backends] == [("/a", 3), ("/b", 1)]
+    assert (app.balancer.policy, app.balancer.max_fails, app.balancer.fail_timeout) == ("least_conn", 3, 2.0)
+    assert app.retry_methods == {"GET", "HEAD"}
+    assert {TestApp(app).get("/x").json["path"] for _ in range(4)} == {"/a/x", "/b/x"}
+    with pytest.raises(ConfigError, match=r"give url \(one backend\) or backends"):
+        proxy_component.app_factory({})

@@ -492,3 +492,44 @@ def test_uuid_ids(nova_mapper: Mapper) -> None:
     assert found.vars is not None
     assert (found.vars["server_id"], found.vars["id"]) == (server, port)
     assert_same(nova_mapper, matcher, f"/servers/{server}/os-interface/{port}", "GET")
+
+
+# -- the mapper's own regexes are Routes': used as they are, never rebuilt --------------------------------
+
+
+def test_controller_list_given_to_create_regs_is_honoured() -> None:
+    """``{controller}`` matches what the application told Routes, not the mapper's controller_scan."""
+    mapper = routes.Mapper(controller_scan=None)
+    mapper.connect("/{controller}/{action}/{id}")
+    mapper.connect("/static/{name}", controller="static", action="show")
+    mapper.create_regs(["blog", "admin/users"])
+    matcher = CompiledMatcher(mapper)
+    assert matcher.fallback_reasons == {0: "{controller} matches the controller list given to create_regs()"}
+    for path in ("/blog/view/3", "/admin/users/edit/7", "/wiki/view/3", "/static/logo.png"):
+        for method in ("GET", "POST"):
+            assert_same(mapper, matcher, path, method)
+    assert matcher.routematch("/blog/view/3", "GET")[0] == {"controller": "blog", "action": "view", "id": "3"}
+    assert matcher.routematch("/wiki/view/3", "GET") is None  # not in the list given to create_regs()
+
+
+def test_a_mapper_without_regexes_gets_routes_defaults_and_compiles_controllers() -> None:
+    mapper = routes.Mapper(controller_scan=["blog"])
+    mapper.connect("/{controller}/{action}")
+    matcher = CompiledMatcher(mapper)
+    assert matcher.fallback_reasons == {}  # made here with Routes' own default list: compiled
+    assert matcher.routematch("/blog/index", "GET")[0] == {"controller": "blog", "action": "index"}
+    assert_same(mapper, matcher, "/other/index", "GET")
+
+
+def test_building_the_matcher_keeps_a_sub_domains_mappers_regexes() -> None:
+    mapper = routes.Mapper(controller_scan=None)
+    mapper.sub_domains = True
+    mapper.connect("/{controller}/{action}")
+    mapper.create_regs(["shop"])
+    regexes = [route.regexp for route in mapper.matchlist]
+    env = {"HTTP_HOST": "eu.example.com", "PATH_INFO": "/shop/list", "REQUEST_METHOD": "GET"}
+    before = mapper.match("/shop/list", environ=env)
+    CompiledMatcher(mapper)
+    assert [route.regexp for route in mapper.matchlist] == regexes
+    assert mapper.match("/shop/list", environ=env) == before
+    assert before is not None and before["controller"] == "shop"

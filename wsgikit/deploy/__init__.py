@@ -84,11 +84,15 @@ def loadserver(
     return server
 
 
-def check_config(path: str, *, environ: dict[str, str] | None = None) -> list[Problem]:
+def check_config(
+    path: str, *, name: str | None = None, environ: dict[str, str] | None = None
+) -> list[Problem]:
     """Every problem in the configuration file ``path`` (and the files it refers to), without building
     or serving anything: unknown keys, bad values, unknown entry points, missing sections, cycles,
-    pipelines that end in a filter, bad ``%`` interpolation, unset ``${ENV:...}`` values, keys shadowed by
-    ``[DEFAULT]`` and unknown ``select`` choices. An empty list means the file is clean."""
+    pipelines that end in a filter, bad ``%`` interpolation, unset or malformed ``${ENV:...}`` values,
+    missing files and directories named by options, keys shadowed by ``[DEFAULT]`` and unknown ``select``
+    choices. With ``name`` (or ``path#name``), also that the application ``name`` exists. An empty list
+    means the file is clean."""
     from wsgikit.deploy.check import check_config as _check
 
-    return _check(path, environ=environ)
+    return _check(path, name=name, environ=environ)

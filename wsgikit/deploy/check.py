@@ -29,7 +29,6 @@ effects (files opened, modules imported), but serves nothing.
 
 from __future__ import annotations
 
-import argparse
 import importlib.metadata
 import os
 import sys
@@ -48,12 +47,13 @@ from wsgikit.deploy.loader import (
     WsgikitConfigLoader,
     _missing_section,
     as_config_error,
+    pipeline_problems,
     resolve_egg,
     section_kind,
 )
 from wsgikit.deploy.options import ConfigError, OptionTable
 
-__all__ = ["Problem", "check_command", "check_config", "load_problems", "options_table_for"]
+__all__ = ["Problem", "check_config", "load_problems", "options_table_for"]
 
 
 @dataclass(frozen=True)
@@ -295,16 +295,11 @@ class _Checker:
                 self.reference(loader, section, key, name, kind, lookup=owner)
 
     def check_pipeline(self, loader: WsgikitConfigLoader, section: str, local: dict[str, str]) -> None:
-        if "pipeline" not in local:
-            self.report(ConfigError("a pipeline section needs 'pipeline = ...'"), loader, section, "pipeline")
-            return
-        for key in local:
-            if key != "pipeline":
-                message = "a pipeline section takes only 'pipeline' (options go in the filter's section)"
-                self.report(ConfigError(message), loader, section, key)
-        items = local["pipeline"].split()
+        problems = pipeline_problems(local)
+        for problem in problems:
+            self.report(problem, loader, section, problem.key)
+        items = local.get("pipeline", "").split()
         if not items:
-            self.report(ConfigError("the pipeline is empty"), loader, section, "pipeline")
             return
         for item in items[:-1]:
             self.reference(loader, section, "pipeline", item, FILTER)
@@ -476,22 +471,36 @@ class _Checker:
             visit(node, [])
 
 
-def check_config(path: str, *, environ: dict[str, str] | None = None) -> list[Problem]:
+def check_config(
+    path: str, *, name: str | None = None, environ: dict[str, str] | None = None
+) -> list[Problem]:
     """Every problem in ``path`` and the files it refers to (see the module docs), sorted by file and
     line. Warnings (``severity == "warning"``) are problems too: the file does not mean what it says.
 
+    :param path: the file, or ``CONFIG#name`` (``config:`` URIs too).
+    :param name: also check that the application ``name`` exists (``wsgikit check`` passes ``main`` when
+        no ``#name`` is given: what ``serve`` would load), in a file that has PasteDeploy sections at all.
+        A ``#name`` in ``path`` sets it too.
     :param environ: the environment ``${ENV:...}`` values are read from (``os.environ`` by default).
     """
-    if path.startswith("config:"):
-        path = path[len("config:") :]
-    path = path.split("#", 1)[0]
+    from wsgikit.deploy.spec import parse_config_spec
+
+    spec = parse_config_spec(path)
+    if spec.explicit_name:
+        name = spec.name
     session = LoadSession(environ=environ)
     try:
-        loader = session.loader_for(path)
+        loader = session.loader_for(spec.path)
     except ConfigError as error:
-        return [Problem.from_error(error.located(file=os.path.abspath(path)))]
+        return [Problem.from_error(error.located(file=spec.path))]
     checker = _Checker(session)
     checker.run(loader)
+    # A file without any PasteDeploy section (uWSGI's own ini, say) is not a pipeline: nothing to load.
+    if name is not None and any(section_kind(section) for section in loader.parser.sections()):
+        try:
+            checker.find_section(loader, APP, name)
+        except ConfigError as error:
+            checker.problems.append(Problem.from_error(error.located(file=spec.path)))
     unique = dict.fromkeys(checker.problems)
     return sorted(unique, key=lambda p: (p.file or "", p.line or 0, p.section or "", p.key or "", p.message))
 
@@ -511,22 +520,3 @@ def load_problems(path: str, name: str = "main") -> list[Problem]:
     except Exception as error:
         return [Problem.from_error(as_config_error(error))]
     return []
-
-
-def check_command(args: argparse.Namespace) -> int:
-    """``wsgikit check [--load] CONFIG[#name]``: one line per problem; exit 1 when there is any, 0 when
-    clean."""
-    problems = check_config(args.config)
-    if getattr(args, "load", False) and not any(problem.severity == "error" for problem in problems):
-        path, _, name = args.config.partition("#")
-        problems += load_problems(path, name or "main")
-    cwd = os.getcwd()
-    for problem in problems:
-        print(problem.format(relative_to=cwd))
-    if problems:
-        errors = sum(problem.severity == "error" for problem in problems)
-        warnings = len(problems) - errors
-        print(f"{len(problems)} problem(s): {errors} error(s), {warnings} warning(s)", file=sys.stderr)
-        return 1
-    print(f"{args.config}: OK")
-    return 0

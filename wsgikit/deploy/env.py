@@ -50,11 +50,15 @@ def expand_env(
     :param environ: the environment (``os.environ`` by default).
     :param escape_percent: double every ``%`` in the text taken from the environment, for values that
         are about to go through ``%`` interpolation (so the environment's text stays literal).
-    :param strict: when false, a variable that is unset and has no default is left as written.
-    :raises ConfigError: when a variable without a default is not set (``strict`` only).
+    :param strict: when false, a variable that is unset and has no default, or a malformed reference, is
+        left as written.
+    :raises ConfigError: when a variable without a default is not set, or a reference is malformed
+        (``strict`` only).
     """
     if "${ENV:" not in value:
         return value
+    if strict:
+        _refuse_malformed(value)
     env = os.environ if environ is None else environ
 
     def replace(match: re.Match[str]) -> str:
@@ -72,6 +76,21 @@ def expand_env(
         return found.replace("%", "%%") if escape_percent else found
 
     return ENV_RE.sub(replace, value)
+
+
+def _refuse_malformed(value: str) -> None:
+    """A ``${ENV:`` that does not start a well-formed reference is an error whatever the environment."""
+    starts = {match.start() for match in ENV_RE.finditer(value)}
+    position = value.find("${ENV:")
+    while position != -1:
+        if position not in starts:
+            end = value.find("}", position)
+            fragment = value[position : end + 1 if end != -1 else len(value)]
+            raise ConfigError(
+                f"malformed environment reference {fragment!r}: write ${{ENV:NAME}} or "
+                "${ENV:NAME:-default} (NAME: letters, digits and _; the default cannot contain '}')"
+            )
+        position = value.find("${ENV:", position + 1)
 
 
 class EnvInterpolation(configparser.BasicInterpolation):

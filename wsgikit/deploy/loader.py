@@ -28,7 +28,9 @@ from urllib.parse import unquote
 from paste.deploy import loadwsgi
 
 from wsgikit.deploy.env import EnvInterpolation
+from wsgikit.deploy.ini import IniIndex, section_kind
 from wsgikit.deploy.options import ConfigError, ConfigLookupError
+from wsgikit.deploy.paste_compat import PASTE_REPLACEMENTS, replacement
 
 __all__ = [
     "IniIndex",
@@ -49,17 +51,6 @@ APP = loadwsgi.APP
 FILTER = loadwsgi.FILTER
 SERVER = loadwsgi.SERVER
 
-# section prefix → kind shown by `wsgikit show` and used by `wsgikit check`
-_PREFIX_KIND = {
-    "app": "app",
-    "application": "app",
-    "composite": "composite",
-    "composit": "composite",
-    "pipeline": "pipeline",
-    "filter-app": "filter-app",
-    "filter": "filter",
-    "server": "server",
-}
 _PROTOCOLS = {
     "app": ("paste.app_factory", "paste.composite_factory", "paste.composit_factory"),
     "composite": ("paste.composite_factory", "paste.composit_factory"),
@@ -68,56 +59,6 @@ _PROTOCOLS = {
     "server": ("paste.server_factory", "paste.server_runner"),
 }
 _OBJECT_KINDS = {"application": "app", "filter": "filter", "server": "server"}
-
-
-def section_kind(section: str) -> str | None:
-    """``"pipeline:main"`` → ``"pipeline"``; ``None`` for sections PasteDeploy does not load."""
-    prefix, colon, _ = section.partition(":")
-    if not colon and section in ("app", "filter", "pipeline", "composite", "server"):
-        return _PREFIX_KIND[section]
-    return _PREFIX_KIND.get(prefix.strip()) if colon else None
-
-
-# -- where things are in the file ------------------------------------------------------------------------
-
-_SECTION_RE = re.compile(r"^\[(?P<header>.+)\]\s*$")
-_OPTION_RE = re.compile(r"^(?P<option>.*?)\s*[=:]\s*(?P<value>.*)$")
-
-
-class IniIndex:
-    """Line numbers of the sections and keys of an ini file, as :mod:`configparser` reads it."""
-
-    def __init__(self, text: str) -> None:
-        self.sections: dict[str, int] = {}
-        self.keys: dict[str, dict[str, int]] = {}
-        current: str | None = None
-        in_value = False
-        for number, line in enumerate(text.splitlines(), start=1):
-            stripped = line.strip()
-            if not stripped or stripped[0] in "#;":
-                continue
-            if line[0].isspace() and in_value:
-                continue  # continuation of a multi-line value
-            match = _SECTION_RE.match(stripped)
-            if match:
-                current = match.group("header")
-                self.sections.setdefault(current, number)
-                self.keys.setdefault(current, {})
-                in_value = False
-                continue
-            option = _OPTION_RE.match(stripped)
-            if option and current is not None:
-                self.keys[current].setdefault(option.group("option").strip(), number)
-                in_value = True
-
-    def line_of(self, section: str, key: str | None = None) -> int | None:
-        """The line of ``key`` in ``section`` (or of the section header when the key is not written
-        there); ``None`` when the section is not in the file."""
-        if key is not None:
-            line = self.keys.get(section, {}).get(key)
-            if line is not None:
-                return line
-        return self.sections.get(section)
 
 
 # -- the record of a load ------------------------------------------------------------------------------
@@ -246,6 +187,17 @@ def resolve_egg(spec: str, kind: str) -> tuple[importlib.metadata.EntryPoint, st
     try:
         dist = importlib.metadata.distribution(dist_name.strip())
     except importlib.metadata.PackageNotFoundError:
+        instead = replacement(dist_name, ep_name)
+        if instead is not None:
+            raise ConfigLookupError(
+                f"no installed distribution named {dist_name.strip()!r} (Paste is not needed): "
+                f"use = {instead} replaces egg:{dist_name.strip()}#{ep_name}"
+            ) from None
+        if dist_name.strip().lower() == "paste":
+            raise ConfigLookupError(
+                f"no installed distribution named {dist_name.strip()!r}, and wsgikit has no replacement for "
+                f"{ep_name!r} (it replaces Paste's {', '.join(sorted(PASTE_REPLACEMENTS))})"
+            ) from None
         raise _unknown_distribution(dist_name.strip()) from None
     protocols = _PROTOCOLS.get(kind, _PROTOCOLS["app"])
     entry_points = list(dist.entry_points)
@@ -296,6 +248,21 @@ def _a(word: str) -> str:
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
+def pipeline_problems(local_conf: Any) -> list[ConfigError]:
+    """What is wrong with a ``[pipeline:...]`` section's keys, each error naming its key (the loader
+    raises the first; ``wsgikit check`` reports them all). Those PasteDeploy raises as ``LookupError`` are
+    :class:`ConfigLookupError` too."""
+    if "pipeline" not in local_conf:
+        return [ConfigLookupError("a pipeline section needs 'pipeline = ...'", key="pipeline")]
+    message = "a pipeline section takes only 'pipeline' (options go in the filter's section)"
+    problems: list[ConfigError] = [
+        ConfigLookupError(message, key=key) for key in local_conf if key != "pipeline"
+    ]
+    if not str(local_conf["pipeline"]).split():
+        problems.insert(0, ConfigError("the pipeline is empty", key="pipeline"))
+    return problems
+
+
 # -- the loader -----------------------------------------------------------------------------------------
 
 
@@ -328,6 +295,12 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         self.parser = _Parser(filename, self.index, defaults, self.session.environ)
         try:
             self.parser.read_string(text, source=filename)
+        except configparser.MissingSectionHeaderError as error:
+            raise ConfigError(
+                "not an INI file: this line comes before any [section] header",
+                file=filename,
+                line=error.lineno,
+            ) from None
         except configparser.Error as error:
             raise as_config_error(error).located(file=filename) from None
 
@@ -431,16 +404,9 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         local_conf: Any,
         global_additions: Any,
     ) -> Any:
-        items = local_conf.get("pipeline", "").split()
-        if "pipeline" in local_conf and not items:
-            raise self._claim(ConfigError("the pipeline is empty"), section, "pipeline")
-        extra = [key for key in local_conf if key != "pipeline"]
-        if "pipeline" in local_conf and extra:
-            raise self._claim(
-                ConfigError("a pipeline section takes only 'pipeline' (options go in the filter's section)"),
-                section,
-                extra[0],
-            )
+        problems = pipeline_problems(local_conf)
+        if problems:
+            raise self._claim(problems[0], section, problems[0].key)
         try:
             return super()._pipeline_app_context(
                 object_type, section, name, global_conf, local_conf, global_additions

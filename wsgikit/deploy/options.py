@@ -307,6 +307,28 @@ def to_networks(
 
 # -- tables -------------------------------------------------------------------------------------------------
 
+_NOT_PATHS = frozenset({"-", "stdout", "stderr"})
+
+
+def _check_exists(value: Any, kind: str, global_conf: Mapping[str, Any] | None) -> None:
+    """Raise ``ValueError`` when the path ``value`` (relative to the ini's directory) is not there."""
+    import os.path
+
+    if not isinstance(value, str) or not value or (kind == "parent" and value in _NOT_PATHS):
+        return
+    if not os.path.isabs(value) and not (global_conf or {}).get("here"):
+        return  # relative to an ini file that is not known (options given from Python): the factory decides
+    path = resolve_path(value, global_conf)
+    if kind == "file" and not os.path.isfile(path):
+        raise ValueError(f"no such file: {path}" if not os.path.isdir(path) else f"{path} is a directory")
+    if kind == "dir" and not os.path.isdir(path):
+        raise ValueError(f"no such directory: {path}")
+    if kind == "parent" and not os.path.isdir(os.path.dirname(path) or "."):
+        # the factory's own words for it when it tries to open the file (LogFile: "cannot open ...")
+        raise ValueError(
+            f"cannot open {path}: No such file or directory ({os.path.dirname(path)} is missing)"
+        )
+
 
 @dataclass(frozen=True)
 class Option:
@@ -317,6 +339,10 @@ class Option:
     :param default: the value when the key is absent (:data:`REQUIRED` when it must be given).
     :param help: one line for the generated reference docs.
     :param python_name: the keyword argument, when it differs from ``name``.
+    :param must_exist: ``"file"`` or ``"dir"``: the value is a path (relative to the ini file's directory)
+        that must name an existing file or directory; ``"parent"``: a file to be created, whose directory
+        must exist (``-``, ``stdout`` and ``stderr`` are not paths). Checked by :meth:`OptionTable.convert`,
+        so ``wsgikit check`` finds what the server would fail on at start-up.
     """
 
     name: str
@@ -324,6 +350,7 @@ class Option:
     default: Any = None
     help: str = ""
     python_name: str | None = None
+    must_exist: str | None = None
 
     @property
     def required(self) -> bool:
@@ -386,6 +413,7 @@ class OptionTable:
         global_conf: Mapping[str, Any] | None = None,
         *,
         section: str | None = None,
+        lines: Mapping[str, int] | None = None,
     ) -> dict[str, Any]:
         """Typed keyword arguments from a section's strings.
 
@@ -394,10 +422,11 @@ class OptionTable:
         ``uwsgi --paste``.
 
         :raises ConfigError: for an unknown key (with a "did you mean"), a bad value or a missing
-            required key, naming the file (from ``global_conf['__file__']``), section and key. The wsgikit
-            loader fills in the section and line when the factory cannot know them.
+            required key, naming the file (from ``global_conf["__file__"]``), section and key, and the
+            line when ``lines`` (key → line number) is given. The wsgikit loader fills in the section and
+            line when the factory cannot know them.
         """
-        errors = self._convert(local_conf, global_conf, section, stop_at_first=True)
+        errors = self._convert(local_conf, global_conf, section, lines, stop_at_first=True)
         if isinstance(errors, list):
             raise errors[0]
         return errors
@@ -408,9 +437,10 @@ class OptionTable:
         global_conf: Mapping[str, Any] | None = None,
         *,
         section: str | None = None,
+        lines: Mapping[str, int] | None = None,
     ) -> list[ConfigError]:
         """Every problem :meth:`convert` would raise for, not just the first (used by ``wsgikit check``)."""
-        result = self._convert(local_conf, global_conf, section, stop_at_first=False)
+        result = self._convert(local_conf, global_conf, section, lines, stop_at_first=False)
         return result if isinstance(result, list) else []
 
     def _convert(
@@ -418,12 +448,14 @@ class OptionTable:
         local_conf: Mapping[str, Any],
         global_conf: Mapping[str, Any] | None,
         section: str | None,
+        lines: Mapping[str, int] | None,
         *,
         stop_at_first: bool,
     ) -> dict[str, Any] | list[ConfigError]:
         from wsgikit.deploy.env import expand_env
 
         file = (global_conf or {}).get("__file__")
+        lines = lines or {}
         errors: list[ConfigError] = []
         result: dict[str, Any] = {}
         for key, raw in local_conf.items():
@@ -437,15 +469,19 @@ class OptionTable:
                 hint = self.suggest(key)
                 message = f"unknown option for {self.component}"
                 message += f"; did you mean {hint!r}?" if hint else f"; valid options: {self.names()}"
-                errors.append(ConfigError(message, key=key, file=file, section=section))
+                errors.append(ConfigError(message, key=key, file=file, line=lines.get(key), section=section))
             else:
                 try:
                     value = expand_env(raw) if isinstance(raw, str) else raw
                     result[option.kwarg] = option.convert(value)
+                    if option.must_exist is not None:
+                        _check_exists(result[option.kwarg], option.must_exist, global_conf)
                 except ConfigError as error:
-                    errors.append(error.located(key=key, file=file, section=section))
+                    errors.append(error.located(key=key, file=file, line=lines.get(key), section=section))
                 except ValueError as error:
-                    errors.append(ConfigError(str(error), key=key, file=file, section=section))
+                    errors.append(
+                        ConfigError(str(error), key=key, file=file, line=lines.get(key), section=section)
+                    )
             if errors and stop_at_first:
                 return errors
         for option in self.options:
@@ -462,7 +498,9 @@ class OptionTable:
             if first in local_conf and second in local_conf:
                 message = f"give {first} or {second}, not both"
                 message = f"{why}; {message}" if why else message
-                errors.append(ConfigError(message, key=second, file=file, section=section))
+                errors.append(
+                    ConfigError(message, key=second, file=file, line=lines.get(second), section=section)
+                )
         return errors or result
 
     def names(self) -> str:

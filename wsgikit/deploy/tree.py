@@ -18,16 +18,13 @@ loaded pipeline, with the prefix it is mounted under.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
 
 from wsgikit.deploy.loader import LoadSession, Node, load
-from wsgikit.deploy.options import ConfigError
 
-__all__ = ["find_routers", "format_dot", "format_tree", "load_tree", "routes_command", "show_command"]
+__all__ = ["find_routers", "format_dot", "format_tree", "load_tree"]
 
 
 def load_tree(config: str) -> tuple[Any, LoadSession]:
@@ -39,7 +36,31 @@ def load_tree(config: str) -> tuple[Any, LoadSession]:
 # -- text ------------------------------------------------------------------------------------------------
 
 
-def describe(node: Node) -> str:
+class Drawable(Protocol):
+    """What :func:`format_tree` and :func:`format_dot` draw: a loaded :class:`~wsgikit.deploy.loader.Node`
+    or a :class:`~wsgikit.deploy.structure.Piece` read from the INI alone."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def file(self) -> str | None: ...
+    @property
+    def spec(self) -> str | None: ...
+    @property
+    def label(self) -> str | None: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def detail(self) -> str | None: ...
+    @property
+    def shared(self) -> bool: ...
+    @property
+    def children(self) -> Sequence[Drawable]: ...
+
+
+def describe(node: Drawable) -> str:
     parts = [f"{node.label} → {node.name}" if node.label else node.name]
     if node.spec:
         parts.append(node.spec)
@@ -52,11 +73,11 @@ def describe(node: Node) -> str:
     return "  ".join(parts)
 
 
-def format_tree(root: Node) -> str:
+def format_tree(root: Drawable) -> str:
     """The tree as text, one node per line, with box-drawing branches."""
     lines = [describe(root)]
 
-    def walk(node: Node, indent: str) -> None:
+    def walk(node: Drawable, indent: str) -> None:
         for index, child in enumerate(node.children):
             last = index == len(node.children) - 1
             lines.append(f"{indent}{'└── ' if last else '├── '}{describe(child)}")
@@ -74,6 +95,8 @@ _SHAPES = {
     "filter": "box",
     "filter-app": "box",
     "app": "ellipse",
+    "choice": "folder",
+    "missing": "octagon",
 }
 
 
@@ -81,13 +104,14 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def format_dot(root: Node) -> str:
+def format_dot(root: Drawable) -> str:
     """The tree as a Graphviz ``digraph``; a shared section is one node with several incoming edges."""
     ids: dict[tuple[str | None, str], str] = {}
     lines = ["digraph pipeline {", "  rankdir=TB;", '  node [fontname="monospace", fontsize=10];']
 
-    def node_id(node: Node) -> str:
-        key = (node.file, node.name)
+    def node_id(node: Drawable) -> str:
+        # a section is one node however often it is referenced; a choice or a missing name is its own
+        key = (node.file, node.name) if node.kind not in ("choice", "missing") else (None, str(id(node)))
         if key not in ids:
             ids[key] = f"n{len(ids)}"
             label = "\\n".join(
@@ -99,7 +123,7 @@ def format_dot(root: Node) -> str:
             lines.append(f'  {ids[key]} [label="{label}", shape={shape}];')
         return ids[key]
 
-    def walk(node: Node) -> None:
+    def walk(node: Drawable) -> None:
         parent = node_id(node)
         for child in node.children:
             child_id = node_id(child)
@@ -187,43 +211,3 @@ def _walk_objects(
             continue
         if callable(content):
             yield from _walk_objects(content, prefix, depth + 1, seen)
-
-
-# -- commands ----------------------------------------------------------------------------------------------
-
-
-def show_command(args: argparse.Namespace) -> int:
-    """``wsgikit show CONFIG[#name] [--format text|dot]``."""
-    try:
-        _, session = load_tree(args.config)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    tree = session.tree
-    if tree is None:  # pragma: no cover - a load always records its top section
-        print("error: nothing was built", file=sys.stderr)
-        return 1
-    print(format_dot(tree) if getattr(args, "format", "text") == "dot" else format_tree(tree))
-    return 0
-
-
-def routes_command(args: argparse.Namespace) -> int:
-    """``wsgikit routes CONFIG[#name]``: the route table of every router, under its mount prefix."""
-    from wsgikit.routing.table import format_route_table, route_rows
-
-    try:
-        app, session = load_tree(args.config)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    routers = find_routers(session.tree, app)
-    if not routers:
-        print(f"{args.config}: no wsgikit.routing.Router in this pipeline", file=sys.stderr)
-        return 1
-    for index, (prefix, node, router) in enumerate(routers):
-        if index:
-            print()
-        where = f"{node.name}  ({node.origin})" if node is not None else type(router).__name__
-        print(f"# {where}  mounted at {prefix}")
-        print(format_route_table(route_rows(router.mapper)))
-    return 0

@@ -9,7 +9,9 @@ pipeline, e.g. before auth — which oslo.middleware removed in 2025, breaking o
 The service reports unavailable when a *disable file* exists (drain a node before maintenance with
 ``touch /etc/myapp/healthcheck_disable``) or when one of the pluggable checks fails. Details — each
 check's name, result and message, as JSON — are sent only when ``detailed`` is on *and* the client is in
-``allowed_networks`` (loopback by default); everyone else gets a one-word plain-text answer.
+``allowed_networks`` (loopback by default); everyone else gets a one-word plain-text answer. The details
+also list, under ``upstreams``, the per-backend counters of every :mod:`~wsgikit.middleware.proxy` in the
+process (``requests``, ``failures``, ``ejected``, ``active``, ``down``), one list per proxy.
 
 .. code-block:: python
 
@@ -30,6 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from wsgikit.middleware._balancer import upstream_stats
 from wsgikit.middleware._networks import LOOPBACK, Network, address_in, parse_networks
 from wsgikit.types import Headers, StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
@@ -123,10 +126,13 @@ class HealthcheckApp:
             start_response("204 No Content", headers)
             return []
         if self.detailed and self.client_allowed(environ):
-            document = {
+            document: dict[str, Any] = {
                 "status": state,
                 "checks": [{"name": r.name, "ok": r.ok, "message": r.message} for r in results],
             }
+            upstreams = upstream_stats()
+            if upstreams:  # counters are per process: each server worker reports its own
+                document["upstreams"] = upstreams
             body = json.dumps(document).encode("utf-8")
             headers.append(("Content-Type", "application/json"))
         else:

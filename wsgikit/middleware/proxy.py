@@ -1,35 +1,51 @@
-"""HTTP proxy
-==========
+"""HTTP proxy and load balancer
+=============================
 
-Forward requests to another HTTP server — a legacy service being strangled, a backend on another port —
-with :mod:`http.client`. Request and response bodies stream in both directions (a chunked upload is sent
-on chunked; a large download never sits in memory). Hop-by-hop headers (``Connection`` and every header
-it names, ``Keep-Alive``, ``Transfer-Encoding``, ``TE``, ``Trailer``, ``Upgrade``, ``Proxy-*``) are
-dropped both ways; ``X-Forwarded-For``/``-Proto``/``-Host`` are added for the backend. A backend that
-cannot be reached answers ``502 Bad Gateway``, one that does not answer in time ``504 Gateway Timeout``.
+Forward requests to one HTTP server — a legacy service being strangled, a backend on another port — or
+balance them over several, the way nginx's ``upstream`` block does: smooth weighted round robin,
+``least_conn`` or a consistent ``hash``, passive health checks (``max_fails`` / ``fail_timeout``) and a
+retry on the next backend when a connection fails before any response byte, for idempotent methods only.
+Connections are pooled and kept alive with `urllib3 <https://urllib3.readthedocs.io/>`_.
+
+Request and response bodies stream in both directions (a chunked upload is sent on chunked; a large
+download never sits in memory). Hop-by-hop headers (``Connection`` and every header it names,
+``Keep-Alive``, ``Transfer-Encoding``, ``TE``, ``Trailer``, ``Upgrade``, ``Proxy-*``) are dropped both
+ways; ``X-Forwarded-For``/``-Proto``/``-Host`` are added for the backend. When no backend can be reached
+the answer is ``502 Bad Gateway``; one that does not answer in time gives ``504 Gateway Timeout``.
 
 .. code-block:: python
 
     from wsgikit.middleware.proxy import ProxyApp
 
     legacy = ProxyApp("http://127.0.0.1:9000/legacy", timeout=30)
+    api = ProxyApp(
+        backends=["http://10.0.0.1:8080 weight=3", "http://10.0.0.2:8080"],
+        policy="least_conn",
+        max_fails=2,
+        fail_timeout=10,
+    )
 
 ``PATH_INFO`` and the query string are appended to the backend URL's path.
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from http import HTTPStatus
 from typing import IO
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
+
+import urllib3
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
+from urllib3.util import SKIP_HEADER
 
 from wsgikit.exc import error_response
+from wsgikit.middleware._balancer import Backend, BackendSpec, Balancer, parse_backends
 from wsgikit.types import Headers, StartResponse, WSGIEnvironment, WSGIIterable
 
-__all__ = ["HOP_BY_HOP", "ProxyApp"]
+__all__ = ["DEFAULT_RETRY_METHODS", "HOP_BY_HOP", "ProxyApp", "parse_hash_key"]
 
 logger = logging.getLogger("wsgikit.proxy")
 
@@ -47,47 +63,116 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-# Not hop-by-hop, but not forwarded either: http.client sets Host and the framing itself, and an
+DEFAULT_RETRY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+"""RFC 9110's idempotent methods: a request that may have reached the backend is sent again only with
+one of these (a PUT or DELETE only when its body has not been sent: bodies stream, they are not kept)."""
+
+# Not hop-by-hop, but not forwarded either: the client library sets Host and the framing itself, and an
 # Expect: 100-continue would be answered to us, not to the client.
 _REQUEST_SKIP = frozenset({"host", "content-length", "content-type", "expect"})
 _PATH_SAFE = "/:@!$&'()*+,;=~-._"
+_TOKEN_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_UNSAFE_TARGET = re.compile(r"[\x00-\x20\x7f]")
 
 
 class _ClientBodyError(Exception):
-    """The client's request body ended early: its fault (400), not the backend's (502)."""
+    """The client's request body ended early or could not be read: its fault (400), not the backend's."""
 
 
 def _connection_tokens(value: str | None) -> set[str]:
     return {token.strip().lower() for token in (value or "").split(",") if token.strip()}
 
 
-class _Body:
-    """The backend's response body, read as it arrives; ``close()`` releases the connection."""
+class _RequestBody:
+    """The client's body as an iterable of chunks for the client library; remembers whether it started."""
 
-    def __init__(self, response: http.client.HTTPResponse, connection: http.client.HTTPConnection, size: int):
-        self.response = response
-        self.connection = connection
+    def __init__(self, stream: IO[bytes], length: int | None, size: int) -> None:
+        self.stream = stream
+        self.length = length
         self.size = size
+        self.started = False
+
+    def _read(self, size: int) -> bytes:
+        self.started = True
+        try:
+            return self.stream.read(size)
+        except Exception as error:  # the server's input stream: a disconnect, a bad chunk, a timeout
+            raise _ClientBodyError(f"reading the request body failed: {error}") from error
 
     def __iter__(self) -> Iterator[bytes]:
-        while True:
-            chunk = self.response.read1(self.size)
+        if self.length is None:
+            while chunk := self._read(self.size):
+                yield chunk
+            return
+        remaining = self.length
+        while remaining > 0:
+            chunk = self._read(min(self.size, remaining))
             if not chunk:
-                return
+                raise _ClientBodyError("the client sent less than its Content-Length")
+            remaining -= len(chunk)
             yield chunk
 
-    def close(self) -> None:
+
+class _Body:
+    """The backend's response body, read as it arrives; ``close()`` returns the connection to the pool
+    when the body was read to its end, closes it otherwise, and reports the attempt to the balancer."""
+
+    def __init__(
+        self, app: ProxyApp, backend: Backend, response: urllib3.BaseHTTPResponse, reusable: bool
+    ) -> None:
+        self.app = app
+        self.backend = backend
+        self.response = response
+        self.reusable = reusable
+        self.complete = False
+        self.failed = False
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        size = self.app.chunk_size
         try:
-            self.response.close()
+            while chunk := self.response.read1(size):
+                yield chunk
+        except (HTTPError, OSError) as error:
+            # the response has started: re-raise so that the server drops the connection rather than
+            # ending a truncated body as if it were whole
+            self.failed = True
+            logger.warning("proxy: %s failed while sending its response: %s", self.backend.spec.url, error)
+            raise
+        self.complete = True
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if not (self.complete and self.reusable):
+                self.response.close()  # unread bytes may be on the wire: the connection cannot be reused
+            self.response.release_conn()
         finally:
-            self.connection.close()
+            self.app.balancer.release(self.backend, failed=self.failed)
 
 
 class ProxyApp:
-    """Forward every request to ``url``.
+    """Forward every request to ``url``, or to one of ``backends``.
 
-    :param url: the backend, ``http://host:port/optional/prefix`` (``https://`` works too).
+    :param url: the backend, ``http://host[:port][/prefix]`` (``https://`` works too). Give ``url`` or
+        ``backends``.
+    :param backends: several backends, as ``"http://h1:8080 weight=3 http://h2:8080"`` or a list of such
+        strings or ``(url, weight)`` pairs.
+    :param policy: ``round_robin`` (smooth weighted, as nginx), ``least_conn`` (fewest requests in flight
+        per weight) or ``hash`` (consistent hash of ``hash_key``).
+    :param hash_key: what ``hash`` hashes: ``remote_addr`` (the client address) or a request header name
+        (``X-Tenant-Id``; nginx's ``$remote_addr`` and ``$http_x_tenant_id`` spellings work too). A request
+        without the header is balanced round robin.
+    :param max_fails: failed attempts, each within ``fail_timeout`` of the last, that take a backend out
+        of rotation (``0``: never). A failure is a refused or timed-out connection, a reset or close
+        before the response headers, or a read timeout — not an HTTP error status.
+    :param fail_timeout: seconds over which failures are counted, and for which a backend stays out.
+    :param retry_methods: methods retried on the next backend after a failed attempt. A request whose
+        body has started to be sent is not retried whatever its method.
     :param timeout: seconds for connecting and for each read or write on the backend socket.
+    :param keepalive: idle connections kept open per backend (more are opened when needed).
     :param preserve_host: send the client's ``Host`` header instead of the backend's.
     :param chunk_size: largest piece read from the client or the backend at a time.
     :param forwarded_headers: add ``X-Forwarded-For`` (appended), ``X-Forwarded-Proto`` and
@@ -96,39 +181,64 @@ class ProxyApp:
 
     def __init__(
         self,
-        url: str,
+        url: str | None = None,
         *,
+        backends: str | Iterable[str | tuple[str, int] | BackendSpec] | None = None,
+        policy: str = "round_robin",
+        hash_key: str = "remote_addr",
+        max_fails: int = 1,
+        fail_timeout: float = 10.0,
+        retry_methods: Iterable[str] = DEFAULT_RETRY_METHODS,
         timeout: float = 30.0,
+        keepalive: int = 10,
         preserve_host: bool = False,
         chunk_size: int = 64 * 1024,
         forwarded_headers: bool = True,
     ) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url: expected http://host[:port][/path], got {url!r}")
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise ValueError(f"url: must not contain a query, fragment or credentials: {url!r}")
+        if url is not None and backends is not None:
+            raise ValueError("backends: give url or backends, not both")
+        if url is None and backends is None:
+            raise ValueError("url: give url (one backend) or backends")
         try:
-            port = parts.port
-        except ValueError:
-            raise ValueError(f"url: invalid port in {url!r}") from None
+            specs = [BackendSpec.parse(url)] if url is not None else parse_backends(backends or ())
+        except ValueError as error:
+            raise ValueError(f"{'url' if url is not None else 'backends'}: {error}") from None
         if not (isinstance(timeout, int | float) and timeout > 0):
             raise ValueError(f"timeout: expected seconds greater than 0, got {timeout!r}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size: expected a positive number of bytes, got {chunk_size!r}")
-        self.url = url
-        self.scheme = parts.scheme
-        self.host = parts.hostname
-        self.port = port
-        self.prefix = parts.path.rstrip("/")
+        if keepalive < 1:
+            raise ValueError(f"keepalive: expected a number of connections, 1 or more, got {keepalive!r}")
+        self.hash_header = parse_hash_key(hash_key)
+        self.hash_key = hash_key
+        self.retry_methods = frozenset(method.strip().upper() for method in retry_methods)
+        for method in self.retry_methods:
+            if not _TOKEN_RE.match(method):
+                raise ValueError(f"retry_methods: not a method name: {method!r}")
+        self.balancer = Balancer(specs, policy=policy, max_fails=max_fails, fail_timeout=fail_timeout)
+        self.url = url if url is not None else specs[0].url
         self.timeout = float(timeout)
         self.preserve_host = preserve_host
         self.chunk_size = chunk_size
         self.forwarded_headers = forwarded_headers
+        pool_timeout = urllib3.Timeout(connect=self.timeout, read=self.timeout)
+        self.pools: dict[Backend, urllib3.HTTPConnectionPool] = {}
+        for backend in self.balancer.backends:
+            https = backend.spec.scheme == "https"
+            cls = urllib3.HTTPSConnectionPool if https else urllib3.HTTPConnectionPool
+            # block=False: past `keepalive` connections more are opened, and closed after use
+            self.pools[backend] = cls(
+                backend.spec.host,
+                backend.spec.port,
+                maxsize=keepalive,
+                block=False,
+                timeout=pool_timeout,
+                retries=False,
+            )
 
-    def _connect(self) -> http.client.HTTPConnection:
-        cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        return cls(self.host, self.port, timeout=self.timeout)
+    @property
+    def backends(self) -> list[Backend]:
+        return self.balancer.backends
 
     def request_headers(self, environ: WSGIEnvironment) -> Headers:
         """The headers to send to the backend (without ``Host`` and the body framing)."""
@@ -155,12 +265,17 @@ class ProxyApp:
                 headers.append(("X-Forwarded-Host", environ["HTTP_HOST"]))
         return headers
 
+    def _hash_value(self, environ: WSGIEnvironment) -> str | None:
+        if self.hash_header is None:
+            return environ.get("REMOTE_ADDR")
+        return environ.get(self.hash_header)
+
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         method = environ.get("REQUEST_METHOD", "GET")
         path_info = environ.get("PATH_INFO", "")
         try:
             # PATH_INFO holds the decoded bytes as latin-1 characters (PEP 3333): quote those bytes again.
-            target = (self.prefix + quote(path_info.encode("latin-1"), _PATH_SAFE)) or "/"
+            target = quote(path_info.encode("latin-1"), _PATH_SAFE)
         except UnicodeEncodeError:
             return error_response(400, "Malformed path.")(environ, start_response)
         if environ.get("QUERY_STRING"):
@@ -168,61 +283,113 @@ class ProxyApp:
         length_text = environ.get("CONTENT_LENGTH") or ""
         if length_text and not length_text.isdigit():
             return error_response(400, "Invalid Content-Length.")(environ, start_response)
+        if _UNSAFE_TARGET.search(target) or not _TOKEN_RE.match(method):
+            return error_response(400, "Malformed request.")(environ, start_response)
         length = int(length_text) if length_text else None
         chunked = length is None and bool(environ.get("wsgi.input_terminated"))
 
-        connection = self._connect()
-        try:
-            connection.putrequest(method, target, skip_host=self.preserve_host, skip_accept_encoding=True)
-            if self.preserve_host and environ.get("HTTP_HOST"):
-                connection.putheader("Host", environ["HTTP_HOST"])
-            for name, value in self.request_headers(environ):
-                connection.putheader(name, value)
-            if length is not None:
-                connection.putheader("Content-Length", str(length))
-            elif chunked:
-                connection.putheader("Transfer-Encoding", "chunked")
-            connection.endheaders()
-            self._send_body(connection, environ["wsgi.input"], length, chunked)
-            response = connection.getresponse()
-        except (_ClientBodyError, http.client.InvalidURL, ValueError) as error:
-            # a short request body, or control characters in the target or a header
-            connection.close()
-            logger.info("proxy: refused request for %r: %s", target, error)
-            return error_response(400, "Malformed request.")(environ, start_response)
-        except TimeoutError:
-            connection.close()
-            logger.warning("proxy: %s timed out after %ss", self.url, self.timeout)
-            return error_response(504, "The upstream server did not answer in time.")(environ, start_response)
-        except (OSError, http.client.HTTPException) as error:
-            connection.close()
-            logger.warning("proxy: cannot reach %s: %s", self.url, error)
-            return error_response(502, "The upstream server is unavailable.")(environ, start_response)
-
-        dropped = HOP_BY_HOP | _connection_tokens(response.getheader("Connection"))
-        headers = [(name, value) for name, value in response.getheaders() if name.lower() not in dropped]
-        reason = response.reason or _phrase(response.status)
-        start_response(f"{response.status} {reason}", headers)
-        return _Body(response, connection, self.chunk_size)
-
-    def _send_body(
-        self, connection: http.client.HTTPConnection, body: IO[bytes], length: int | None, chunked: bool
-    ) -> None:
-        if length is not None:
-            remaining = length
-            while remaining > 0:
-                chunk = body.read(min(self.chunk_size, remaining))
-                if not chunk:
-                    raise _ClientBodyError("the client sent less than its Content-Length")
-                remaining -= len(chunk)
-                connection.send(chunk)
+        headers = urllib3.HTTPHeaderDict()
+        lowered = set()
+        for name, value in self.request_headers(environ):
+            headers.add(name, value)
+            lowered.add(name.lower())
+        if self.preserve_host and environ.get("HTTP_HOST"):
+            headers["Host"] = environ["HTTP_HOST"]
+        for name in ("User-Agent", "Accept-Encoding"):  # forward the client's, never add the library's
+            if name.lower() not in lowered:
+                headers[name] = SKIP_HEADER
+        body: _RequestBody | None = None
+        if length:
+            headers["Content-Length"] = str(length)
+            body = _RequestBody(environ["wsgi.input"], length, self.chunk_size)
+        elif length == 0:
+            headers["Content-Length"] = "0"
         elif chunked:
-            while True:
-                chunk = body.read(self.chunk_size)
-                if not chunk:
-                    break
-                connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            connection.send(b"0\r\n\r\n")
+            body = _RequestBody(environ["wsgi.input"], None, self.chunk_size)
+
+        tried: list[Backend] = []
+        key = self._hash_value(environ)
+        while True:
+            backend = self.balancer.acquire(key, tried)
+            if backend is None:
+                if tried:
+                    return error_response(502, "The upstream server is unavailable.")(environ, start_response)
+                logger.error("proxy: no live backend among %d", len(self.balancer.backends))
+                return error_response(502, "No upstream server is available.")(environ, start_response)
+            tried.append(backend)
+            try:
+                response = self.pools[backend].urlopen(
+                    method,
+                    backend.spec.prefix + target,
+                    body=body,
+                    headers=headers,
+                    retries=False,
+                    redirect=False,
+                    assert_same_host=False,
+                    preload_content=False,
+                    decode_content=False,
+                    release_conn=False,
+                    chunked=chunked,
+                )
+            except _ClientBodyError as error:
+                self.balancer.release(backend, failed=False)
+                logger.info("proxy: refused request for %r: %s", target, error)
+                return error_response(400, "Malformed request.")(environ, start_response)
+            except ReadTimeoutError:
+                self.balancer.release(backend, failed=True)
+                logger.warning("proxy: %s timed out after %ss", backend.spec.url, self.timeout)
+                return error_response(504, "The upstream server did not answer in time.")(
+                    environ, start_response
+                )
+            except ValueError as error:
+                # control characters in a header value (http.client refuses them)
+                self.balancer.release(backend, failed=False)
+                logger.info("proxy: refused request for %r: %s", target, error)
+                return error_response(400, "Malformed request.")(environ, start_response)
+            except (HTTPError, OSError) as error:
+                self.balancer.release(backend, failed=True)
+                connected = not isinstance(error, ConnectTimeoutError)
+                logger.warning(
+                    "proxy: %s failed%s: %s",
+                    backend.spec.url,
+                    " before answering" if connected else " to connect",
+                    error,
+                )
+                if method in self.retry_methods and not (body is not None and body.started):
+                    continue
+                if isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError):
+                    return error_response(504, "The upstream server did not answer in time.")(
+                        environ, start_response
+                    )
+                return error_response(502, "The upstream server is unavailable.")(environ, start_response)
+            break
+
+        dropped = HOP_BY_HOP | _connection_tokens(response.headers.get("Connection"))
+        response_headers = [
+            (name, value) for name, value in response.headers.items() if name.lower() not in dropped
+        ]
+        reason = response.reason or _phrase(response.status)
+        # after a HEAD, a backend that sent a body anyway (waitress passes on what the app returns) would
+        # leave it on the connection, to be read as the next response's status line: do not reuse it
+        result = _Body(self, backend, response, reusable=method != "HEAD")
+        try:
+            start_response(f"{response.status} {reason}", response_headers)
+        except BaseException:
+            result.close()
+            raise
+        return result
+
+
+def parse_hash_key(hash_key: str) -> str | None:
+    """The environ key of the header ``hash_key`` names, or ``None`` for the client address."""
+    key = hash_key.strip()
+    if key.lower() in ("remote_addr", "$remote_addr", "client_addr"):
+        return None
+    if key.lower().startswith("$http_"):
+        key = key[6:]
+    if not key or not _TOKEN_RE.match(key):
+        raise ValueError(f"hash_key: expected remote_addr or a header name, got {hash_key!r}")
+    return "HTTP_" + key.upper().replace("-", "_")
 
 
 def _phrase(status: int) -> str:

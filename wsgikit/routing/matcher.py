@@ -176,7 +176,12 @@ class CompiledMatcher:
         self._fallbacks: list[tuple[int, str, routes.route.Route]] = []
         self._delegate = bool(mapper.always_scan or mapper.sub_domains)
         self._regprefix = re.compile(mapper.prefix + "(.*)") if mapper.prefix else None
-        if not mapper._created_regs or self._delegate:
+        # Routes keeps no public record of the controller list its regexes were made with. When they exist
+        # already (the application called create_regs(), perhaps with a list of its own), they are left
+        # alone — a sub_domains mapper's Mapper.match() relies on them — and a {controller} route is
+        # matched by Routes' regex instead of being compiled against a list that may not be the one used.
+        regs_ready = bool(matchlist) and all(hasattr(route, "regmatch") for route in matchlist)
+        if not regs_ready:
             mapper.create_regs()
         self._simple = False
         self.lookup: Lookup = self._lookup_general
@@ -184,7 +189,7 @@ class CompiledMatcher:
         tuple — the router's hot path. For mappers the trie fully describes, one generated function."""
         if self._delegate:
             return
-        clist = self._controller_list(mapper)
+        clist = None if regs_ready else self._controller_list(mapper)
         for index, route in enumerate(matchlist):
             if route.static:
                 continue
@@ -217,15 +222,19 @@ class CompiledMatcher:
             return []
         return list(mapper.controller_scan)
 
-    def _add(self, route: routes.route.Route, priority: int, index: int, clist: list[str]) -> None:
+    def _add(self, route: routes.route.Route, priority: int, index: int, clist: list[str] | None) -> None:
         if route.minimization:
             raise Uncompilable("minimised route")
+        if clist is None and any(
+            isinstance(part, dict) and part["name"] == "controller" for part in route.routelist
+        ):
+            raise Uncompilable("{controller} matches the controller list given to create_regs()")
         conditions = route.conditions or {}
         if "function" in conditions:
             raise Uncompilable("conditions has a function")
         if "sub_domain" in conditions:
             raise Uncompilable("conditions has sub_domain")
-        parts = route_parts(route, clist)
+        parts = route_parts(route, clist or [])
         segments = split_segments(parts)
         entry = Entry(route, priority, index)
         names: list[str] = []

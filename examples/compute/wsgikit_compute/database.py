@@ -2,7 +2,9 @@
 ===================
 
 Opens the service's :class:`~wsgikit_compute.storage.Store` once, at load time, and hands it to the
-application in ``environ["wsgikit_compute.store"]``. Configured from ``paste.ini``:
+application in ``environ["wsgikit_compute.store"]``. The SQLite connection a request opens is closed when the
+server closes that request's response (or when the application raises), so none outlives its request.
+Configured from ``paste.ini``:
 
 .. code-block:: ini
 
@@ -19,6 +21,7 @@ from typing import Any
 
 from wsgikit.deploy.options import Option, OptionTable, to_path
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
+from wsgikit.wsgi import ClosingIterator
 from wsgikit_compute.storage import Store
 
 __all__ = ["ENVIRON_KEY", "OPTIONS", "DatabaseMiddleware", "filter_factory", "store_of"]
@@ -32,7 +35,7 @@ OPTIONS = OptionTable(
 
 
 class DatabaseMiddleware:
-    """Put one shared :class:`Store` into every request's environ.
+    """Put one shared :class:`Store` into every request's environ; close the request's connection after it.
 
     :param app: the WSGI application to wrap.
     :param path: the SQLite file (created, with its schema, if missing).
@@ -44,7 +47,13 @@ class DatabaseMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         environ[ENVIRON_KEY] = self.store
-        return self.app(environ, start_response)
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self.store.close()
+            raise
+        # Servers call close() in the thread that called the application, the thread whose connection it is.
+        return ClosingIterator(body, [self.store.close])
 
 
 def store_of(environ: WSGIEnvironment) -> Store:

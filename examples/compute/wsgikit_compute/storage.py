@@ -4,6 +4,9 @@
 One :class:`Store` per process holds the database path; every thread gets its own ``sqlite3`` connection
 (SQLite connections must not be shared between threads), and a connection inherited over ``fork()`` — a
 gunicorn worker of an app loaded in the master — is never reused: the process id is part of the key.
+A connection is opened on first use and lives until :meth:`Store.close` in that thread: the database filter
+closes it when the request's response is closed, and a ``with Store(path) as store:`` block closes it on exit,
+so no connection is left for the garbage collector (Python 3.13 warns about those).
 
 The schema is created on first start; the database runs in WAL mode so that readers never block the writer
 and several processes can write one after another (``busy_timeout`` makes them wait, not fail). Every write
@@ -11,9 +14,9 @@ is one short ``BEGIN IMMEDIATE`` transaction, so nothing acknowledged is lost on
 
 .. code-block:: python
 
-    store = Store("/tmp/compute.sqlite3")
-    server = store.create_server(project_id="demo", user_id="alice", name="web-1", flavor_id="1")
-    assert store.get_server("demo", server.id).status == "ACTIVE"
+    with Store("/tmp/compute.sqlite3") as store:
+        server = store.create_server(project_id="demo", user_id="alice", name="web-1", flavor_id="1")
+        assert store.get_server("demo", server.id).status == "ACTIVE"
 """
 
 from __future__ import annotations
@@ -319,11 +322,20 @@ class Store:
         return cached[1]
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their thread ends)."""
+        """Close this thread's connection, if it has one; the next use opens a new one.
+
+        Each thread that used the store calls this when it is done (the database filter does, per request).
+        """
         cached = getattr(self._local, "connection", None)
         if cached is not None:
-            cached[1].close()
             del self._local.connection
+            cached[1].close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

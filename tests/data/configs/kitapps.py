@@ -93,3 +93,10 @@ def make_mapper() -> Any:
     mapper = Mapper()
     mapper.connect("show", "/items/{id}", controller=show, conditions={"method": ["GET"]})
     return mapper
+
+
+def plain_app(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+    """A bare WSGI callable, for ``egg:wsgikit#wsgi``."""
+    body = f"plain {environ.get('PATH_INFO', '')}".encode("latin-1")
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]

@@ -40,7 +40,13 @@ OPTIONS = OptionTable(
     # Paste TransLogger's spelling, so `egg:Paste#translogger` sections migrate by renaming the egg
     Option("logging_level", to_log_level, logging.INFO, "alias of level (Paste TransLogger)", "level"),
     Option("level", to_log_level, logging.INFO, "level of each line: INFO-style name or number"),
-    Option("file", to_path, None, "write lines to this file (or -, stderr) instead of a logger"),
+    Option(
+        "file",
+        to_path,
+        None,
+        "write lines to this file (or -, stderr) instead of a logger",
+        must_exist="parent",
+    ),
     Option("setup_console_handler", paste_console_handler, False, "Paste TransLogger's; only false"),
     exclusive=[
         ("level", "logging_level", ""),

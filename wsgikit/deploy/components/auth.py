@@ -58,13 +58,25 @@ def _common() -> tuple[Option, ...]:
 
 BASIC_OPTIONS = OptionTable(
     "basic_auth",
-    Option("htpasswd", to_path, REQUIRED, "htpasswd file (bcrypt or SHA-crypt hashes), re-read on change"),
+    Option(
+        "htpasswd",
+        to_path,
+        REQUIRED,
+        "htpasswd file (bcrypt or SHA-crypt hashes), re-read on change",
+        must_exist="file",
+    ),
     Option("realm", to_str, "wsgikit", "realm of the WWW-Authenticate challenge"),
     *_common(),
 )
 TOKEN_OPTIONS = OptionTable(
     "token_auth",
-    Option("tokens_file", to_path, None, "file of '<sha256-hex> <user> <project> <roles>' lines"),
+    Option(
+        "tokens_file",
+        to_path,
+        None,
+        "file of '<sha256-hex> <user> <project> <roles>' lines",
+        must_exist="file",
+    ),
     Option("validator", to_callable, None, "module:callable taking the token, returning an Identity or None"),
     Option("header", to_str, "X-Auth-Token", "token header (Authorization: Bearer always works)"),
     Option("realm", to_str, "wsgikit", "realm of the WWW-Authenticate challenge"),

@@ -44,7 +44,7 @@ def to_seconds(value: str) -> int:
 
 OPTIONS = OptionTable(
     "static",
-    Option("directory", to_path, REQUIRED, "the directory to serve"),
+    Option("directory", to_path, REQUIRED, "the directory to serve", must_exist="dir"),
     Option("index", to_index, "index.html", "file served for a directory (none: 404)"),
     Option("cache_max_age", to_seconds, None, "Cache-Control max-age (default: none sent)"),
     Option("allow_hidden", to_bool, False, "serve names starting with a dot"),

@@ -1,0 +1,93 @@
+"""JSON codecs side by side: wsgikit's codec with msgspec against the stdlib path, on nova documents.
+
+* encode and decode a nova ``GET /servers/detail`` answer (100 servers, about 110 KB) with
+  ``wsgikit._json`` using msgspec and using the stdlib, plus plain ``json.dumps`` / ``json.loads`` as
+  the anchor (target: >= 2x the stdlib);
+* the same through the full wsgify path: a handler returning the server list as a ``dict``, and a
+  handler returning ``req.json`` of a POSTed 100-server body.
+
+Run: ``.venv/bin/python benchmarks/bench_json.py [--quick] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import _harness
+import _nova
+
+import wsgikit
+from wsgikit import _json
+
+CODECS = [name for name in _json.CODECS if name != "msgspec" or _json.codec() == "msgspec"]
+
+
+def with_codec(name: str, func: Any) -> Any:
+    def run() -> Any:
+        previous = _json.use(name)
+        try:
+            return func()
+        finally:
+            _json.use(previous)
+
+    return run
+
+
+def post_environ(body: bytes) -> dict[str, Any]:
+    environ = _harness.environ("POST", "/servers")
+    environ.update(
+        CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(body)), **{"wsgi.input": io.BytesIO(body)}
+    )
+    return environ
+
+
+def main() -> dict[str, Any]:
+    rounds = 5 if "--quick" in sys.argv else 11
+    document = _nova.server_list(100)
+    raw = json.dumps(document, separators=(",", ":")).encode()
+    for name in CODECS:
+        assert with_codec(name, lambda: _json.dumps(document))() == raw, name
+        assert with_codec(name, lambda: _json.loads(raw))() == document, name
+
+    listing = wsgikit.wsgify(lambda req: document)
+    echo = wsgikit.wsgify(lambda req: {"count": len(req.json["servers"])})
+
+    def get() -> bytes:
+        return b"".join(listing(_harness.environ("GET", "/servers/detail"), _harness.start_response))
+
+    def post() -> bytes:
+        return b"".join(echo(post_environ(raw), _harness.start_response))
+
+    groups: dict[str, dict[str, Any]] = {
+        "encode 100 servers": {"json.dumps (compact)": lambda: json.dumps(document, separators=(",", ":"))},
+        "decode 100 servers": {"json.loads": lambda: json.loads(raw)},
+        "wsgify returns 100 servers": {},
+        "wsgify reads req.json of 100 servers": {},
+    }
+    for name in CODECS:
+        groups["encode 100 servers"][f"wsgikit, {name}"] = with_codec(name, lambda: _json.dumps(document))
+        groups["decode 100 servers"][f"wsgikit, {name}"] = with_codec(name, lambda: _json.loads(raw))
+        groups["wsgify returns 100 servers"][f"wsgikit, {name}"] = with_codec(name, get)
+        groups["wsgify reads req.json of 100 servers"][f"wsgikit, {name}"] = with_codec(name, post)
+
+    results: dict[str, Any] = {"document_bytes": len(raw), "codecs": CODECS}
+    print(f"nova server list: {len(raw):,} bytes; codecs installed: {', '.join(CODECS)}")
+    for group, cases in groups.items():
+        medians = _harness.run(cases, rounds=rounds)
+        baseline = "wsgikit, json"
+        print(_harness.table(f"\n{group} (ratio to wsgikit's stdlib path)", medians, baseline=baseline))
+        results[group] = {
+            "medians_us": {name: value * 1e6 for name, value in medians.items()},
+            "speedup": {name: medians[baseline] / value for name, value in medians.items()},
+        }
+    return results
+
+
+if __name__ == "__main__":
+    _harness.write_json(_harness.json_arg(), main())

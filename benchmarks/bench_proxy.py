@@ -4,7 +4,8 @@
   200``), so that neither contender waits on a slow backend and the figure is the proxy's own cost;
 * anchor: nginx (2 workers) with ``upstream { server ...; keepalive 16; }`` and ``proxy_pass``;
 * wsgikit: ``egg:wsgikit#proxy`` with the same three backends (round robin, keep-alive pool), served by
-  gunicorn (2 ``gthread`` workers x 8 threads);
+  gunicorn (2 ``gthread`` workers x 8 threads) and, separately, by waitress (``wsgikit serve``: one
+  process, 4 threads);
 * load: ``wrk -t2 -c16`` for a few seconds per round, contenders interleaved round by round; the
   figures are the medians of the rounds: requests/s and the 99th percentile latency.
 
@@ -124,7 +125,7 @@ def main(argv: list[str]) -> None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     nginx = nginx_binary()
     backend_ports = [free_port() for _ in range(3)]
-    nginx_port, wsgikit_port = free_port(), free_port()
+    nginx_port, wsgikit_port, waitress_port = free_port(), free_port(), free_port()
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
         root = Path(tmp)
@@ -157,16 +158,28 @@ def main(argv: list[str]) -> None:
             processes.append(
                 subprocess.Popen(gunicorn, stdout=subprocess.DEVNULL, start_new_session=True, cwd=tmp)
             )
+            waitress = [sys.executable, "-m", "wsgikit", "serve", str(ini), "--server", "waitress"]
+            waitress += ["--port", str(waitress_port)]
+            processes.append(
+                subprocess.Popen(waitress, stdout=subprocess.DEVNULL, start_new_session=True, cwd=tmp)
+            )
             for port, process in zip(
-                [*backend_ports, nginx_port, wsgikit_port], [processes[0]] * 3 + processes[1:], strict=True
+                [*backend_ports, nginx_port, wsgikit_port, waitress_port],
+                [processes[0]] * 3 + processes[1:],
+                strict=True,
             ):
                 wait_for(port, process)
-            wrk(nginx_port, "1s")  # warm up both (connections, code paths)
-            wrk(wsgikit_port, "1s")
-            results: dict[str, list[tuple[float, float]]] = {"nginx upstream": [], "wsgikit proxy": []}
+            contenders = {
+                "nginx upstream": nginx_port,
+                "wsgikit, gunicorn": wsgikit_port,
+                "wsgikit, waitress": waitress_port,
+            }
+            for port in contenders.values():
+                wrk(port, "1s")  # warm up (connections, code paths)
+            results: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
             for _ in range(rounds):
-                results["nginx upstream"].append(wrk(nginx_port, duration))
-                results["wsgikit proxy"].append(wrk(wsgikit_port, duration))
+                for name, port in contenders.items():
+                    results[name].append(wrk(port, duration))
         finally:
             for process in reversed(processes):
                 stop(process)
@@ -182,10 +195,10 @@ def main(argv: list[str]) -> None:
     anchor_rps = summary["nginx upstream"]["requests_per_s"]
     anchor_p99 = summary["nginx upstream"]["p99_ms"]
     print(f"proxy: 3 backends (nginx return 200), wrk -t2 -c16 -d{duration}, {rounds} rounds, medians")
-    print(f"{'contender':<18}{'requests/s':>12}{'ratio':>8}{'p99 ms':>10}{'ratio':>8}")
+    print(f"{'contender':<20}{'requests/s':>12}{'ratio':>8}{'p99 ms':>10}{'ratio':>8}")
     for name, figures in summary.items():
         rps, p99 = figures["requests_per_s"], figures["p99_ms"]
-        print(f"{name:<18}{rps:>12.0f}{rps / anchor_rps:>7.2f}x{p99:>10.2f}{p99 / anchor_p99:>7.2f}x")
+        print(f"{name:<20}{rps:>12.0f}{rps / anchor_rps:>7.2f}x{p99:>10.2f}{p99 / anchor_p99:>7.2f}x")
     if "--json" in argv:
         Path(argv[argv.index("--json") + 1]).write_text(json.dumps(summary, indent=2) + "\n")
 

@@ -60,3 +60,33 @@ class CountingIterable:
 def counting() -> type[CountingIterable]:
     """:class:`CountingIterable`: a response iterable with a separate iterator and a counted close()."""
     return CountingIterable
+
+
+# -- PostgreSQL (a throw-away server per test session, started only when a test asks for it) ---------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A PostgreSQL server of this session (:class:`compute_cluster.Postgres`), in a temporary directory on
+    127.0.0.1; skipped outside CI when PostgreSQL or psycopg is missing (``.ci/run`` installs both)."""
+    from compute_cluster import Postgres, postgres_bindir_path
+
+    initdb = find_tool("initdb", "apt-get install postgresql", path=postgres_bindir_path())
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the environment
+        message = "psycopg is not installed (pip install -e '.[postgres]')"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; CI=true: a missing tool fails the run")
+        pytest.skip(message)
+    server = Postgres(initdb).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: object) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    url: str = postgres_server.create_database()  # type: ignore[attr-defined]
+    return url

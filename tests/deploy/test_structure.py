@@ -174,3 +174,14 @@ def test_show_reports_a_missing_section_in_one_line(capsys: pytest.CaptureFixtur
     assert (
         err == f"wsgikit show: error: {path('nova-api-paste.ini')}: no section for 'main' (no such section)\n"
     )
+
+
+def test_an_app_section_using_a_composite_of_another_file_follows_its_references() -> None:
+    """``[app:main] use = config:shared.ini#main``: a urlmap whose names are sections of shared.ini."""
+    configs = os.path.join(os.path.dirname(HERE), "data", "configs")
+    root = structure(os.path.join(configs, "outer.ini"))
+    assert (root.name, root.spec) == ("app:main", "config:shared.ini#main")
+    assert [c.label for c in root.children] == ["/a", "/b", "/c"]
+    assert all(c.file == os.path.join(configs, "shared.ini") for c in root.walk() if c is not root)
+    assert names(child(root, "/c").children) == ["tag", "api"]
+    assert root.options == {}  # the mount keys are references, not options

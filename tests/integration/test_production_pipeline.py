@@ -41,6 +41,7 @@ PATHS = [
     "nginx-uwsgi",
     "nginx-fastcgi",
     "nginx-proxy",
+    "nginx-cgi",
 ]
 
 ONE_MB = random.Random(1).randbytes(1024 * 1024)
@@ -187,6 +188,35 @@ def nginx_argv(nginx: str, prefix: Path, conf: Path) -> list[str]:
     return [nginx, "-p", f"{prefix}/", "-c", str(conf), "-g", directives]
 
 
+def served_as_cgi(request, start_server, port_factory, http_client, render_config, tmp_path_factory):
+    nginx, fcgiwrap = request.getfixturevalue("nginx_bin"), request.getfixturevalue("fcgiwrap_bin")
+    tmp = tmp_path_factory.mktemp("nginx-cgi")
+    script = render_config(
+        CONFIGS / "app.cgi",
+        tmp / "app.cgi",
+        {
+            "/srv/venv/bin/wsgikit": str(Path(sys.executable).parent / "wsgikit"),
+            "/srv/app/production.ini": str(PRODUCTION_INI),
+        },
+    )
+    script.chmod(0o755)
+    runner, port = port_factory(), port_factory()
+    start_server(
+        "fcgiwrap", [fcgiwrap, "-f", "-c", "2", "-s", f"tcp:127.0.0.1:{runner}"], port=runner, cwd=tmp
+    )
+    conf = render_config(
+        CONFIGS / "nginx-cgi.conf",
+        tmp / "nginx.conf",
+        {
+            "/srv/app/app.cgi": str(script),
+            "127.0.0.1:3033": f"127.0.0.1:{runner}",
+            "127.0.0.1:8085": f"127.0.0.1:{port}",
+        },
+    )
+    start_server("nginx-cgi", nginx_argv(nginx, tmp, conf), port=port, cwd=tmp)
+    return http_client(port)
+
+
 @pytest.fixture(scope="module", params=PATHS)
 def served(
     request,
@@ -225,6 +255,10 @@ def served(
         start_server(path, argv, port=port, cwd=tmp)
         return fastcgi_client(port)
 
+    if path == "nginx-cgi":  # a process per request: fcgiwrap runs paste-configs/app.cgi (wsgikit cgi)
+        return served_as_cgi(
+            request, start_server, port_factory, http_client, render_config, tmp_path_factory
+        )
     nginx = request.getfixturevalue("nginx_bin")
     upstream = port_factory()
     if path in ("nginx-uwsgi", "nginx-fastcgi"):

@@ -115,6 +115,9 @@ class RawHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", "5")
         self.end_headers()
+        self.wfile.flush()
+        # late, so that the bytes are not yet there when the proxy takes the connection for the next request
+        threading.Event().wait(0.3)
         self.wfile.write(b"oops!")
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -97,6 +97,16 @@ def add_config_argument(parser: argparse.ArgumentParser, *, nargs: str | None = 
     )
 
 
+def add_target_argument(parser: argparse.ArgumentParser) -> None:
+    """The positional ``CONFIG[#name]`` or ``module:callable`` of the commands that run an application."""
+    parser.add_argument(
+        "config",
+        metavar="CONFIG[#name]|module:callable",
+        help="a paste.ini file (#name picks a section other than main), or module:callable / "
+        "module:factory() naming a WSGI application",
+    )
+
+
 def error(command: str, message: object) -> int:
     """Print ``wsgikit COMMAND: error: MESSAGE`` on one line of stderr; :data:`EXIT_PROBLEM`."""
     text = " ".join(str(message).split("\n"))

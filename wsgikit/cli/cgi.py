@@ -23,7 +23,7 @@ import sys
 from typing import Any
 from wsgiref.handlers import CGIHandler
 
-from wsgikit.cli import error
+from wsgikit.cli import add_target_argument, error
 from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
 
 __all__ = ["add_parser", "run"]
@@ -36,11 +36,7 @@ def add_parser(commands: Any) -> None:
         description="Answer the one request described by the CGI environment (RFC 3875) and standard "
         "input, writing the response to standard output.",
     )
-    parser.add_argument(
-        "config",
-        metavar="CONFIG[#name]|module:callable",
-        help="a paste.ini file (#name picks a section other than main), or module:callable",
-    )
+    add_target_argument(parser)
 
 
 def _unavailable(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from wsgikit.cli import error
+from wsgikit.cli import add_target_argument, error
 from wsgikit.cli.target import Target, TargetError, load_object, parse_target
 from wsgikit.deploy.spec import ConfigSpec
 from wsgikit.servers import SERVERS, run_server
@@ -45,12 +45,7 @@ def add_parser(commands: Any) -> None:
         description="Serve a paste.ini pipeline, or any WSGI application named module:callable or "
         "module:factory(). [server:main] is honoured when present; the options below override it.",
     )
-    parser.add_argument(
-        "config",
-        metavar="CONFIG[#name]|module:callable",
-        help="a paste.ini file (#name picks a section other than main), or module:callable / "
-        "module:factory() naming a WSGI application",
-    )
+    add_target_argument(parser)
     parser.add_argument(
         "--server", choices=sorted(SERVERS), default=None, help="the server to run (default: waitress)"
     )

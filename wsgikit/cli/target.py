@@ -12,13 +12,13 @@ An existing file always means a configuration file; ``config:`` forces it.
 from __future__ import annotations
 
 import ast
-import importlib
 import os
 import re
 import sys
 from dataclasses import dataclass
 from typing import Any
 
+from wsgikit.deploy.options import import_object
 from wsgikit.deploy.spec import ConfigSpec, parse_config_spec
 from wsgikit.types import WSGIApplication
 
@@ -66,14 +66,9 @@ def load_object(spec: str) -> WSGIApplication:
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as error:
-        raise TargetError(f"cannot import module {module_name!r}: {error}") from None
-    for part in attr.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise TargetError(f"module {module_name!r} has no attribute {attr!r}") from None
+        target: Any = import_object(f"{module_name}:{attr}")
+    except ValueError as error:
+        raise TargetError(str(error)) from None
     if call is not None:
         args, kwargs = _literal_call(spec, call)
         if not callable(target):

@@ -29,10 +29,9 @@ effects (files opened, modules imported), but serves nothing.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -89,47 +88,21 @@ class Problem:
 # -- finding a factory's option table ---------------------------------------------------------------------
 
 
-def options_table_for(factory: Any, names: Iterable[str] = ()) -> OptionTable | None:
-    """The :class:`OptionTable` that describes ``factory``'s keys, if its module declares one.
-
-    Looked up as: a ``factory.options`` attribute; else a table in the factory's module whose component is
-    one of ``names`` (the entry-point names that point at the factory, aliases included); else the module's
-    ``OPTIONS`` when it is the module's only table.
-    """
+def options_table_for(factory: Any) -> OptionTable | None:
+    """The :class:`OptionTable` that describes ``factory``'s keys: the one it declares
+    (``@declares(TABLE)``, :mod:`wsgikit.deploy.factory`), else — for a third-party module written before
+    that — its module's ``OPTIONS`` when that is the module's only table."""
     table = getattr(factory, "options", None)
     if isinstance(table, OptionTable):
         return table
     module = sys.modules.get(getattr(factory, "__module__", "") or "")
-    if module is None:
-        return None
-    tables = [(name, value) for name, value in vars(module).items() if isinstance(value, OptionTable)]
-    wanted = set(names)
-    matching = [(name, table) for name, table in tables if table.component in wanted]
-    if len(matching) > 1:
-        # e.g. healthcheck's OPTIONS (filter) and APP_OPTIONS (app): app_factory → APP_OPTIONS
-        prefix = str(getattr(factory, "__name__", "")).split("_")[0].upper() + "_"
-        preferred = [pair for pair in matching if pair[0].startswith(prefix)]
-        preferred = preferred or [pair for pair in matching if pair[0] == "OPTIONS"]
-        matching = preferred or matching
-    if matching:
-        return matching[0][1]
+    tables = (
+        {id(value): value for value in vars(module).values() if isinstance(value, OptionTable)}
+        if module
+        else {}
+    )
     options = getattr(module, "OPTIONS", None)
-    if isinstance(options, OptionTable) and len({id(table) for _, table in tables}) == 1:
-        return options
-    return None
-
-
-def _aliases(entry_point: importlib.metadata.EntryPoint) -> list[str]:
-    """Every name in the same group that points at the same object (``error_catcher`` → ``errors``)."""
-    names = [entry_point.name]
-    dist = getattr(entry_point, "dist", None)
-    if dist is not None:
-        names += [
-            other.name
-            for other in dist.entry_points
-            if other.group == entry_point.group and other.value == entry_point.value
-        ]
-    return names
+    return options if isinstance(options, OptionTable) and len(tables) == 1 else None
 
 
 # -- the checker ----------------------------------------------------------------------------------------
@@ -138,7 +111,6 @@ def _aliases(entry_point: importlib.metadata.EntryPoint) -> list[str]:
 @dataclass
 class _Factory:
     factory: Any
-    names: list[str]
     inherited: dict[str, str]
     module: ModuleType | None
     owner: WsgikitConfigLoader | None = None  # the file whose sections its references name
@@ -182,7 +154,7 @@ class _Checker:
 
     def defaults(self, loader: WsgikitConfigLoader) -> dict[str, str]:
         values: dict[str, str] = {}
-        for key in loader.parser._defaults:
+        for key in loader.parser.defaults():
             try:
                 values[key] = loader.parser.get("DEFAULT", key)
             except ConfigError:
@@ -191,7 +163,7 @@ class _Checker:
 
     def check_file(self, loader: WsgikitConfigLoader) -> None:
         parser = loader.parser
-        for key in parser._defaults:
+        for key in parser.defaults():
             if key in ("here", "__file__"):
                 continue
             try:
@@ -206,9 +178,9 @@ class _Checker:
     def local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
         """The section's keys as PasteDeploy hands them to the factory; problems reported on the way."""
         parser = loader.parser
-        defaults = parser._defaults
+        defaults = parser.defaults()
         values: dict[str, str] = {}
-        for key in parser._sections.get(section, {}):
+        for key in loader.own_keys(section):
             try:
                 value = parser.get(section, key)
             except ConfigError as error:
@@ -265,7 +237,7 @@ class _Checker:
         conf.pop("use", None)
         for key in [key for key in conf if key.startswith("paste.")]:
             conf.pop(key)
-        table = options_table_for(found.factory, found.names)
+        table = options_table_for(found.factory)
         global_conf = {**self.defaults(loader), "__file__": loader.filename}
         if table is not None:
             for problem in table.check(conf, global_conf):
@@ -315,7 +287,7 @@ class _Checker:
         *,
         seen: list[tuple[str, str]],
     ) -> _Factory | None:
-        """What builds ``section``: the factory, its entry-point names and the keys ``use`` inherits."""
+        """What builds ``section``: the factory and the keys ``use`` inherits."""
         where = (loader.filename, section)
         if where in seen:
             path = " -> ".join(f"[{name}]" for _, name in [*seen, where])
@@ -334,7 +306,7 @@ class _Checker:
                 factory = lookup_object(local[key].strip())
             except Exception as error:
                 raise ConfigError(f"cannot import {local[key].strip()!r}: {error}", key=key) from None
-            return _Factory(factory, [], {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
+            return _Factory(factory, {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
         use = use.strip()
         scheme, colon, rest = use.partition(":")
         if colon and scheme.lower() == "egg":
@@ -344,13 +316,13 @@ class _Checker:
             except Exception as error:
                 raise ConfigError(f"{use}: cannot import {entry_point.value!r}: {error}") from None
             module = sys.modules.get(getattr(factory, "__module__", "") or "")
-            return _Factory(factory, _aliases(entry_point), {}, module)
+            return _Factory(factory, {}, module)
         if colon and scheme.lower() == "call":
             try:
                 factory = lookup_object(rest.strip())
             except Exception as error:
                 raise ConfigError(f"cannot import {rest.strip()!r}: {error}") from None
-            return _Factory(factory, [], {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
+            return _Factory(factory, {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
         if colon and scheme.lower() == "config":
             other, target = self.config_target(loader, rest, object_type)
             target_kind = section_kind(target) or kind
@@ -378,8 +350,8 @@ class _Checker:
 
     def quiet_local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
         values: dict[str, str] = {}
-        for key in loader.parser._sections.get(section, {}):
-            if key in loader.parser._defaults or key.startswith(("set ", "get ")):
+        for key in loader.own_keys(section):
+            if key in loader.parser.defaults() or key.startswith(("set ", "get ")):
                 continue
             try:
                 values[key] = loader.parser.get(section, key)

@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, MutableMapping
 
-from wsgikit.deploy.options import ConfigError
+from wsgikit.deploy.errors import ConfigError
 
 __all__ = ["ENV_RE", "EnvInterpolation", "expand_env", "has_env"]
 

@@ -22,7 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["IniFile", "IniIndex", "Key", "Section", "read_ini", "section_kind"]
+__all__ = ["IniFile", "IniIndex", "Key", "Placed", "Section", "parse_ini", "read_ini", "section_kind"]
 
 # section prefix → kind (PasteDeploy's spellings, including its historical typos)
 _PREFIX_KIND = {
@@ -94,6 +94,30 @@ class IniIndex:
 
 
 # -- the tree ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Placed:
+    """A piece of a configuration as ``wsgikit show`` draws it: what it is and where it is written.
+
+    :ivar kind: ``app``, ``composite``, ``pipeline``, ``filter``, ``filter-app``, ``server``, ...
+    :ivar name: the section (``pipeline:api``) or the URI (``egg:swift#proxy``).
+    :ivar spec: what makes it: ``egg:wsgikit#gzip``, ``call:pkg.mod:fn``, ``paste.app_factory = ...``.
+    :ivar label: what the parent calls it by (a urlmap prefix, a choice, a cascade key).
+    """
+
+    kind: str
+    name: str
+    file: str | None = None
+    line: int | None = None
+    spec: str | None = None
+    label: str | None = None
+
+    @property
+    def origin(self) -> str:
+        """``file.ini:12`` (the base name), or ``""`` when unknown."""
+        where = os.path.basename(self.file) if self.file else ""
+        return f"{where}:{self.line}" if where and self.line else where
 
 
 @dataclass(frozen=True)
@@ -171,7 +195,11 @@ def read_ini(path: str) -> IniFile:
     """
     path = os.path.abspath(path)
     with open(path, encoding="utf-8") as handle:
-        text = handle.read()
+        return parse_ini(handle.read(), path)
+
+
+def parse_ini(text: str, path: str) -> IniFile:
+    """:func:`read_ini` for text already read (``path`` is where it came from)."""
     parser = configparser.RawConfigParser(strict=False, interpolation=None, default_section="DEFAULT")
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(text, source=path)

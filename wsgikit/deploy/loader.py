@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from paste.deploy import loadwsgi
 
 from wsgikit.deploy.env import EnvInterpolation
-from wsgikit.deploy.ini import IniIndex, section_kind
+from wsgikit.deploy.ini import IniIndex, Placed, parse_ini, section_kind
 from wsgikit.deploy.options import ConfigError, ConfigLookupError
 from wsgikit.deploy.paste_compat import PASTE_REPLACEMENTS, replacement
 
@@ -65,37 +65,17 @@ _OBJECT_KINDS = {"application": "app", "filter": "filter", "server": "server"}
 
 
 @dataclass
-class Node:
-    """One piece of a loaded pipeline: a section (or an ``egg:``/``call:`` URI) and what it built.
+class Node(Placed):
+    """One piece of a loaded pipeline (see :class:`~wsgikit.deploy.ini.Placed`) and what it built.
 
-    :ivar kind: ``app``, ``composite``, ``pipeline``, ``filter``, ``filter-app``, ``server``.
-    :ivar name: the section name (``pipeline:api``) or the URI.
-    :ivar file: the ini file the section is in.
-    :ivar line: the line of the section header.
-    :ivar spec: how the object is made: ``egg:wsgikit#gzip``, ``call:pkg.mod:fn``, a factory path, or
-        ``use = othersection``.
-    :ivar label: what the parent called it by (a urlmap prefix, a select choice, a cascade key).
     :ivar detail: extra information the component added (the ``select`` choice made).
     :ivar shared: this reference reuses an instance built earlier in the same load.
     """
 
-    kind: str
-    name: str
-    file: str | None = None
-    line: int | None = None
-    spec: str | None = None
-    label: str | None = None
     detail: str | None = None
     shared: bool = False
     obj: Any = field(default=None, repr=False)
     children: list[Node] = field(default_factory=list)
-
-    @property
-    def origin(self) -> str:
-        where = os.path.basename(self.file) if self.file else ""
-        if self.line:
-            where += f":{self.line}"
-        return where
 
     def walk(self) -> Iterator[Node]:
         yield self
@@ -290,10 +270,11 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
                 text = stream.read()
         except OSError as error:
             raise ConfigError(f"cannot read the configuration: {error.strerror}", file=filename) from None
-        self.index = IniIndex(text)
         defaults = {"here": os.path.dirname(filename), "__file__": filename}
-        self.parser = _Parser(filename, self.index, defaults, self.session.environ)
         try:
+            self.ini = parse_ini(text, filename)
+            self.index = self.ini.index
+            self.parser = _Parser(filename, self.index, defaults, self.session.environ)
             self.parser.read_string(text, source=filename)
         except configparser.MissingSectionHeaderError as error:
             raise ConfigError(
@@ -482,15 +463,13 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         context.create = create
 
     def _spec(self, section: str) -> str | None:
-        raw = self.parser._sections.get(section, {})
-        if "use" in raw:
-            return str(raw["use"]).strip()
-        for key, value in raw.items():
-            if key.startswith("paste."):
-                return f"{key} = {str(value).strip()}"
-        if "pipeline" in raw:
-            return None
-        return None
+        found = self.ini.sections.get(section)
+        return found.spec if found is not None else None
+
+    def own_keys(self, section: str) -> list[str]:
+        """The keys written in ``section`` itself (not inherited from ``[DEFAULT]``), in file order."""
+        found = self.ini.sections.get(section)
+        return list(found.keys) if found is not None else []
 
     # -- errors and warnings ---------------------------------------------------------------------------
 
@@ -532,7 +511,7 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         return ConfigError(f"reference cycle: {path}")
 
     def _warn_shadowed(self, section: str) -> None:
-        defaults = self.parser._defaults
+        defaults = self.parser.defaults()
         for key, line in self.index.keys.get(section, {}).items():
             if key in defaults and not key.startswith(("set ", "get ")):
                 self.session.warn(

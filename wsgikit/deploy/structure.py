@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from wsgikit.deploy.env import expand_env
-from wsgikit.deploy.ini import IniFile, Section, read_ini
+from wsgikit.deploy.ini import IniFile, Placed, Section, read_ini
 from wsgikit.deploy.spec import parse_config_spec
 
 __all__ = ["Piece", "structure"]
@@ -35,36 +35,21 @@ References = Callable[[dict[str, str]], list[tuple[str, str, str]]]
 
 
 @dataclass
-class Piece:
-    """One element of a configuration's structure.
+class Piece(Placed):
+    """One element of a configuration's structure (see :class:`~wsgikit.deploy.ini.Placed`; ``kind`` may
+    also be ``choice``, a key of a composite whose value is a pipeline, or ``missing``).
 
-    :ivar kind: ``composite``, ``pipeline``, ``filter``, ``filter-app``, ``app``, ``choice`` (a key of a
-        composite whose value is a pipeline), or ``missing``.
-    :ivar name: the section (``pipeline:api``), the URI (``egg:swift#proxy``), or the missing name.
-    :ivar spec: what makes it (``egg:wsgikit#gzip``, ``call:nova.api.auth:pipeline_factory_v21``, ...).
-    :ivar label: what the parent calls it by: a urlmap prefix, a choice, ``filter-with``, ``next``.
     :ivar options: the section's own keys (inherited ones through ``use = othersection`` included).
     :ivar problem: why it cannot be built here: a factory that cannot be imported, a missing section.
     :ivar notes: anything else worth saying (``egg:wsgikit#urlmap replaces it``, ``selected``).
     :ivar shared: the same section appeared earlier in the tree (its children are shown there).
     """
 
-    kind: str
-    name: str
-    file: str | None = None
-    line: int | None = None
-    spec: str | None = None
-    label: str | None = None
     options: dict[str, str] = field(default_factory=dict)
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
     shared: bool = False
     children: list[Piece] = field(default_factory=list)
-
-    @property
-    def origin(self) -> str:
-        where = os.path.basename(self.file) if self.file else ""
-        return f"{where}:{self.line}" if where and self.line else where
 
     @property
     def detail(self) -> str | None:
@@ -95,6 +80,8 @@ class _Factory:
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
     inherited: dict[str, str] = field(default_factory=dict)
+    kind: str | None = None  # the kind of the section ``use = other`` / ``config:`` inherits from
+    owner: IniFile | None = None  # the file whose sections that section's references name
 
     @property
     def references(self) -> References | None:
@@ -231,9 +218,12 @@ class _Walk:
         filter_with = options.pop("filter-with", None)
         if filter_with:
             piece.children.append(self.reference(ini, "filter", filter_with, "filter-with"))
-        if section.kind != "composite":
+        # an [app:] section may be a composite: through `use` of one, or an entry point that is one
+        composite = "composite" in (section.kind, factory.kind) or factory.references is not None
+        if not composite:
             piece.options = options
             return
+        ini = factory.owner or ini  # a composite names sections of its own file
         refs = self.composite_references(ini, factory, options)
         referenced = {key for key, _ in refs}
         piece.options = {key: value for key, value in options.items() if key not in referenced}
@@ -282,6 +272,8 @@ class _Walk:
             return _Factory(problem="reference cycle through 'use'")
         found = self.factory(ini, base, depth + 1)
         found.inherited = {**found.inherited, **base.options}
+        found.kind = found.kind or base.kind
+        found.owner = found.owner or ini
         return found
 
     def composite_references(

@@ -118,17 +118,25 @@ class _Body:
     when the body was read to its end, closes it otherwise, and reports the attempt to the balancer."""
 
     def __init__(
-        self, app: ProxyApp, backend: Backend, response: urllib3.BaseHTTPResponse, reusable: bool
+        self, app: ProxyApp, backend: Backend, response: urllib3.BaseHTTPResponse, head: bool
     ) -> None:
         self.app = app
         self.backend = backend
         self.response = response
-        self.reusable = reusable
+        self.head = head
         self.complete = False
         self.failed = False
         self.closed = False
+        if head:
+            # a backend that sent a body with its HEAD answer anyway (waitress passes on what the app
+            # returns) would leave it on the connection, to be read as the next response's status line:
+            # close the connection now, before urllib3 hands it back to the pool at the end of the body
+            response.close()
+            self.complete = True
 
     def __iter__(self) -> Iterator[bytes]:
+        if self.head:
+            return
         size = self.app.chunk_size
         try:
             while chunk := self.response.read1(size):
@@ -146,8 +154,8 @@ class _Body:
             return
         self.closed = True
         try:
-            if not (self.complete and self.reusable):
-                self.response.close()  # unread bytes may be on the wire: the connection cannot be reused
+            if not self.complete:
+                self.response.close()  # unread bytes on the wire: the connection cannot be reused
             self.response.release_conn()
         finally:
             self.app.balancer.release(self.backend, failed=self.failed)
@@ -369,9 +377,7 @@ class ProxyApp:
             (name, value) for name, value in response.headers.items() if name.lower() not in dropped
         ]
         reason = response.reason or _phrase(response.status)
-        # after a HEAD, a backend that sent a body anyway (waitress passes on what the app returns) would
-        # leave it on the connection, to be read as the next response's status line: do not reuse it
-        result = _Body(self, backend, response, reusable=method != "HEAD")
+        result = _Body(self, backend, response, head=method == "HEAD")
         try:
             start_response(f"{response.status} {reason}", response_headers)
         except BaseException:

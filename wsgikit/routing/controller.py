@@ -42,7 +42,7 @@ from typing import Any, ClassVar, TypeVar
 
 from wsgikit import exc
 from wsgikit.dec import Request, wsgify
-from wsgikit.routing.router import ROUTING_ARGS_KEY, url_for
+from wsgikit.routing.urls import ROUTING_ARGS_KEY, url_for
 from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
 
 __all__ = ["ACTION_ATTR", "RESPONSE_ATTR", "Controller", "RoutedRequest", "action", "response"]

@@ -46,8 +46,10 @@ import webob
 
 from wsgikit import exc
 from wsgikit.dec import wsgify
+from wsgikit.routing.controller import Controller
 from wsgikit.routing.mapper import compiled, is_generated
 from wsgikit.routing.matcher import CompiledMatcher
+from wsgikit.routing.urls import ROUTE_KEY, ROUTING_ARGS_KEY, URL_GENERATOR_KEY, URLFor, url_for
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 from wsgikit.wsgi import call_app, close_iterable
 
@@ -55,55 +57,10 @@ __all__ = ["ROUTE_KEY", "ROUTING_ARGS_KEY", "URL_GENERATOR_KEY", "Router", "URLF
 
 log = logging.getLogger("wsgikit.routing")
 
-ROUTING_ARGS_KEY = "wsgiorg.routing_args"
-ROUTE_KEY = "wsgikit.route"
-URL_GENERATOR_KEY = "wsgikit.url_generator"
-
 _new_url_for = object.__new__
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _OVERRIDABLE = frozenset({"PUT", "PATCH", "DELETE"})
-
-
-class URLFor:
-    """The URL generator placed in ``environ["wsgikit.url_generator"]``: Routes' ``URLGenerator``, built on
-    first use (most requests never generate a URL).
-
-    ``url_for("server", id="a b")`` → ``"/v2.1/servers/a%20b"`` under ``SCRIPT_NAME="/v2.1"``;
-    ``qualified=True`` gives an absolute URL. Every other attribute (``current()``, ...) is Routes'.
-    """
-
-    __slots__ = ("_generator", "environ", "mapper")
-
-    def __init__(self, mapper: routes.Mapper, environ: WSGIEnvironment) -> None:
-        self.mapper = mapper
-        self.environ = environ
-        self._generator: routes.util.URLGenerator | None = None
-
-    @property
-    def generator(self) -> routes.util.URLGenerator:
-        if self._generator is None:
-            self._generator = routes.util.URLGenerator(self.mapper, self.environ)
-        return self._generator
-
-    def __call__(self, *args: Any, **kwargs: Any) -> str:
-        url: str = self.generator(*args, **kwargs)
-        return url
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.generator, name)
-
-
-def url_for(environ: WSGIEnvironment, *args: Any, **kwargs: Any) -> str:
-    """Generate a URL for the current request (``SCRIPT_NAME`` and host taken from ``environ``).
-
-    :raises LookupError: when the request did not pass through a :class:`Router`.
-    """
-    generator = environ.get(URL_GENERATOR_KEY)
-    if generator is None:
-        raise LookupError("no URL generator in the environ: the request was not routed by a wsgikit Router")
-    url: str = generator(*args, **kwargs)
-    return url
 
 
 class Router:
@@ -146,8 +103,6 @@ class Router:
     def _check_routes(self) -> None:
         """Fail at start-up for a route that could never be dispatched; drop the routes ``resource()``
         generated for actions the controller does not define."""
-        from wsgikit.routing.controller import Controller
-
         unused = [
             route for route in self.mapper.matchlist if is_generated(route) and not self._dispatchable(route)
         ]
@@ -172,8 +127,6 @@ class Router:
                     raise ValueError(f"{where}: {type(target).__name__} has no action {action_name!r}")
 
     def _dispatchable(self, route: Any) -> bool:
-        from wsgikit.routing.controller import Controller
-
         target = route.defaults.get("controller")
         if isinstance(target, str):
             target = self.controllers.get(target)

@@ -22,7 +22,7 @@ from typing import Any
 
 from wsgikit import exc
 from wsgikit_compute import validation
-from wsgikit_compute.storage import AddressPoolExhausted, Flavor, Image, Keypair, Server, Store
+from wsgikit_compute.storage import AddressPoolExhausted, Flavor, Image, Keypair, NameTaken, Server, Store
 
 __all__ = ["Context"]
 
@@ -203,6 +203,12 @@ def show_server(store: Store, ctx: Context, server_id: str) -> dict[str, Any]:
     return {"server": server_view(ctx, _server_or_404(store, ctx, server_id))}
 
 
+def _name_taken(name: str) -> exc.HTTPConflict:
+    # Names are unique per project (nova's osapi_compute_unique_server_name_scope = project), enforced by
+    # the database: a client that retries a create whose first answer it never got learns it exists.
+    return exc.HTTPConflict(detail=f"a server named {name!r} already exists in this project")
+
+
 def create_server(store: Store, ctx: Context, body: Any) -> dict[str, Any]:
     ctx.require_writer()
     fields = validation.server_create(body, version=ctx.version)
@@ -218,6 +224,8 @@ def create_server(store: Store, ctx: Context, body: Any) -> dict[str, Any]:
         raise exc.HTTPBadRequest(detail=f"Invalid key_name provided: keypair {fields['key_name']} not found.")
     try:
         server = store.create_server(project_id=ctx.project_id, user_id=ctx.user_id, **fields)
+    except NameTaken:
+        raise _name_taken(fields["name"]) from None
     except AddressPoolExhausted as error:
         raise exc.HTTPConflict(detail=str(error)) from None
     return {
@@ -233,7 +241,10 @@ def create_server(store: Store, ctx: Context, body: Any) -> dict[str, Any]:
 def update_server(store: Store, ctx: Context, server_id: str, body: Any) -> dict[str, Any]:
     ctx.require_writer()
     fields = validation.server_update(body, version=ctx.version)
-    server = store.update_server(ctx.project_id, server_id, **fields)
+    try:
+        server = store.update_server(ctx.project_id, server_id, **fields)
+    except NameTaken:
+        raise _name_taken(fields["name"]) from None
     if server is None:
         raise _not_found(server_id)
     return {"server": server_view(ctx, server)}

@@ -1,16 +1,21 @@
-"""SQLite storage for the compute service
-======================================
+"""Storage for the compute service: SQLite or PostgreSQL
+=====================================================
 
-One :class:`Store` per process holds the database path; every thread gets its own ``sqlite3`` connection
-(SQLite connections must not be shared between threads), and a connection inherited over ``fork()`` — a
-gunicorn worker of an app loaded in the master — is never reused: the process id is part of the key.
-A connection is opened on first use and lives until :meth:`Store.close` in that thread: the database filter
-closes it when the request's response is closed, and a ``with Store(path) as store:`` block closes it on exit,
-so no connection is left for the garbage collector (Python 3.13 warns about those).
+One :class:`Store` per process, over a :class:`~wsgikit_compute.backends.Database`: a SQLite file (the
+embedded default) or a PostgreSQL database shared by several nodes (``postgresql://`` URL). Every query is
+written once, for both. Connections are released at the end of each request (:meth:`Store.release`: a
+SQLite thread's connection is closed; a PostgreSQL one went back to its pool when its transaction ended), and
+:meth:`Store.close` — or the end of a ``with Store(location) as store:`` block — releases everything this
+thread or process holds, so no connection is left for the garbage collector (Python 3.13 warns about those).
 
-The schema is created on first start; the database runs in WAL mode so that readers never block the writer
-and several processes can write one after another (``busy_timeout`` makes them wait, not fail). Every write
-is one short ``BEGIN IMMEDIATE`` transaction, so nothing acknowledged is lost on a restart or a crash.
+Several processes — gunicorn workers, or nodes on other machines — write at the same time, so the
+invariants live in the database, never in a check-then-write in Python: server names are unique per
+project and keypair names per user (``UNIQUE`` constraints; a duplicate raises :class:`NameTaken`, the API's
+409), a state transition is one ``UPDATE … WHERE status = <expected>`` whose row count says whether it
+happened, a delete is one ``DELETE`` whose row count says whether there was anything to delete, and
+metadata writes lock their server's row first. Every write is one short transaction, so nothing
+acknowledged is lost when a node dies; the schema is created at start-up, idempotently, by one process at
+a time.
 
 .. code-block:: python
 
@@ -22,40 +27,44 @@ is one short ``BEGIN IMMEDIATE`` transaction, so nothing acknowledged is lost on
 from __future__ import annotations
 
 import ipaddress
-import os
-import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+from wsgikit_compute.backends import Conflict, Database, DatabaseError, Transaction, open_database
 
 __all__ = [
     "FLAVORS",
     "FLAVOR_EXTRA_SPECS",
     "IMAGES",
     "NETWORK",
+    "SCHEMA",
     "SCHEMA_VERSION",
     "Address",
     "AddressPoolExhausted",
     "Flavor",
     "Image",
     "Keypair",
+    "NameTaken",
     "SchemaMismatch",
     "Server",
     "Store",
 ]
 
-SCHEMA_VERSION = 2
-"""Bumped whenever the schema changes; a database made by another version is refused at start-up."""
+SCHEMA_VERSION = 3
+"""Bumped whenever the schema changes; a database made by another version is refused at start-up
+(3: server names unique per project)."""
 
-# Standard SQL that SQLite and PostgreSQL both accept. Invariants live here, as constraints, so that no
-# code path (or concurrent writer) can break them.
-SCHEMA = """
+# Standard SQL that SQLite and PostgreSQL both accept, one statement each. Invariants live here, as
+# constraints, so that no code path (or concurrent writer, on any node) can break them. {row_order_column}
+# is the dialect's insertion-order column (none in SQLite, which has rowid).
+SCHEMA = [
+    """
 CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER NOT NULL
-);
+)""",
+    """
 CREATE TABLE IF NOT EXISTS flavors (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -64,13 +73,15 @@ CREATE TABLE IF NOT EXISTS flavors (
     disk INTEGER NOT NULL CHECK (disk >= 0),
     ephemeral INTEGER NOT NULL DEFAULT 0 CHECK (ephemeral >= 0),
     swap INTEGER NOT NULL DEFAULT 0 CHECK (swap >= 0)
-);
+)""",
+    """
 CREATE TABLE IF NOT EXISTS flavor_extra_specs (
     flavor_id TEXT NOT NULL REFERENCES flavors(id) ON DELETE CASCADE,
     key TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (flavor_id, key)
-);
+)""",
+    """
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -84,9 +95,12 @@ CREATE TABLE IF NOT EXISTS images (
     checksum TEXT NOT NULL,
     created TEXT NOT NULL,
     updated TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS images_by_name ON images(name);
+)""",
+    """
+CREATE INDEX IF NOT EXISTS images_by_name ON images(name)""",
+    """
 CREATE TABLE IF NOT EXISTS servers (
+    {row_order_column}
     id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,
     user_id TEXT NOT NULL,
@@ -98,15 +112,19 @@ CREATE TABLE IF NOT EXISTS servers (
     availability_zone TEXT NOT NULL DEFAULT 'nova',
     status TEXT NOT NULL CHECK (status IN ('BUILD', 'ACTIVE', 'SHUTOFF', 'ERROR')),
     created TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS servers_by_project ON servers(project_id, created);
+    updated TEXT NOT NULL,
+    UNIQUE (project_id, name)
+)""",
+    """
+CREATE INDEX IF NOT EXISTS servers_by_project ON servers(project_id, created)""",
+    """
 CREATE TABLE IF NOT EXISTS server_metadata (
     server_id TEXT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
     key TEXT NOT NULL,
     value TEXT NOT NULL,
     PRIMARY KEY (server_id, key)
-);
+)""",
+    """
 CREATE TABLE IF NOT EXISTS server_addresses (
     server_id TEXT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
     network TEXT NOT NULL,
@@ -115,7 +133,8 @@ CREATE TABLE IF NOT EXISTS server_addresses (
     mac TEXT NOT NULL,
     PRIMARY KEY (server_id, network, address),
     UNIQUE (network, address)
-);
+)""",
+    """
 CREATE TABLE IF NOT EXISTS keypairs (
     user_id TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -124,8 +143,8 @@ CREATE TABLE IF NOT EXISTS keypairs (
     fingerprint TEXT NOT NULL,
     created TEXT NOT NULL,
     PRIMARY KEY (user_id, name)
-);
-"""
+)""",
+]
 
 
 @dataclass(frozen=True)
@@ -220,8 +239,12 @@ class Keypair:
     created: str
 
 
-class SchemaMismatch(RuntimeError):
-    """The database file was made by another version of the example."""
+class SchemaMismatch(DatabaseError):
+    """The database was made by another version of the example (refused at start-up)."""
+
+
+class NameTaken(Exception):
+    """The project already has a server by that name (the database's unique constraint said so)."""
 
 
 class AddressPoolExhausted(Exception):
@@ -240,39 +263,27 @@ def _now() -> str:
 class Store:
     """The compute service's database.
 
-    :param path: the SQLite file; its directory is created if missing.
-    :param timeout: seconds a writer waits for another process's write lock before failing.
+    :param location: a SQLite file path (its directory is created if missing) or a ``postgresql://`` URL.
+    :param pool_size: PostgreSQL connections per process, at most.
+    :param timeout: seconds a request waits for a connection (PostgreSQL) or a write lock (SQLite).
+    :raises ~wsgikit_compute.backends.DatabaseError: when the location cannot be used (at start-up);
+        :class:`SchemaMismatch` when the database was made by another version of the example.
     """
 
-    def __init__(self, path: str, *, timeout: float = 10.0) -> None:
-        if not path:
-            raise ValueError("database: path must not be empty")
-        self.path = os.path.abspath(path)
-        self.timeout = timeout
-        self._local = threading.local()
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        # Create the schema with a throw-away connection, so no connection outlives a fork().
-        connection = self._connect()
-        try:
-            self._check_version(connection)
-            connection.executescript(SCHEMA)
-            with self._transaction(connection) as db:
-                if db.execute("SELECT version FROM schema_version").fetchone() is None:
-                    db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-                self._seed(db)
-        finally:
-            connection.close()
+    def __init__(self, location: str, *, pool_size: int = 4, timeout: float = 10.0) -> None:
+        self.db: Database = open_database(location, pool_size=pool_size, timeout=timeout)
+        self.path = self.db.url
+        """The SQLite file's absolute path, or the PostgreSQL URL (password masked)."""
+        self.db.create_schema(SCHEMA, self._seed, check=self._check_version)
 
-    def _check_version(self, connection: sqlite3.Connection) -> None:
-        """Refuse a file made by another version of the example (its tables would not match)."""
-        try:
-            row = connection.execute("SELECT version FROM schema_version").fetchone()
-        except sqlite3.OperationalError:  # no such table: a new file, or one from before versions
-            try:
-                connection.execute("SELECT id FROM servers WHERE 1 = 0")
-            except sqlite3.OperationalError:
-                return  # a new file
-            row = {"version": 1}
+    def _check_version(self, tx: Transaction) -> None:
+        """Refuse a database made by another version of the example (its tables would not match)."""
+        if tx.succeeds("SELECT version FROM schema_version"):
+            row = tx.one("SELECT version FROM schema_version")
+        elif tx.succeeds("SELECT id FROM servers WHERE 1 = 0"):
+            row = {"version": 1}  # a file from before schema_version existed
+        else:
+            return  # a new database
         if row is not None and row["version"] != SCHEMA_VERSION:
             raise SchemaMismatch(
                 f"{self.path} has schema version {row['version']}, this example needs {SCHEMA_VERSION}: "
@@ -280,18 +291,20 @@ class Store:
             )
 
     @staticmethod
-    def _seed(db: sqlite3.Connection) -> None:
-        db.executemany(
+    def _seed(tx: Transaction) -> None:
+        if tx.one("SELECT version FROM schema_version") is None:
+            tx.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        tx.executemany(
             "INSERT INTO flavors (id, name, vcpus, ram, disk, ephemeral, swap) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO NOTHING",
             [(f.id, f.name, f.vcpus, f.ram, f.disk, f.ephemeral, f.swap) for f in FLAVORS],
         )
-        db.executemany(
+        tx.executemany(
             "INSERT INTO flavor_extra_specs (flavor_id, key, value) VALUES (?, ?, ?)"
             " ON CONFLICT (flavor_id, key) DO NOTHING",
             [(fid, key, value) for fid, specs in FLAVOR_EXTRA_SPECS.items() for key, value in specs.items()],
         )
-        db.executemany(
+        tx.executemany(
             "INSERT INTO images (id, name, status, visibility, disk_format, container_format, size,"
             " min_disk, min_ram, checksum, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO NOTHING",
@@ -302,34 +315,14 @@ class Store:
             ],
         )  # fmt: skip
 
-    def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA foreign_keys=ON")
-        connection.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-        return connection
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection (a new one in a forked child)."""
-        pid = os.getpid()
-        cached: tuple[int, sqlite3.Connection] | None = getattr(self._local, "connection", None)
-        if cached is None or cached[0] != pid:
-            cached = (pid, self._connect())
-            self._local.connection = cached
-        return cached[1]
-
     def close(self) -> None:
-        """Close this thread's connection, if it has one; the next use opens a new one.
+        """Release this thread's (SQLite) or this process's (PostgreSQL) connections."""
+        self.db.close()
 
-        Each thread that used the store calls this when it is done (the database filter does, per request).
-        """
-        cached = getattr(self._local, "connection", None)
-        if cached is not None:
-            del self._local.connection
-            cached[1].close()
+    def release(self) -> None:
+        """End of a request: close this thread's SQLite connection (the next use opens a new one); nothing
+        to do for PostgreSQL, whose connections went back to the pool when their transaction ended."""
+        self.db.release()
 
     def __enter__(self) -> Store:
         return self
@@ -337,87 +330,104 @@ class Store:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: the write lock is taken at the start, so it never deadlocks halfway."""
-        with self._transaction(self.connection) as db:
-            yield db
-
-    @staticmethod
-    @contextmanager
-    def _transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+    def ping(self) -> tuple[bool, str]:
+        """``(ok, message)`` for the health check: can a query go through now?"""
+        return self.db.ping()
 
     # -- flavors --------------------------------------------------------------------------------------------
 
+    _FLAVOR_COLUMNS = "id, name, vcpus, ram, disk, ephemeral, swap"
+
     def list_flavors(self) -> list[Flavor]:
-        rows = self.connection.execute("SELECT * FROM flavors ORDER BY CAST(id AS INTEGER), id").fetchall()
-        return [Flavor(**dict(row)) for row in rows]
+        with self.db.read() as tx:
+            rows = tx.all(f"SELECT {self._FLAVOR_COLUMNS} FROM flavors ORDER BY CAST(id AS INTEGER), id")
+        return [Flavor(**row) for row in rows]
 
     def get_flavor(self, flavor_id: str) -> Flavor | None:
-        row = self.connection.execute("SELECT * FROM flavors WHERE id = ?", (flavor_id,)).fetchone()
-        return Flavor(**dict(row)) if row else None
+        with self.db.read() as tx:
+            row = tx.one(f"SELECT {self._FLAVOR_COLUMNS} FROM flavors WHERE id = ?", (flavor_id,))
+        return Flavor(**row) if row else None
 
     def flavor_extra_specs(self, flavor_id: str) -> dict[str, str] | None:
         """The flavor's extra specs, or ``None`` if there is no such flavor."""
-        if self.get_flavor(flavor_id) is None:
-            return None
-        rows = self.connection.execute(
-            "SELECT key, value FROM flavor_extra_specs WHERE flavor_id = ? ORDER BY key", (flavor_id,)
-        ).fetchall()
+        with self.db.read() as tx:
+            if tx.one("SELECT id FROM flavors WHERE id = ?", (flavor_id,)) is None:
+                return None
+            rows = tx.all(
+                "SELECT key, value FROM flavor_extra_specs WHERE flavor_id = ? ORDER BY key", (flavor_id,)
+            )
         return {row["key"]: row["value"] for row in rows}
 
     # -- images ---------------------------------------------------------------------------------------------
 
+    _IMAGE_COLUMNS = (
+        "id, name, status, visibility, disk_format, container_format, size, min_disk, min_ram, checksum,"
+        " created, updated"
+    )
+
     def list_images(self, *, name: str | None = None) -> list[Image]:
-        if name is None:
-            rows = self.connection.execute("SELECT * FROM images ORDER BY name, id").fetchall()
-        else:
-            rows = self.connection.execute(
-                "SELECT * FROM images WHERE name = ? ORDER BY id", (name,)
-            ).fetchall()
-        return [Image(**dict(row)) for row in rows]
+        with self.db.read() as tx:
+            if name is None:
+                rows = tx.all(f"SELECT {self._IMAGE_COLUMNS} FROM images ORDER BY name, id")
+            else:
+                rows = tx.all(f"SELECT {self._IMAGE_COLUMNS} FROM images WHERE name = ? ORDER BY id", (name,))
+        return [Image(**row) for row in rows]
 
     def get_image(self, image_id: str) -> Image | None:
-        row = self.connection.execute("SELECT * FROM images WHERE id = ?", (image_id,)).fetchone()
-        return Image(**dict(row)) if row else None
+        with self.db.read() as tx:
+            row = tx.one(f"SELECT {self._IMAGE_COLUMNS} FROM images WHERE id = ?", (image_id,))
+        return Image(**row) if row else None
 
     # -- servers --------------------------------------------------------------------------------------------
 
-    def _server(self, row: sqlite3.Row) -> Server:
-        metadata = {
-            item["key"]: item["value"]
-            for item in self.connection.execute(
-                "SELECT key, value FROM server_metadata WHERE server_id = ? ORDER BY key", (row["id"],)
-            ).fetchall()
-        }
-        addresses = tuple(
-            Address(**dict(item))
-            for item in self.connection.execute(
-                "SELECT network, address, version, mac FROM server_addresses WHERE server_id = ?"
-                " ORDER BY network, address",
-                (row["id"],),
-            ).fetchall()
-        )
-        return Server(**dict(row), metadata=metadata, addresses=addresses)
+    _SERVER_COLUMNS = (
+        "id, project_id, user_id, name, description, flavor_id, image_id, key_name, availability_zone,"
+        " status, created, updated"
+    )
+
+    def _servers(self, tx: Transaction, rows: list[dict[str, Any]]) -> list[Server]:
+        """Servers from ``rows``, with their metadata and addresses read in the same transaction."""
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        marks = ", ".join("?" for _ in ids)
+        metadata: dict[str, dict[str, str]] = {server_id: {} for server_id in ids}
+        for item in tx.all(
+            f"SELECT server_id, key, value FROM server_metadata WHERE server_id IN ({marks}) ORDER BY key",
+            ids,
+        ):
+            metadata[item["server_id"]][item["key"]] = item["value"]
+        addresses: dict[str, list[Address]] = {server_id: [] for server_id in ids}
+        for item in tx.all(
+            "SELECT server_id, network, address, version, mac FROM server_addresses"
+            f" WHERE server_id IN ({marks}) ORDER BY network, address",
+            ids,
+        ):
+            server_id = item.pop("server_id")
+            addresses[server_id].append(Address(**item))
+        return [
+            Server(**row, metadata=metadata[row["id"]], addresses=tuple(addresses[row["id"]])) for row in rows
+        ]
 
     def list_servers(self, project_id: str) -> list[Server]:
-        rows = self.connection.execute(
-            "SELECT * FROM servers WHERE project_id = ? ORDER BY created, rowid", (project_id,)
-        ).fetchall()
-        return [self._server(row) for row in rows]
+        with self.db.read() as tx:
+            rows = tx.all(
+                f"SELECT {self._SERVER_COLUMNS} FROM servers WHERE project_id = ?"
+                f" ORDER BY created, {self.db.dialect.row_order}",
+                (project_id,),
+            )
+            return self._servers(tx, rows)
 
     def get_server(self, project_id: str, server_id: str) -> Server | None:
-        row = self.connection.execute(
-            "SELECT * FROM servers WHERE id = ? AND project_id = ?", (server_id, project_id)
-        ).fetchone()
-        return self._server(row) if row else None
+        with self.db.read() as tx:
+            return self._get_server(tx, project_id, server_id)
+
+    def _get_server(self, tx: Transaction, project_id: str, server_id: str) -> Server | None:
+        row = tx.one(
+            f"SELECT {self._SERVER_COLUMNS} FROM servers WHERE id = ? AND project_id = ?",
+            (server_id, project_id),
+        )
+        return self._servers(tx, [row])[0] if row else None
 
     def create_server(
         self,
@@ -435,140 +445,156 @@ class Store:
     ) -> Server:
         """A new ``ACTIVE`` server; with ``network``, one fixed IPv4 address on :data:`NETWORK`.
 
+        :raises NameTaken: the project has a server called ``name`` already.
         :raises AddressPoolExhausted: ``network`` asked and no address is free.
+        :raises ~wsgikit_compute.backends.Conflict: a constraint refused it (an unknown flavor or image).
         """
         server_id = str(uuid.uuid4())
         now = _now()
-        with self.write() as db:
-            db.execute(
+        with self.db.transaction() as tx:
+            # ON CONFLICT (project_id, name) DO NOTHING: a taken name changes no row, in either engine,
+            # without aborting the transaction (PostgreSQL aborts one on a constraint violation)
+            inserted = tx.execute(
                 "INSERT INTO servers (id, project_id, user_id, name, description, flavor_id, image_id,"
                 " key_name, availability_zone, status, created, updated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?)"
+                " ON CONFLICT (project_id, name) DO NOTHING",
                 (server_id, project_id, user_id, name, description, flavor_id, image_id, key_name,
                  availability_zone, now, now),
             )  # fmt: skip
-            db.executemany(
+            if inserted != 1:
+                raise NameTaken(name)
+            tx.executemany(
                 "INSERT INTO server_metadata (server_id, key, value) VALUES (?, ?, ?)",
                 [(server_id, key, value) for key, value in (metadata or {}).items()],
             )
             if network:
-                self._allocate_address(db, server_id)
-        server = self.get_server(project_id, server_id)
+                self._allocate_address(tx, server_id)
+            server = self._get_server(tx, project_id, server_id)
         assert server is not None
         return server
 
     @staticmethod
-    def _allocate_address(db: sqlite3.Connection, server_id: str) -> None:
-        """The lowest free address of the pool; UNIQUE (network, address) guarantees no address is handed
-        out twice even if two writers picked the same one (the second insert fails)."""
+    def _allocate_address(tx: Transaction, server_id: str) -> None:
+        """The lowest free address of the pool. Two writers on two nodes may pick the same one: UNIQUE
+        (network, address) with ``ON CONFLICT DO NOTHING`` lets exactly one have it (the other's insert
+        changes no row, having waited for the first to commit) and the loser tries the next address."""
         used = {
             row["address"]
-            for row in db.execute("SELECT address FROM server_addresses WHERE network = ?", (NETWORK,))
+            for row in tx.all("SELECT address FROM server_addresses WHERE network = ?", (NETWORK,))
         }
+        mac = "fa:16:3e:" + ":".join(server_id.replace("-", "")[i : i + 2] for i in (0, 2, 4))
         for index, host in enumerate(_POOL.hosts()):
             if index + 1 < _FIRST_HOST or str(host) in used:
                 continue
-            mac = "fa:16:3e:" + ":".join(server_id.replace("-", "")[i : i + 2] for i in (0, 2, 4))
-            db.execute(
+            if tx.execute(
                 "INSERT INTO server_addresses (server_id, network, address, version, mac)"
-                " VALUES (?, ?, ?, 4, ?)",
+                " VALUES (?, ?, ?, 4, ?) ON CONFLICT (network, address) DO NOTHING",
                 (server_id, NETWORK, str(host), mac),
-            )
-            return
+            ):
+                return
         raise AddressPoolExhausted(f"no free address on network {NETWORK!r} ({_POOL})")
 
     def update_server(self, project_id: str, server_id: str, **fields: str | None) -> Server | None:
+        """The updated server, or ``None`` if there is no such server.
+
+        :raises NameTaken: renaming to a name the project already uses.
+        """
         allowed = {"name", "description"}
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"cannot update {sorted(unknown)}")
-        with self.write() as db:
-            assignments = "".join(f"{name} = ?, " for name in fields)
-            cursor = db.execute(
-                f"UPDATE servers SET {assignments}updated = ? WHERE id = ? AND project_id = ?",
-                (*fields.values(), _now(), server_id, project_id),
-            )
-        return self.get_server(project_id, server_id) if cursor.rowcount else None
+        assignments = "".join(f"{name} = ?, " for name in fields)
+        try:
+            with self.db.transaction() as tx:
+                changed = tx.execute(
+                    f"UPDATE servers SET {assignments}updated = ? WHERE id = ? AND project_id = ?",
+                    (*fields.values(), _now(), server_id, project_id),
+                )
+                return self._get_server(tx, project_id, server_id) if changed else None
+        except Conflict as error:  # UNIQUE (project_id, name)
+            raise NameTaken(str(fields.get("name"))) from error
 
     def delete_server(self, project_id: str, server_id: str) -> bool:
-        with self.write() as db:
-            cursor = db.execute(
+        with self.db.transaction() as tx:
+            deleted = tx.execute(
                 "DELETE FROM servers WHERE id = ? AND project_id = ?", (server_id, project_id)
             )
-        return cursor.rowcount > 0
+        return deleted > 0
 
     def transition(self, project_id: str, server_id: str, expected: str, new: str) -> str | None:
-        """Move a server from status ``expected`` to ``new`` atomically (one conditional ``UPDATE``).
+        """Move a server from status ``expected`` to ``new`` atomically: one conditional ``UPDATE``.
 
         :returns: ``None`` if the server does not exist, else the status it had (equal to ``expected`` when
             the transition happened).
         """
-        with self.write() as db:
-            cursor = db.execute(
+        with self.db.transaction() as tx:
+            if tx.execute(
                 "UPDATE servers SET status = ?, updated = ? WHERE id = ? AND project_id = ? AND status = ?",
                 (new, _now(), server_id, project_id, expected),
-            )
-            if cursor.rowcount:
+            ):
                 return expected
-            row = db.execute(
+            status: str | None = tx.scalar(
                 "SELECT status FROM servers WHERE id = ? AND project_id = ?", (server_id, project_id)
-            ).fetchone()
-        if row is None:
-            return None
-        status: str = row["status"]
-        return status
+            )
+            return status
 
     # -- metadata -------------------------------------------------------------------------------------------
 
     def set_metadata(
         self, project_id: str, server_id: str, metadata: dict[str, str], *, replace: bool
     ) -> dict[str, str] | None:
-        """Merge ``metadata`` into the server's (or replace it all). ``None`` if there is no such server."""
-        with self.write() as db:
-            cursor = db.execute(
+        """Merge ``metadata`` into the server's (or replace it all). ``None`` if there is no such server.
+
+        The first statement updates the server's row, which also locks it until the commit: a concurrent
+        delete waits, so metadata is never written for a server that is gone.
+        """
+        with self.db.transaction() as tx:
+            if not tx.execute(
                 "UPDATE servers SET updated = ? WHERE id = ? AND project_id = ?",
                 (_now(), server_id, project_id),
-            )
-            if not cursor.rowcount:
+            ):
                 return None
             if replace:
-                db.execute("DELETE FROM server_metadata WHERE server_id = ?", (server_id,))
-            db.executemany(
+                tx.execute("DELETE FROM server_metadata WHERE server_id = ?", (server_id,))
+            tx.executemany(
                 "INSERT INTO server_metadata (server_id, key, value) VALUES (?, ?, ?)"
                 " ON CONFLICT (server_id, key) DO UPDATE SET value = excluded.value",
                 [(server_id, key, value) for key, value in metadata.items()],
             )
-        server = self.get_server(project_id, server_id)
+            server = self._get_server(tx, project_id, server_id)
         return server.metadata if server else None
 
     def delete_metadata_item(self, project_id: str, server_id: str, key: str) -> bool | None:
         """``None`` if there is no such server, ``False`` if it has no such key."""
-        with self.write() as db:
-            cursor = db.execute(
+        with self.db.transaction() as tx:
+            if tx.execute(
                 "DELETE FROM server_metadata WHERE key = ? AND server_id ="
                 " (SELECT id FROM servers WHERE id = ? AND project_id = ?)",
                 (key, server_id, project_id),
-            )
-            if cursor.rowcount:
+            ):
                 return True
-            exists = db.execute(
-                "SELECT 1 FROM servers WHERE id = ? AND project_id = ?", (server_id, project_id)
-            ).fetchone()
+            exists = tx.one("SELECT id FROM servers WHERE id = ? AND project_id = ?", (server_id, project_id))
         return False if exists else None
 
     # -- keypairs -------------------------------------------------------------------------------------------
 
+    _KEYPAIR_COLUMNS = "user_id, name, type, public_key, fingerprint, created"
+
     def list_keypairs(self, user_id: str) -> list[Keypair]:
-        rows = self.connection.execute(
-            "SELECT * FROM keypairs WHERE user_id = ? ORDER BY name", (user_id,)
-        ).fetchall()
-        return [Keypair(**dict(row)) for row in rows]
+        with self.db.read() as tx:
+            rows = tx.all(
+                f"SELECT {self._KEYPAIR_COLUMNS} FROM keypairs WHERE user_id = ? ORDER BY name", (user_id,)
+            )
+        return [Keypair(**row) for row in rows]
 
     def get_keypair(self, user_id: str, name: str) -> Keypair | None:
-        row = self.connection.execute(
-            "SELECT * FROM keypairs WHERE user_id = ? AND name = ?", (user_id, name)
-        ).fetchone()
-        return Keypair(**dict(row)) if row else None
+        with self.db.read() as tx:
+            row = tx.one(
+                f"SELECT {self._KEYPAIR_COLUMNS} FROM keypairs WHERE user_id = ? AND name = ?",
+                (user_id, name),
+            )
+        return Keypair(**row) if row else None
 
     def create_keypair(
         self, *, user_id: str, name: str, type: str, public_key: str, fingerprint: str
@@ -576,20 +602,21 @@ class Store:
         """The new keypair, or ``None`` when the user already has one by that name (the primary key says so:
         two concurrent creates cannot both succeed)."""
         keypair = Keypair(user_id, name, type, public_key, fingerprint, _now())
-        with self.write() as db:
-            cursor = db.execute(
+        with self.db.transaction() as tx:
+            inserted = tx.execute(
                 "INSERT INTO keypairs (user_id, name, type, public_key, fingerprint, created)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING",
                 (user_id, name, type, public_key, fingerprint, keypair.created),
             )
-        return keypair if cursor.rowcount else None
+        return keypair if inserted == 1 else None
 
     def delete_keypair(self, user_id: str, name: str) -> bool:
-        with self.write() as db:
-            cursor = db.execute("DELETE FROM keypairs WHERE user_id = ? AND name = ?", (user_id, name))
-        return cursor.rowcount > 0
+        with self.db.transaction() as tx:
+            deleted = tx.execute("DELETE FROM keypairs WHERE user_id = ? AND name = ?", (user_id, name))
+        return deleted > 0
 
     def count_servers(self) -> int:
         """Every server in the database, all projects (for tests and operators)."""
-        count: int = self.connection.execute("SELECT COUNT(*) FROM servers").fetchone()[0]
+        with self.db.read() as tx:
+            count: int = tx.scalar("SELECT COUNT(*) FROM servers")
         return count

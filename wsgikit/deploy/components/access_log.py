@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     ConfigError,
     Option,
@@ -57,6 +58,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
     options.pop("setup_console_handler", None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     REQUIRED,
     ConfigError,
@@ -112,6 +113,7 @@ def _backend(build: Callable[[], Any], component: str, key: str, global_conf: di
         ) from None
 
 
+@declares(BASIC_OPTIONS)
 def basic_filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:
@@ -122,6 +124,7 @@ def basic_filter_factory(
     return lambda app: AuthMiddleware(app, backend=backend, **options)
 
 
+@declares(TOKEN_OPTIONS)
 def token_filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:
@@ -137,6 +140,7 @@ def token_filter_factory(
     return lambda app: AuthMiddleware(app, backend=backend, **options)
 
 
+@declares(NOAUTH_OPTIONS)
 def noauth_filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.loader import load_app
 from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_list
 from wsgikit.middleware.cascade import Cascade
@@ -52,6 +53,7 @@ def references(local_conf: dict[str, str]) -> list[tuple[str, str, str]]:
     ]
 
 
+@declares(OPTIONS)
 def composite_factory(loader: Any, global_conf: dict[str, Any], **local_conf: str) -> Cascade:
     options = OPTIONS.convert(local_conf, global_conf)
     keys = sorted((key for key in options if is_app_key(key)), key=_order)  # app2 before app10

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import Option, OptionTable, to_bool, to_duration, to_list, to_regex
 from wsgikit.middleware.cors import DEFAULT_METHODS, CorsMiddleware
 from wsgikit.types import WSGIApplication
@@ -49,6 +50,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:

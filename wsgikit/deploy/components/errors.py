@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import Option, OptionTable, to_bool, to_choice, to_networks
 from wsgikit.middleware.errors import LOOPBACK, ErrorCatcherMiddleware
 from wsgikit.types import WSGIApplication
@@ -21,6 +22,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     ConfigError,
     Option,
@@ -18,6 +19,21 @@ from wsgikit.middleware._encoding import DEFAULT_TYPES, GZIP_ENGINES, MediaTypeM
 from wsgikit.middleware.gzip import GzipMiddleware
 from wsgikit.types import WSGIApplication
 
+
+def to_encodings(value: str) -> list[str]:
+    """``gzip br`` → the codings to offer, checked by the middleware itself (known, and installed)."""
+    items = to_list(value)
+    try:
+        GzipMiddleware(_probe, encodings=items)
+    except ValueError as error:
+        raise ValueError(str(error).removeprefix("encodings: ")) from None
+    return items
+
+
+def _probe(environ: Any, start_response: Any) -> Any:  # pragma: no cover - never called
+    return []
+
+
 OPTIONS = OptionTable(
     "gzip",
     Option("level", to_int(1, 9), 6, "compression level, 1 (fast) to 9 (small)"),
@@ -25,9 +41,13 @@ OPTIONS = OptionTable(
     Option("types", to_list, list(DEFAULT_TYPES), "media types to compress (type/subtype, type/*, */*+json)"),
     Option("flush", to_bool, False, "flush the compressor after every chunk"),
     Option("engine", to_choice("auto", *GZIP_ENGINES), "auto", "deflate engine; auto = fastest installed"),
+    Option(
+        "encodings", to_encodings, None, "codings offered, best first (gzip, br, zstd); default: installed"
+    ),
 )
 
 
+@declares(OPTIONS)
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
     if options.get("engine") == "auto":

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     Option,
     OptionTable,
@@ -65,6 +66,7 @@ def _convert(table: OptionTable, global_conf: dict[str, Any], local_conf: dict[s
     return options
 
 
+@declares(OPTIONS)
 def filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:
@@ -74,6 +76,7 @@ def filter_factory(
     return lambda app: HealthcheckMiddleware(app, **options)
 
 
+@declares(APP_OPTIONS)
 def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplication:
     """``[app:x] use = egg:wsgikit#healthcheck``."""
     return HealthcheckApp(**_convert(APP_OPTIONS, global_conf, local_conf))

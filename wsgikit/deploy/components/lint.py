@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import OptionTable
 from wsgikit.middleware.lint import LintMiddleware
 from wsgikit.types import WSGIApplication
@@ -11,6 +12,7 @@ from wsgikit.types import WSGIApplication
 OPTIONS = OptionTable("lint")
 
 
+@declares(OPTIONS)
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     OPTIONS.convert(local_conf, global_conf)  # no options: any key is a mistake
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     ConfigError,
     Option,
@@ -89,6 +90,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplication:
     """``use = egg:wsgikit#proxy``."""
     options = OPTIONS.convert(local_conf, global_conf)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import Option, OptionTable, to_int, to_networks
 from wsgikit.middleware.proxy_fix import ProxyFixMiddleware
 from wsgikit.types import WSGIApplication
@@ -38,6 +39,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def filter_factory(
     global_conf: dict[str, Any], **local_conf: str
 ) -> Callable[[WSGIApplication], WSGIApplication]:

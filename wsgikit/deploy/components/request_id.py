@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_list, to_str
 from wsgikit.middleware.request_id import RequestIdMiddleware
 from wsgikit.types import WSGIApplication
@@ -15,6 +16,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
     try:  # header names are checked now, not at the first request

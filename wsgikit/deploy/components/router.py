@@ -13,6 +13,7 @@ from typing import Any
 
 import routes
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import REQUIRED, Option, OptionTable, import_object, to_bool
 from wsgikit.routing import Router
 
@@ -44,6 +45,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def app_factory(global_conf: dict[str, Any], **local_conf: str) -> Router:
     options = OPTIONS.convert(local_conf, global_conf)
     mapper = options.pop("mapper")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.loader import annotate, load_app, load_filter
 from wsgikit.deploy.options import REQUIRED, ConfigError, Option, OptionTable, to_str
 
@@ -81,6 +82,7 @@ def _choices(local_conf: dict[str, Any]) -> list[str]:
     return sorted(key for key in local_conf if key not in ("key", "use", "__file__", "here"))
 
 
+@declares(OPTIONS)
 def composite_factory(loader: Any, global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
     choice, items = choose(options)

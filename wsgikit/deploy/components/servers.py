@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_int, to_str
 from wsgikit.types import WSGIApplication
 
@@ -58,9 +59,9 @@ def _threads(default: int, help: str) -> Option:
 
 
 def _waitress_option(key: str) -> bool:
-    from waitress.adjustments import Adjustments
+    from wsgikit.deploy.adapters import waitress_setting_names
 
-    return key in Adjustments._param_map  # type: ignore[attr-defined]
+    return key in waitress_setting_names()
 
 
 def _gunicorn_option(key: str) -> bool:
@@ -120,6 +121,7 @@ def _convert(table: OptionTable, global_conf: dict[str, Any], local_conf: dict[s
     return options
 
 
+@declares(WSGIREF_OPTIONS)
 def wsgiref_server_runner(app: WSGIApplication, global_conf: dict[str, Any], **local_conf: str) -> None:
     """``use = egg:wsgikit#wsgiref``: the stdlib dev server, threaded."""
     from wsgikit.servers import run_wsgiref
@@ -127,6 +129,7 @@ def wsgiref_server_runner(app: WSGIApplication, global_conf: dict[str, Any], **l
     run_wsgiref(app, **_convert(WSGIREF_OPTIONS, global_conf, local_conf))
 
 
+@declares(WAITRESS_OPTIONS)
 def waitress_server_runner(app: WSGIApplication, global_conf: dict[str, Any], **local_conf: str) -> None:
     """``use = egg:wsgikit#waitress`` (or ``#main``): waitress, the default server."""
     from wsgikit.servers import run_waitress
@@ -134,6 +137,7 @@ def waitress_server_runner(app: WSGIApplication, global_conf: dict[str, Any], **
     run_waitress(app, **_convert(WAITRESS_OPTIONS, global_conf, local_conf))
 
 
+@declares(GUNICORN_OPTIONS)
 def gunicorn_server_runner(app: WSGIApplication, global_conf: dict[str, Any], **local_conf: str) -> None:
     """``use = egg:wsgikit#gunicorn``: gunicorn's arbiter with ``workers`` processes."""
     from wsgikit.servers import run_gunicorn

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import Option, OptionTable, to_size
 from wsgikit.middleware.sizelimit import DEFAULT_MAX_BODY_SIZE, SizeLimitMiddleware
 from wsgikit.types import WSGIApplication
@@ -16,6 +17,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import (
     REQUIRED,
     ConfigError,
@@ -52,6 +53,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplication:
     """``use = egg:wsgikit#static``."""
     options = OPTIONS.convert(local_conf, global_conf)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.loader import load_app
 from wsgikit.deploy.options import ConfigError, Option, OptionTable, to_bool, to_list, to_str
 from wsgikit.middleware.urlmap import URLMap, parse_mount_key
@@ -58,6 +59,7 @@ def check_section(local_conf: dict[str, str]) -> list[ConfigError]:
     return errors
 
 
+@declares(OPTIONS)
 def composite_factory(loader: Any, global_conf: dict[str, Any], **local_conf: str) -> URLMap:
     options = OPTIONS.convert(local_conf, global_conf)
     mounts: list[tuple[str, Any]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import REQUIRED, Option, OptionTable, to_str
 from wsgikit.middleware.versions import APIVersion, VersionsMiddleware, parse_version
 from wsgikit.types import WSGIApplication
@@ -29,6 +30,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     options = OPTIONS.convert(local_conf, global_conf)
     VersionsMiddleware(_probe, **options)  # cross-option checks (min <= default <= max) at load time

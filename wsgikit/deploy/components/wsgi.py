@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wsgikit.deploy.factory import declares
 from wsgikit.deploy.options import REQUIRED, Option, OptionTable, to_callable
 from wsgikit.types import WSGIApplication
 
@@ -29,6 +30,7 @@ OPTIONS = OptionTable(
 )
 
 
+@declares(OPTIONS)
 def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplication:
     """``[app:x] use = egg:wsgikit#wsgi``."""
     app: WSGIApplication = OPTIONS.convert(local_conf, global_conf)["app"]

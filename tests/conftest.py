@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -34,6 +36,33 @@ def find_tool(name: str, hint: str, *, path: str | None = None) -> str:
 def tool() -> Callable[..., str]:
     """:func:`find_tool`: ``tool("nginx", "apt-get install nginx")`` gives the binary's path or skips."""
     return find_tool
+
+
+def find_package(name: str, hint: str) -> None:
+    """Skip unless the Python package ``name`` is installed for the Python running the tests.
+
+    The same rule as :func:`find_tool`: a venv built without an extra (``pip install -e '.[test]'`` on another
+    Python) skips what needs it, with the reason printed; ``make venv`` installs every extra, so in CI
+    (``CI=true``) a missing package fails.
+    """
+    if importlib.util.find_spec(name) is not None:
+        return
+    message = f"{name} is not installed for {sys.executable} ({hint})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}; CI=true: a missing package fails the run")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def python_package() -> Callable[[str, str], None]:
+    """:func:`find_package`: ``python_package("brotli", "pip install -e '.[compress]'")`` or skip."""
+    return find_package
+
+
+@pytest.fixture(scope="session")
+def gunicorn() -> None:
+    """Skip (or fail in CI) unless gunicorn, from the ``servers`` extra, is installed for this Python."""
+    find_package("gunicorn", "pip install -e '.[servers]'")
 
 
 class CountingIterable:

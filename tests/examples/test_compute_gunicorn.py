@@ -54,7 +54,7 @@ def request(
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+def server(tmp_path: Path, gunicorn: None) -> Iterator[tuple[int, Path]]:
     """``(port, database file)`` of a running 2-worker gunicorn; its log is ``tmp_path / "server.log"``."""
     port = free_port()
     db = tmp_path / "compute.sqlite3"

@@ -129,12 +129,16 @@ class ServerProcess:
 
 
 @pytest.fixture(scope="module")
-def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., ServerProcess]]:
+def start_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., ServerProcess]]:
     """Start servers for the module; every one is stopped when the module is done."""
     started: list[ServerProcess] = []
     logs = tmp_path_factory.mktemp("server-logs")
 
     def start(name: str, argv: list[str], *, port: int, cwd: Path | None = None) -> ServerProcess:
+        if "gunicorn" in argv:  # `python -m gunicorn` or `wsgikit serve --server gunicorn`
+            request.getfixturevalue("gunicorn")
         server = ServerProcess(name, argv, logs / f"{name}-{len(started)}.log", cwd=cwd)
         started.append(server)
         server.wait_for_port(port)

@@ -71,9 +71,16 @@ ACCEPT_ENCODING = [
     ("zstd;q=1, gzip;q=0.9, br;q=0.8", "zstd"),
 ]
 
+CODEC_PACKAGES = {"br": "brotli", "zstd": "zstandard"}
+"""The optional codecs and the package each needs (the ``compress`` extra)."""
+
 
 @pytest.mark.parametrize(("header", "expected"), ACCEPT_ENCODING, ids=[repr(h) for h, _ in ACCEPT_ENCODING])
-def test_accept_encoding_table(header: str, expected: str | None, serve: Callable[..., Any]) -> None:
+def test_accept_encoding_table(
+    header: str, expected: str | None, serve: Callable[..., Any], python_package: Callable[[str, str], None]
+) -> None:
+    if expected in CODEC_PACKAGES:
+        python_package(CODEC_PACKAGES[expected], "pip install -e '.[compress]'")
     served = serve(GzipMiddleware(make_app()), headers={"Accept-Encoding": header})
     assert served.error is None
     assert served.header("Content-Encoding") == expected
@@ -332,9 +339,11 @@ def test_replacement_response_with_exc_info_is_decided_afresh(serve: Callable[..
     assert served.body == BODY
 
 
-@pytest.mark.parametrize(("encoding", "package"), [("br", "brotli"), ("zstd", "zstandard")])
-def test_optional_codecs(encoding: str, package: str, serve: Callable[..., Any]) -> None:
-    pytest.importorskip(package)
+@pytest.mark.parametrize(("encoding", "package"), CODEC_PACKAGES.items())
+def test_optional_codecs(
+    encoding: str, package: str, serve: Callable[..., Any], python_package: Callable[[str, str], None]
+) -> None:
+    python_package(package, "pip install -e '.[compress]'")
     served = serve(
         GzipMiddleware(make_app(chunks=[BODY, BODY])), headers={"Accept-Encoding": f"{encoding}, gzip;q=0.5"}
     )

@@ -53,7 +53,7 @@ def find_package(name: str, hint: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def python_package() -> Callable[[str, str], None]:
     """:func:`find_package`: ``python_package("brotli", "pip install -e '.[compress]'")`` or skip."""
     return find_package

@@ -95,9 +95,13 @@ test-minimal:
 	# CI=false: here a missing optional package is the point, so the tests that need one skip rather than fail
 	CI=false $(MINIMAL)/bin/pytest -q -p no:cacheprovider tests/middleware/test_gzip.py tests/test_json.py tests/test_dec.py
 
-bench: $(STAMP)
-	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) benchmarks/run_all.py
+# The anchors (Paste among them) go into a venv of their own: installed into $(VENV), Paste would change
+# what the tests see (`wsgikit check` reports egg:Paste#... lines by whether Paste is installed).
+BENCH_VENV := .venv-bench
+bench:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[servers,compress,json,bench]'
+	$(BENCH_VENV)/bin/python benchmarks/run_all.py
 
 clean:
-	rm -rf docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info $(MINIMAL)
+	rm -rf docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info $(MINIMAL) $(BENCH_VENV)

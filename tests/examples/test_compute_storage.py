@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -355,6 +356,12 @@ def test_unreachable_postgres_fails_at_start_up(postgres_server: Any) -> None:
         DatabaseError, match=r"cannot connect to postgresql://u:\*\*\*@127\.0\.0\.1:\d+/compute"
     ):
         Store(url)
+
+
+def test_postgres_url_without_psycopg_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # what a machine without the extra has
+    with pytest.raises(DatabaseError, match=r"postgresql://u:\*\*\*@db/c needs psycopg 3 .*\[postgres\]"):
+        open_database("postgresql://u:pw@db/c")
 
 
 def test_postgres_pool_is_per_process_and_bounded(postgres_url: str, opened: Callable[..., Store]) -> None:

@@ -274,3 +274,30 @@ def test_middleware_snippet_loads_and_serves(page: str, index: int, section: str
     # the proxy's backend (the reader's legacy service) is not running: a 502, which is its right answer
     expected = 502 if section == "app:legacy" else None
     assert answer.status_int == expected if expected else answer.status_int < 500, answer
+
+
+NGINX_LINE = re.compile(r"nginx -p (\S+) -c (\S+) -g '([^']*)'")
+NGINX_COMMANDS = sorted(
+    (str(path.relative_to(DOCS)), match.groups())
+    for path in (DOCS / "deploy").glob("*.rst")
+    for block in blocks(str(path.relative_to(DOCS)), "console")
+    for match in NGINX_LINE.finditer(block)
+)
+
+
+@pytest.mark.parametrize(("page", "command"), NGINX_COMMANDS, ids=[f"{p}:{c[1]}" for p, c in NGINX_COMMANDS])
+def test_nginx_command_lines_are_valid(
+    page: str, command: tuple[str, str, str], tmp_path: Path, tool: Callable[..., str]
+) -> None:
+    """Each page's ``nginx -p PREFIX -c $PWD/paste-configs/X.conf -g '…'`` passes ``nginx -t`` as written.
+
+    Only the prefix moves into the test's directory; serving these files for real, on free ports, is the
+    server matrix's job (tests/integration).
+    """
+    prefix, conf, directives = command
+    assert conf.startswith("$PWD/paste-configs/"), conf
+    assert (ROOT / conf.removeprefix("$PWD/")).is_file(), conf
+    nginx = tool("nginx", "apt-get install nginx")
+    argv = [nginx, "-t", "-p", f"{tmp_path}/", "-c", str(ROOT / conf.removeprefix("$PWD/")), "-g", directives]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, (page, prefix, done.stderr)

@@ -1,8 +1,18 @@
 """The Python examples of every docs page run, so the docs cannot rot.
 
 Every ``.. code-block:: python`` block of every page is executed on its own (the tutorial, whose blocks build
-on each other, has its own test in tests/examples/test_tutorial.py). Deployment snippets (server sections,
-uWSGI command lines) are started for real on 127.0.0.1 and answer one request.
+on each other, has its own test in tests/examples/test_tutorial.py).
+
+Deployment snippets are started too:
+
+* deploy/servers.rst: the waitress and gunicorn ``[server:main]`` blocks under ``wsgikit serve``, and the
+  ``uwsgi --paste … --paste-logger`` line under real uWSGI — each on a free port, one GET;
+* middleware/access_log.rst: the logging example, served, its access line checked;
+* middleware/*.rst: every ``egg:wsgikit#…`` filter or app section, loaded as written and answering a request;
+* deploy/*.rst: every ``nginx -p … -c $PWD/paste-configs/X.conf -g …`` line passes ``nginx -t``.
+
+The ``paste-configs/`` files the pages include are served by tests/integration (the server matrix behind
+nginx, FastCGI, CGI, the cluster) and tests/examples.
 """
 
 from __future__ import annotations

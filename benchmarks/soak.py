@@ -36,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "paste-configs" / "nova-style.ini"
 TOKEN = "demo-token"
+MAX_LIVE_PER_THREAD = 40
 AUTH = f"X-Auth-Token: {TOKEN}\r\n"
 
 
@@ -293,6 +294,8 @@ class _Traffic:
 
     def step(self) -> None:
         roll = self.rng.random()
+        if len(self.mine) >= MAX_LIVE_PER_THREAD:
+            roll = 0.35  # a delete: the example's address pool (a /24) bounds how many servers can live
         if roll < 0.3:
             self.number += 1
             body = {

@@ -345,3 +345,105 @@ def test_the_applications_own_decoding_errors_propagate() -> None:
 
     with pytest.raises(UnicodeDecodeError):
         TestApp(handler).get("/fine")
+
+
+# -- Response's short constructor path gives WebOb's result ------------------------------------------------
+
+
+class _PlainSubclass(Response):
+    default_content_type = "application/json"
+    default_charset = "latin-1"
+
+
+class _NoDefaults(Response):
+    default_content_type = None  # type: ignore[assignment]
+
+
+class _StrBody(str):
+    pass
+
+
+class _BytesBody(bytes):
+    pass
+
+
+def _state(build: Any) -> tuple[str, Any]:
+    try:
+        response = build()
+    except (TypeError, ValueError, UnicodeEncodeError) as error:
+        return "raised", (type(error), str(error))
+    return "built", (
+        response.status,
+        response.headerlist,
+        list(response.app_iter),
+        response.conditional_response,
+        response.charset,
+    )
+
+
+@pytest.mark.parametrize("cls", [Response, _PlainSubclass, _NoDefaults], ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "body", ["", "héllo", "☃", b"raw\x00", _StrBody("sub"), _BytesBody(b"sub")], ids=repr
+)
+@pytest.mark.parametrize("status", [None, 200, "201 Created", 204, 304, "100 Continue", "404 Not Found"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "text/plain",
+        "text/html",
+        "application/json",
+        "application/xml",
+        "image/svg+xml",
+        "text/html; charset=latin-1",
+        "text/plain;CHARSET=ascii",
+        "image/png",
+    ],
+)
+def test_short_response_constructor_matches_webob(
+    cls: type[Response], body: Any, status: Any, content_type: Any
+) -> None:
+    class Reference(cls):  # type: ignore[valid-type,misc]
+        """The same class, built by WebOb's constructor only."""
+
+        def __init__(self, *args: Any, **kw: Any) -> None:
+            webob.Response.__init__(self, *args, **kw)
+
+    kwargs = {"status": status, "content_type": content_type}
+    assert _state(lambda: cls(body, **kwargs)) == _state(lambda: Reference(body, **kwargs))
+
+
+def _served(response: webob.Response, method: str = "GET", **headers: str) -> tuple[str, list[Any], bytes]:
+    request = webob.Request.blank("/base/here", method=method, headers=headers)
+    got = request.get_response(response)
+    return got.status, sorted(got.headerlist), got.body
+
+
+@pytest.mark.parametrize(
+    ("setup", "method", "headers"),
+    [
+        ({}, "GET", {}),
+        ({}, "HEAD", {}),
+        ({"location": "../elsewhere"}, "GET", {}),
+        ({"headers": [("LOCATION", "/abs")]}, "GET", {}),
+        ({"etag": "abc", "conditional_response": True}, "GET", {"If-None-Match": '"abc"'}),
+        ({"status": 201}, "GET", {}),
+    ],
+    ids=["plain", "head", "relative-location", "upper-case-location", "conditional-304", "created"],
+)
+def test_response_call_matches_webob(setup: dict[str, Any], method: str, headers: dict[str, str]) -> None:
+    def build(cls: type[webob.Response]) -> webob.Response:
+        response = cls("hello", content_type="text/plain", status=setup.get("status"))
+        if "location" in setup:
+            response.location = setup["location"]
+        for name, value in setup.get("headers", []):
+            response.headerlist.append((name, value))
+        if "etag" in setup:
+            response.etag = setup["etag"]
+            response.conditional_response = setup["conditional_response"]
+        return response
+
+    ours = _served(build(Response), method, **headers)
+    assert ours == _served(build(webob.Response), method, **headers)
+    if "location" in setup:
+        assert ("Location", "http://localhost/elsewhere") in ours[1]  # made absolute, as WebOb does

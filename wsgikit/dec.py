@@ -55,8 +55,100 @@ _ROUTING_ARGS = "wsgiorg.routing_args"
 _ROUTES_RESERVED = ("controller", "action")
 
 
+_MARKER: Any = webob.response._marker  # type: ignore[attr-defined]
+_CHARSET_RE = webob.response.CHARSET_RE  # type: ignore[attr-defined]
+_has_charset: Any = webob.response._content_type_has_charset  # type: ignore[attr-defined]
+_webob_charset = webob.Response.charset
+_webob_abs_headerlist = getattr(webob.Response, "_abs_headerlist", None)
+_webob_status = webob.Response.status
+_new_request = object.__new__
+
+
 class Response(webob.Response):
-    """:class:`webob.Response`; here so that ``from wsgikit import Response`` is the one to subclass."""
+    """:class:`webob.Response`; here so that ``from wsgikit import Response`` is the one to subclass.
+
+    Building one the common way (a ``str`` or ``bytes`` body, optionally ``status`` and ``content_type``)
+    takes a shorter path than WebOb's constructor, with the same result; every other call is WebOb's.
+    """
+
+    def __init__(
+        self,
+        body: Any = None,
+        status: Any = None,
+        headerlist: Any = None,
+        app_iter: Any = None,
+        content_type: Any = None,
+        conditional_response: Any = None,
+        charset: Any = _MARKER,
+        **kw: Any,
+    ) -> None:
+        if (
+            kw
+            or headerlist is not None
+            or app_iter is not None
+            or conditional_response is not None
+            or charset is not _MARKER
+            or not isinstance(body, (str, bytes))  # the tuple form is the faster test
+            or type(self).charset is not _webob_charset
+        ):
+            super().__init__(
+                body, status, headerlist, app_iter, content_type, conditional_response, charset, **kw
+            )
+            return
+        # WebOb's constructor for these arguments, step by step, without its general cases; the tests
+        # compare the two on a table of arguments. The costly step it saves is reading the charset back
+        # through the headers view (self.charset) to encode a str body.
+        if status is None:
+            self._status = "200 OK"
+        else:
+            self.status = status
+        self._headers = None
+        headers: list[tuple[str, str]] = []
+        self._headerlist = headers
+        self.conditional_response = self.default_conditional_response
+        code = self._status[:3]
+        if self._status[0] == "1" or code in ("204", "205", "304"):
+            self._app_iter = [b""]  # no body, no Content-Type
+            return
+        content_type = content_type or self.default_content_type
+        charset = None
+        if content_type:
+            default_charset = self.default_charset
+            if (
+                default_charset
+                and "charset=" not in content_type
+                and (content_type == "text/html" or _has_charset(content_type))
+            ):
+                if ";" not in content_type:
+                    charset = default_charset  # the only parameter: what reading it back would give
+                content_type += "; charset=" + default_charset
+            headers.append(("Content-Type", content_type))
+        if isinstance(body, str):
+            if charset is None:
+                found = _CHARSET_RE.search(content_type) if content_type else None
+                if found is None:
+                    raise TypeError("You cannot set the body to a text value without a charset")
+                charset = found.group(1)
+            body = body.encode(charset)
+        self._app_iter = [body]
+        headers.append(("Content-Length", str(len(body))))
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        """WebOb's ``__call__``, without building a new header list when no ``Location`` needs making
+        absolute."""
+        if (
+            self.conditional_response
+            or getattr(type(self), "_abs_headerlist", None) is not _webob_abs_headerlist
+        ):
+            return super().__call__(environ, start_response)
+        headerlist = self._headerlist
+        for name, _ in headerlist:
+            if len(name) == 8 and name.lower() == "location":
+                return super().__call__(environ, start_response)
+        start_response(self._status, list(headerlist))
+        if environ["REQUEST_METHOD"] == "HEAD":
+            return webob.response.EmptyResponse(self._app_iter)
+        return self._app_iter
 
 
 def json_dumps(value: Any) -> bytes:
@@ -204,7 +296,13 @@ class wsgify:
         return self.call_func(req, *call_args, **call_kw)
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
-        req = self.RequestClass(environ)
+        req: webob.Request
+        if self.RequestClass is Request and type(environ) is dict:
+            # what webob's BaseRequest.__init__ does with an environ and no options, without the call
+            req = _new_request(Request)
+            req.__dict__["environ"] = environ
+        else:
+            req = self.RequestClass(environ)
         if not isinstance(req, Request):
             req.response = req.ResponseClass()  # plain WebOb requests get theirs up front, as in WebOb
         try:
@@ -247,13 +345,22 @@ class wsgify:
     ) -> WSGIIterable:
         started = _RESPONSE_KEY in environ or not isinstance(req, Request)
         kind = type(result)
+        if kind is Response or kind is webob.Response:
+            # the handler built its own response: no JSON or dataclass tests to run first
+            if started and result is not req.response:
+                result = req.response.merge_cookies(result)
+            app_iter_: WSGIIterable = result(environ, start_response)
+            return app_iter_
+        if kind is str and not started and self.RequestClass is Request:
+            # the str branch below, without the JSON and dataclass tests first
+            return _fast(environ, start_response, "text/html; charset=UTF-8", result.encode("utf-8"))
         if (
             kind is dict
             or kind is list
             or isinstance(result, dict | list)
             or (dataclasses.is_dataclass(result) and not isinstance(result, type))
         ):
-            body = json_dumps(result)
+            body = _json.dumps(result)
             if not started:
                 return _fast(environ, start_response, "application/json", body)
             response = req.response

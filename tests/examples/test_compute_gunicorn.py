@@ -144,6 +144,9 @@ def test_served_errors_over_the_socket(server: tuple[int, Path]) -> None:
         port, "POST", "/v2.1/servers", {"server": {"name": "x" * 70_000, "flavorRef": "1"}}
     )
     assert status == 413
-    assert answer["status"] == 413
+    assert answer["overLimit"]["code"] == 413
     status, _, answer = request(port, "GET", "/v2.1/demo/servers/missing")
-    assert (status, answer["status"]) == (404, 404)
+    assert (status, answer) == (
+        404,
+        {"itemNotFound": {"code": 404, "message": "Instance missing could not be found."}},
+    )

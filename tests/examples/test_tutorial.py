@@ -42,6 +42,7 @@ def test_every_block_is_covered() -> None:
     languages = {m.group(1) for m in BLOCK.finditer(text)}
     assert languages == {"python", "console", "ini", "nginx"}, "a new block language needs a runner here"
     assert len(blocks("python")) >= 5
+    assert "Everything on this page runs from the root of a clone" in text  # as the tests below run it
 
 
 def test_python_blocks_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,7 +107,9 @@ def free_port() -> int:
 
 
 @pytest.mark.integration
-def test_uwsgi_block_serves_the_service(tmp_path: Path, tool: Callable[..., str]) -> None:
+def test_uwsgi_block_serves_the_service_and_logs_requests(tmp_path: Path, tool: Callable[..., str]) -> None:
+    """The block as saved next to nova-style.ini: uWSGI serves the API, and ``paste-logger`` applies the
+    ini's logging sections, so the access log filter's request lines reach uWSGI's log."""
     (block,) = blocks("ini")
     port = free_port()
     # the block, saved next to nova-style.ini as the page says, listening on a free loopback port
@@ -117,13 +120,15 @@ def test_uwsgi_block_serves_the_service(tmp_path: Path, tool: Callable[..., str]
     env = {**os.environ, "WSGIKIT_COMPUTE_DB": str(tmp_path / "compute.sqlite3")}
     env.pop("WSGIKIT_COMPUTE_AUTH", None)
     uwsgi = tool("uwsgi", "pip install uwsgi", path=str(Path(sys.executable).parent))
-    proc = subprocess.Popen(
-        [uwsgi, "--ini", str(config)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: teardown reaches the workers too
-    )
+    log = tmp_path / "uwsgi.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [uwsgi, "--ini", str(config)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: teardown reaches the workers too
+        )
     try:
         deadline = time.monotonic() + 30
         body = b""
@@ -134,9 +139,16 @@ def test_uwsgi_block_serves_the_service(tmp_path: Path, tool: Callable[..., str]
                 break
             except OSError:
                 time.sleep(0.2)
-        assert b'"v2.1"' in body, (
-            proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""
+        assert b'"v2.1"' in body, log.read_text(errors="replace")
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v2.1/flavors", headers={"X-Auth-Token": "demo-token"}
         )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        deadline = time.monotonic() + 10  # the worker writes the line after the response
+        while '"GET /v2.1/flavors HTTP/1.1" 200' not in log.read_text(errors="replace"):
+            assert time.monotonic() < deadline, log.read_text(errors="replace")
+            time.sleep(0.1)
     finally:
         proc.terminate()
         try:
@@ -146,8 +158,10 @@ def test_uwsgi_block_serves_the_service(tmp_path: Path, tool: Callable[..., str]
             proc.wait(5)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # a worker the master left behind must not outlive the test
-        assert proc.stderr is not None
-        proc.stderr.close()
+    printed = log.read_text(errors="replace")
+    assert "[wsgikit.access]" in printed  # through the ini's formatter, not a default one
+    assert "Traceback" not in printed
+    assert "KeyError" not in printed
 
 
 def test_nginx_block_is_valid(tmp_path: Path, tool: Callable[..., str]) -> None:

@@ -164,6 +164,22 @@ def test_htpasswd_reloads_when_it_changes(tmp_path: Path) -> None:
     client.get("/", headers={"Authorization": basic("sue", "sha512-pw")}, status=200)
 
 
+def test_token_identity_follows_a_rewritten_tokens_file(tmp_path: Path) -> None:
+    from wsgikit.middleware._authfiles import hash_token
+
+    path = tmp_path / "tokens"
+    path.write_text(f"{hash_token('t-1')} alice proj-a reader\n")
+    client = TestApp(TokenAuthMiddleware(echo_identity, tokens_file=str(path)))
+    for _ in range(2):  # the second request is served from the identities built for this content
+        seen = client.get("/", headers={"X-Auth-Token": "t-1"}).json
+        assert seen["identity"] == ["alice", "proj-a", ["reader"]]
+    path.write_text(f"{hash_token('t-1')} alice proj-b admin,reader\n")
+    os.utime(path, ns=(1, 1))
+    seen = client.get("/", headers={"X-Auth-Token": "t-1"}).json
+    assert seen["identity"] == ["alice", "proj-b", ["admin", "reader"]]
+    assert seen["HTTP_X_ROLES"] == "admin,reader"
+
+
 def test_htpasswd_broken_reload_keeps_old_content(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "htpasswd"
     shutil.copy(HTPASSWD, path)

@@ -99,7 +99,12 @@ _STRIP_PREFIXES = (
 
 def strip_identity_headers(environ: WSGIEnvironment) -> list[str]:
     """Remove every client-sent identity header (and ``REMOTE_USER``) from ``environ``; return the keys."""
-    removed = [key for key in list(environ) if key in _STRIP_EXACT or key.startswith(_STRIP_PREFIXES)]
+    # Every prefix starts with "HTTP_X_": the seven-way startswith runs only for those keys.
+    removed = [
+        key
+        for key in environ
+        if key in _STRIP_EXACT or (key[:7] == "HTTP_X_" and key.startswith(_STRIP_PREFIXES))
+    ]
     for key in removed:
         del environ[key]
     environ.pop(ENVIRON_KEY, None)
@@ -273,6 +278,9 @@ class TokenBackend:
         self.file: WatchedFile[list[TokenEntry]] | None = (
             WatchedFile(tokens_file, parse_tokens) if tokens_file is not None else None
         )
+        # The Identity of each entry of the file's current content, built (and validated) once rather than
+        # on every request; Identity is frozen, so requests can share it. Dropped when the file is re-read.
+        self._identities: tuple[list[TokenEntry] | None, dict[TokenEntry, Identity]] = (None, {})
 
     def challenge(self, realm: str) -> str:
         return f'Bearer realm="{realm}"'
@@ -294,10 +302,22 @@ class TokenBackend:
             if result is not None and not isinstance(result, Identity):
                 raise TypeError(f"token validator returned {type(result).__name__}, not Identity or None")
             return result
-        entry = find_token(self.file.get(), token) if self.file is not None else None
+        if self.file is None:
+            return None
+        entries = self.file.get()
+        entry = find_token(entries, token)
         if entry is None:
             return None
-        return Identity(user_id=entry.user, user_name=entry.user, project_id=entry.project, roles=entry.roles)
+        content, identities = self._identities
+        if content is not entries:
+            identities = {}
+            self._identities = (entries, identities)
+        identity = identities.get(entry)
+        if identity is None:
+            identity = identities[entry] = Identity(
+                user_id=entry.user, user_name=entry.user, project_id=entry.project, roles=entry.roles
+            )
+        return identity
 
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,255}$")

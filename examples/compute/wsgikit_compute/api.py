@@ -29,8 +29,12 @@ from wsgikit_compute.storage import Store
 from wsgikit_compute.versions import version_app
 
 __all__ = [
+    "AvailabilityZonesController",
+    "FlavorExtraSpecsController",
     "FlavorsController",
+    "ImagesController",
     "KeypairsController",
+    "LimitsController",
     "MetadataController",
     "ServersController",
     "make_mapper",
@@ -157,6 +161,48 @@ class FlavorsController(Controller):
         return service.show_flavor(_store(req), context(req, project_id), id)
 
 
+class FlavorExtraSpecsController(Controller):
+    """``/flavors/{flavor_id}/os-extra_specs[/{id}]``: read-only (changing them is for admins in nova)."""
+
+    def index(self, req: Request, flavor_id: str, project_id: str | None = None) -> Any:
+        return service.flavor_extra_specs(_store(req), context(req, project_id), flavor_id)
+
+    def show(self, req: Request, flavor_id: str, id: str, project_id: str | None = None) -> Any:
+        return service.flavor_extra_spec(_store(req), context(req, project_id), flavor_id, id)
+
+
+class ImagesController(Controller):
+    """``/images[?name=...]`` and ``/images/{id}`` in the image API's format.
+
+    With one endpoint for every service (``--os-endpoint``, the ``admin_token`` auth type) the clients send
+    their image API requests to the compute endpoint: this answers them there.
+    """
+
+    def index(self, req: Request, project_id: str | None = None) -> Any:
+        name = req.GET.get("name")
+        return service.list_images(_store(req), context(req, project_id), name=name)
+
+    def show(self, req: Request, id: str, project_id: str | None = None) -> Any:
+        return service.show_image(_store(req), context(req, project_id), id)
+
+
+class LimitsController(Controller):
+    """``/limits``."""
+
+    def index(self, req: Request, project_id: str | None = None) -> Any:
+        return service.limits(_store(req), context(req, project_id))
+
+
+class AvailabilityZonesController(Controller):
+    """``/os-availability-zone`` and ``/os-availability-zone/detail``."""
+
+    def index(self, req: Request, project_id: str | None = None) -> Any:
+        return service.availability_zones(_store(req), context(req, project_id))
+
+    def detail(self, req: Request, project_id: str | None = None) -> Any:
+        return service.availability_zones(_store(req), context(req, project_id), detail=True)
+
+
 class KeypairsController(Controller):
     """``/os-keypairs``: list, create, show, delete (201/204 from microversion 2.2, as in nova)."""
 
@@ -190,6 +236,8 @@ def make_mapper() -> Mapper:
     mapper = Mapper()
     servers, metadata = ServersController(), MetadataController()
     flavors, keypairs = FlavorsController(), KeypairsController()
+    extra_specs, images, limits = FlavorExtraSpecsController(), ImagesController(), LimitsController()
+    zones = AvailabilityZonesController()
     get, post, put, delete = (dict(method=[m]) for m in ("GET", "POST", "PUT", "DELETE"))
     table: list[tuple[str, Controller, str, dict[str, list[str]]]] = [
         ("/servers", servers, "index", get),
@@ -208,6 +256,13 @@ def make_mapper() -> Mapper:
         ("/flavors", flavors, "index", get),
         ("/flavors/detail", flavors, "detail", get),
         ("/flavors/{id}", flavors, "show", get),
+        ("/flavors/{flavor_id}/os-extra_specs", extra_specs, "index", get),
+        ("/flavors/{flavor_id}/os-extra_specs/{id}", extra_specs, "show", get),
+        ("/images", images, "index", get),
+        ("/images/{id}", images, "show", get),
+        ("/limits", limits, "index", get),
+        ("/os-availability-zone", zones, "index", get),
+        ("/os-availability-zone/detail", zones, "detail", get),
         ("/os-keypairs", keypairs, "index", get),
         ("/os-keypairs", keypairs, "create", post),
         ("/os-keypairs/{id}", keypairs, "show", get),

@@ -9,18 +9,20 @@ around them, so all of this is testable without WSGI.
 .. code-block:: python
 
     ctx = Context(user_id="alice", project_id="demo", roles=("member",), version=(2, 5))
-    created = create_server(store, ctx, {"server": {"name": "web-1", "flavorRef": "1"}})
+    image = store.list_images(name="cirros-0.6.2-x86_64-disk")[0].id
+    created = create_server(store, ctx, {"server": {"name": "web-1", "flavorRef": "1", "imageRef": image}})
     assert show_server(store, ctx, created["server"]["id"])["server"]["status"] == "ACTIVE"
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from wsgikit import exc
 from wsgikit_compute import validation
-from wsgikit_compute.storage import Flavor, Keypair, NameTaken, Server, Store
+from wsgikit_compute.storage import AddressPoolExhausted, Flavor, Image, Keypair, NameTaken, Server, Store
 
 __all__ = ["Context"]
 
@@ -53,6 +55,18 @@ def _links(ctx: Context, kind: str, ident: str) -> list[dict[str, str]]:
     return [{"rel": "self", "href": f"{ctx.base_url}/{kind}/{ident}"}]
 
 
+HOST = "compute-1"
+"""The one (pretend) compute host every server runs on."""
+
+# nova's view of a status: (vm_state, power_state); power states 1 = RUNNING, 4 = SHUTDOWN
+_STATES = {
+    "BUILD": ("building", 0),
+    "ACTIVE": ("active", 1),
+    "SHUTOFF": ("stopped", 4),
+    "ERROR": ("error", 0),
+}
+
+
 # -- views ------------------------------------------------------------------------------------------------
 
 
@@ -61,29 +75,98 @@ def server_brief(ctx: Context, server: Server) -> dict[str, Any]:
 
 
 def server_view(ctx: Context, server: Server) -> dict[str, Any]:
+    """What nova's detail view returns at ``ctx.version`` (the members the clients read, all of them)."""
+    vm_state, power_state = _STATES[server.status]
+    addresses: dict[str, list[dict[str, Any]]] = {}
+    for address in server.addresses:
+        addresses.setdefault(address.network, []).append(
+            {
+                "version": address.version,
+                "addr": address.address,
+                "OS-EXT-IPS:type": "fixed",
+                "OS-EXT-IPS-MAC:mac_addr": address.mac,
+            }
+        )
     view: dict[str, Any] = {
         "id": server.id,
         "name": server.name,
         "status": server.status,
         "tenant_id": server.project_id,
         "user_id": server.user_id,
-        "flavor": {"id": server.flavor_id, "links": _links(ctx, "flavors", server.flavor_id)},
-        "key_name": server.key_name,
         "metadata": server.metadata,
+        # nova's hostId: an opaque per-project hash of the host name
+        "hostId": hashlib.sha224((server.project_id + HOST).encode()).hexdigest(),
+        "image": (
+            {"id": server.image_id, "links": _links(ctx, "images", server.image_id)}
+            if server.image_id
+            else ""
+        ),
+        "flavor": {"id": server.flavor_id, "links": _links(ctx, "flavors", server.flavor_id)},
         "created": server.created,
         "updated": server.updated,
+        "addresses": addresses,
+        "accessIPv4": "",
+        "accessIPv6": "",
         "links": _links(ctx, "servers", server.id),
+        "OS-DCF:diskConfig": "MANUAL",
+        "progress": 0,
+        "OS-EXT-AZ:availability_zone": server.availability_zone,
+        "config_drive": "",
+        "key_name": server.key_name,
+        "OS-SRV-USG:launched_at": server.created.replace("T", " ").rstrip("Z"),
+        "OS-SRV-USG:terminated_at": None,
+        "security_groups": [{"name": "default"}],
+        "OS-EXT-STS:task_state": None,
+        "OS-EXT-STS:vm_state": vm_state,
+        "OS-EXT-STS:power_state": power_state,
+        "os-extended-volumes:volumes_attached": [],
     }
     if ctx.version >= (2, 5):
         view["description"] = server.description
+    if ctx.version >= (2, 9):
+        view["locked"] = False
     return view
 
 
 def flavor_view(ctx: Context, flavor: Flavor, *, detail: bool) -> dict[str, Any]:
     view: dict[str, Any] = {"id": flavor.id, "name": flavor.name, "links": _links(ctx, "flavors", flavor.id)}
     if detail:
-        view.update(vcpus=flavor.vcpus, ram=flavor.ram, disk=flavor.disk)
+        view.update(
+            vcpus=flavor.vcpus,
+            ram=flavor.ram,
+            disk=flavor.disk,
+            swap=flavor.swap or "",  # nova's quirk: "" for no swap
+            rxtx_factor=1.0,
+        )
+        view["OS-FLV-EXT-DATA:ephemeral"] = flavor.ephemeral
+        view["OS-FLV-DISABLED:disabled"] = False
+        view["os-flavor-access:is_public"] = True
     return view
+
+
+def image_view(ctx: Context, image: Image) -> dict[str, Any]:
+    """An image as the image API (glance v2) shows it: what ``openstack image list`` and
+    ``server create --image NAME`` read."""
+    return {
+        "id": image.id,
+        "name": image.name,
+        "status": image.status,
+        "visibility": image.visibility,
+        "protected": False,
+        "disk_format": image.disk_format,
+        "container_format": image.container_format,
+        "size": image.size,
+        "min_disk": image.min_disk,
+        "min_ram": image.min_ram,
+        "checksum": image.checksum,
+        "owner": None,
+        "tags": [],
+        "created_at": image.created,
+        "updated_at": image.updated,
+        "self": f"/v2/images/{image.id}",
+        "file": f"/v2/images/{image.id}/file",
+        "schema": "/v2/schemas/image",
+    }
 
 
 def keypair_view(ctx: Context, keypair: Keypair) -> dict[str, Any]:
@@ -100,10 +183,14 @@ def keypair_view(ctx: Context, keypair: Keypair) -> dict[str, Any]:
 # -- servers ----------------------------------------------------------------------------------------------
 
 
+def _not_found(server_id: str) -> exc.HTTPNotFound:
+    return exc.HTTPNotFound(detail=f"Instance {server_id} could not be found.")
+
+
 def _server_or_404(store: Store, ctx: Context, server_id: str) -> Server:
     server = store.get_server(ctx.project_id, server_id)
     if server is None:
-        raise exc.HTTPNotFound(detail=f"server {server_id} could not be found")
+        raise _not_found(server_id)
     return server
 
 
@@ -126,14 +213,29 @@ def create_server(store: Store, ctx: Context, body: Any) -> dict[str, Any]:
     ctx.require_writer()
     fields = validation.server_create(body, version=ctx.version)
     if store.get_flavor(fields["flavor_id"]) is None:
-        raise exc.HTTPBadRequest(detail=f"flavor {fields['flavor_id']} does not exist")
+        raise exc.HTTPBadRequest(detail=f"Flavor {fields['flavor_id']} could not be found.")
+    if fields["image_id"] is not None:
+        image = store.get_image(fields["image_id"])
+        if image is None:
+            raise exc.HTTPBadRequest(detail=f"Image {fields['image_id']} could not be found.")
+        if image.status != "active":
+            raise exc.HTTPBadRequest(detail=f"Image {image.id} is not active.")
     if fields["key_name"] is not None and store.get_keypair(ctx.user_id, fields["key_name"]) is None:
-        raise exc.HTTPBadRequest(detail=f"keypair {fields['key_name']} does not exist")
+        raise exc.HTTPBadRequest(detail=f"Invalid key_name provided: keypair {fields['key_name']} not found.")
     try:
         server = store.create_server(project_id=ctx.project_id, user_id=ctx.user_id, **fields)
     except NameTaken:
         raise _name_taken(fields["name"]) from None
-    return {"server": {"id": server.id, "links": _links(ctx, "servers", server.id)}}
+    except AddressPoolExhausted as error:
+        raise exc.HTTPConflict(detail=str(error)) from None
+    return {
+        "server": {
+            "id": server.id,
+            "links": _links(ctx, "servers", server.id),
+            "OS-DCF:diskConfig": "MANUAL",
+            "security_groups": [{"name": "default"}],
+        }
+    }
 
 
 def update_server(store: Store, ctx: Context, server_id: str, body: Any) -> dict[str, Any]:
@@ -144,23 +246,26 @@ def update_server(store: Store, ctx: Context, server_id: str, body: Any) -> dict
     except NameTaken:
         raise _name_taken(fields["name"]) from None
     if server is None:
-        raise exc.HTTPNotFound(detail=f"server {server_id} could not be found")
+        raise _not_found(server_id)
     return {"server": server_view(ctx, server)}
 
 
 def delete_server(store: Store, ctx: Context, server_id: str) -> None:
     ctx.require_writer()
     if not store.delete_server(ctx.project_id, server_id):
-        raise exc.HTTPNotFound(detail=f"server {server_id} could not be found")
+        raise _not_found(server_id)
 
 
 def _transition(store: Store, ctx: Context, server_id: str, expected: str, new: str, action: str) -> None:
     ctx.require_writer()
     status = store.transition(ctx.project_id, server_id, expected, new)
     if status is None:
-        raise exc.HTTPNotFound(detail=f"server {server_id} could not be found")
+        raise _not_found(server_id)
     if status != expected:
-        raise exc.HTTPConflict(detail=f"cannot {action} server {server_id} while it is {status}")
+        vm_state = _STATES.get(status, (status.lower(), 0))[0]
+        raise exc.HTTPConflict(
+            detail=f"Cannot '{action}' instance {server_id} while it is in vm_state {vm_state}"
+        )
 
 
 def start_server(store: Store, ctx: Context, server_id: str) -> None:
@@ -188,7 +293,7 @@ def set_metadata(store: Store, ctx: Context, server_id: str, body: Any, *, repla
     ctx.require_writer()
     metadata = store.set_metadata(ctx.project_id, server_id, validation.metadata_body(body), replace=replace)
     if metadata is None:
-        raise exc.HTTPNotFound(detail=f"server {server_id} could not be found")
+        raise _not_found(server_id)
     return {"metadata": metadata}
 
 
@@ -203,7 +308,7 @@ def set_metadata_item(store: Store, ctx: Context, server_id: str, key: str, body
     ctx.require_writer()
     value = validation.metadata_item_body(body, key)
     if store.set_metadata(ctx.project_id, server_id, {key: value}, replace=False) is None:
-        raise exc.HTTPNotFound(detail=f"server {server_id} could not be found")
+        raise _not_found(server_id)
     return {"meta": {key: value}}
 
 
@@ -211,7 +316,7 @@ def delete_metadata_item(store: Store, ctx: Context, server_id: str, key: str) -
     ctx.require_writer()
     deleted = store.delete_metadata_item(ctx.project_id, server_id, key)
     if deleted is None:
-        raise exc.HTTPNotFound(detail=f"server {server_id} could not be found")
+        raise _not_found(server_id)
     if not deleted:
         raise exc.HTTPNotFound(detail=f"server {server_id} has no metadata item {key!r}")
 
@@ -226,8 +331,81 @@ def list_flavors(store: Store, ctx: Context, *, detail: bool = False) -> dict[st
 def show_flavor(store: Store, ctx: Context, flavor_id: str) -> dict[str, Any]:
     flavor = store.get_flavor(flavor_id)
     if flavor is None:
-        raise exc.HTTPNotFound(detail=f"flavor {flavor_id} could not be found")
+        raise exc.HTTPNotFound(detail=f"Flavor {flavor_id} could not be found.")
     return {"flavor": flavor_view(ctx, flavor, detail=True)}
+
+
+def flavor_extra_specs(store: Store, ctx: Context, flavor_id: str) -> dict[str, Any]:
+    specs = store.flavor_extra_specs(flavor_id)
+    if specs is None:
+        raise exc.HTTPNotFound(detail=f"Flavor {flavor_id} could not be found.")
+    return {"extra_specs": specs}
+
+
+def flavor_extra_spec(store: Store, ctx: Context, flavor_id: str, key: str) -> dict[str, Any]:
+    specs = flavor_extra_specs(store, ctx, flavor_id)["extra_specs"]
+    if key not in specs:
+        raise exc.HTTPNotFound(detail=f"Flavor {flavor_id} has no extra specs with key {key}.")
+    return {key: specs[key]}
+
+
+# -- images -----------------------------------------------------------------------------------------------
+
+
+def list_images(store: Store, ctx: Context, *, name: str | None = None) -> dict[str, Any]:
+    """``GET /images[?name=...]`` in the image API's format (``images``, ``first``, ``schema``)."""
+    images = [image_view(ctx, image) for image in store.list_images(name=name)]
+    return {"images": images, "first": "/v2/images", "schema": "/v2/schemas/images"}
+
+
+def show_image(store: Store, ctx: Context, image_id: str) -> dict[str, Any]:
+    image = store.get_image(image_id)
+    if image is None:
+        raise exc.HTTPNotFound(detail=f"No image found with ID {image_id}")
+    return image_view(ctx, image)
+
+
+# -- limits and availability zones ------------------------------------------------------------------------
+
+
+def limits(store: Store, ctx: Context) -> dict[str, Any]:
+    """``GET /limits``: the enforced limits, ``-1`` (nova's "unlimited") for quotas this service does not
+    enforce, and the project's usage."""
+    servers = store.list_servers(ctx.project_id)
+    flavors = {flavor.id: flavor for flavor in store.list_flavors()}
+    used = [flavors[server.flavor_id] for server in servers if server.flavor_id in flavors]
+    unlimited = -1
+    absolute = {
+        "maxServerMeta": validation.METADATA_ITEMS_MAX,
+        "maxImageMeta": validation.METADATA_ITEMS_MAX,
+        "maxPersonality": 0,
+        "maxPersonalitySize": 0,
+        "maxTotalInstances": unlimited,
+        "maxTotalCores": unlimited,
+        "maxTotalRAMSize": unlimited,
+        "maxTotalKeypairs": unlimited,
+        "maxSecurityGroups": unlimited,
+        "maxSecurityGroupRules": unlimited,
+        "maxTotalFloatingIps": unlimited,
+        "maxServerGroups": unlimited,
+        "maxServerGroupMembers": unlimited,
+        "totalInstancesUsed": len(servers),
+        "totalCoresUsed": sum(flavor.vcpus for flavor in used),
+        "totalRAMUsed": sum(flavor.ram for flavor in used),
+        "totalSecurityGroupsUsed": 0,
+        "totalFloatingIpsUsed": 0,
+        "totalServerGroupsUsed": 0,
+    }
+    return {"limits": {"rate": [], "absolute": absolute}}
+
+
+def availability_zones(store: Store, ctx: Context, *, detail: bool = False) -> dict[str, Any]:
+    """``GET /os-availability-zone[/detail]``: the one zone, ``nova``, and (detail) its one host."""
+    zone: dict[str, Any] = {"zoneName": "nova", "zoneState": {"available": True}, "hosts": None}
+    if detail:
+        service = {"available": True, "active": True, "updated_at": None}
+        zone["hosts"] = {HOST: {"nova-compute": service}}
+    return {"availabilityZoneInfo": [zone]}
 
 
 # -- keypairs ---------------------------------------------------------------------------------------------
@@ -240,20 +418,36 @@ def list_keypairs(store: Store, ctx: Context) -> dict[str, Any]:
 def show_keypair(store: Store, ctx: Context, name: str) -> dict[str, Any]:
     keypair = store.get_keypair(ctx.user_id, name)
     if keypair is None:
-        raise exc.HTTPNotFound(detail=f"keypair {name} could not be found")
+        raise exc.HTTPNotFound(detail=f"Keypair {name} not found for user {ctx.user_id}")
     return {"keypair": keypair_view(ctx, keypair)}
 
 
 def create_keypair(store: Store, ctx: Context, body: Any) -> dict[str, Any]:
+    """Import a public key, or (without ``public_key``) generate a key pair and return its private key
+    this once: it is never stored."""
     ctx.require_writer()
     fields = validation.keypair_create(body, version=ctx.version)
-    keypair = store.create_keypair(user_id=ctx.user_id, **fields)
+    private_key = None
+    if fields["public_key"] is None:
+        fields["public_key"], private_key = validation.generate_keypair()
+        fields["fingerprint"] = validation.fingerprint(fields["public_key"])
+    keypair = store.create_keypair(
+        user_id=ctx.user_id,
+        name=str(fields["name"]),
+        type=str(fields["type"]),
+        public_key=str(fields["public_key"]),
+        fingerprint=str(fields["fingerprint"]),
+    )
     if keypair is None:
-        raise exc.HTTPConflict(detail=f"keypair {fields['name']} already exists")
-    return {"keypair": keypair_view(ctx, keypair)}
+        raise exc.HTTPConflict(detail=f"Key pair '{fields['name']}' already exists.")
+    view = keypair_view(ctx, keypair)
+    view["user_id"] = keypair.user_id
+    if private_key is not None:
+        view["private_key"] = private_key
+    return {"keypair": view}
 
 
 def delete_keypair(store: Store, ctx: Context, name: str) -> None:
     ctx.require_writer()
     if not store.delete_keypair(ctx.user_id, name):
-        raise exc.HTTPNotFound(detail=f"keypair {name} could not be found")
+        raise exc.HTTPNotFound(detail=f"Keypair {name} not found for user {ctx.user_id}")

@@ -7,7 +7,7 @@ message that says which field is wrong and why — the part of nova's JSON-schem
 .. code-block:: python
 
     fields = server_create({"server": {"name": "web-1", "flavorRef": "1"}}, version=(2, 1))
-    assert fields == {"name": "web-1", "flavor_id": "1", "metadata": {}, "key_name": None}
+    assert fields["flavor_id"] == "1" and fields["image_id"] is None and fields["network"]
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from typing import Any
 from wsgikit import exc
 
 __all__ = [
+    "NETWORK_ID",
     "fingerprint",
+    "generate_keypair",
     "keypair_create",
     "metadata_body",
     "metadata_item_body",
@@ -85,24 +87,121 @@ def _metadata(value: Any, where: str = "metadata") -> dict[str, str]:
     return dict(value)
 
 
+def _count(inner: dict[str, Any], field: str) -> None:
+    """``min_count`` / ``max_count``: nova accepts integers and numeric strings; this service boots one."""
+    if field not in inner:
+        return
+    value = inner[field]
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise _bad(f"{field!r} must be a positive integer")
+    if value != 1:
+        raise _bad(f"{field!r} must be 1: this service creates one server per request")
+
+
+def _ref(value: Any, field: str) -> str:
+    """An id or a URL ending in the id (nova accepts both for ``imageRef`` and ``flavorRef``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(f"{field!r} must be an id (string or integer) or a URL")
+    if any(ord(c) < 32 for c in value) or len(value) > 1024:
+        raise _bad(f"{field!r} is not a valid reference")
+    return value.strip().rstrip("/").rsplit("/", 1)[-1]
+
+
+def _networks(value: Any) -> bool:
+    """``networks``: whether to give the server an address on the example's one network.
+
+    ``"auto"``, a missing member or ``[]`` (what the clients send when given no ``--nic``) allocate one;
+    ``"none"`` allocates none; a list may name only the example's network.
+    """
+    if value == "auto" or value == []:
+        return True
+    if value == "none":
+        return False
+    if not isinstance(value, list):
+        raise _bad("'networks' must be 'auto', 'none' or a list of networks")
+    if len(value) != 1 or not isinstance(value[0], dict):
+        raise _bad("'networks': this service has one network; give it once, as {'uuid': ...}, or 'auto'")
+    (entry,) = value
+    unsupported = sorted(set(entry) - {"uuid"})
+    if unsupported:
+        raise _bad(f"'networks': {', '.join(unsupported)} not supported (no network API); use 'uuid'")
+    if entry.get("uuid") != NETWORK_ID:
+        raise _bad(f"'networks': network {entry.get('uuid')!r} not found; the only one is {NETWORK_ID}")
+    return True
+
+
+def _boot_image(mappings: Any, image_ref: str | None) -> str | None:
+    """``block_device_mapping_v2``: only the image as the local root disk (what ``--image`` sends)."""
+    if not isinstance(mappings, list):
+        raise _bad("'block_device_mapping_v2' must be a list")
+    for mapping in mappings:
+        if not isinstance(mapping, dict):
+            raise _bad("'block_device_mapping_v2' entries must be objects")
+        source, destination = mapping.get("source_type"), mapping.get("destination_type", "local")
+        if source != "image" or destination != "local" or mapping.get("boot_index") not in (0, "0"):
+            raise _bad(
+                "'block_device_mapping_v2': only the boot image as the local disk is supported "
+                f"(got source_type={source!r}, destination_type={destination!r}); this service has no volumes"
+            )
+        uuid = _ref(mapping.get("uuid"), "block_device_mapping_v2 uuid")
+        if image_ref is not None and uuid != image_ref:
+            raise _bad("'block_device_mapping_v2': the boot image differs from 'imageRef'")
+        image_ref = uuid
+    return image_ref
+
+
+NETWORK_ID = "5b7f5a2e-3c9e-4d8a-9a51-6c1f0e2d4b03"
+"""The id of the example's one network (``private``, 10.0.0.0/24)."""
+
+_SERVER_CREATE = {
+    "name", "flavorRef", "imageRef", "metadata", "key_name", "networks", "min_count", "max_count",
+    "block_device_mapping_v2", "availability_zone", "security_groups", "config_drive",
+}  # fmt: skip
+
+
 def server_create(body: Any, *, version: tuple[int, int]) -> dict[str, Any]:
-    """``{"server": {"name", "flavorRef", "metadata"?, "key_name"?, "description"? (2.5+)}}``."""
+    """``{"server": {"name", "flavorRef", "imageRef", ...}}`` as nova's clients send it.
+
+    Without ``imageRef`` the server has no image (shown as ``"image": ""``, as nova shows a server booted
+    from a volume); nova itself would then need a boot volume. Also accepted, as far as this service can
+    honour them: ``min_count``/``max_count`` = 1, ``networks``
+    (``auto``, ``none``, ``[]`` or the one network), ``block_device_mapping_v2`` naming the image as local
+    disk, ``availability_zone`` ``nova``, ``security_groups`` ``default``, ``config_drive`` false,
+    ``description`` from 2.5. Anything else is a 400 naming it.
+    """
     inner = _envelope(body, "server")
-    allowed = {"name", "flavorRef", "metadata", "key_name", "imageRef", "networks"}
+    allowed = set(_SERVER_CREATE)
     if version >= (2, 5):
         allowed.add("description")
     _only(inner, allowed, "server")
     name = _string(inner, "name", required=True)
     flavor = inner.get("flavorRef")
-    if isinstance(flavor, int) and not isinstance(flavor, bool):
-        flavor = str(flavor)
-    if not isinstance(flavor, str) or not flavor:
+    if flavor is None:
         raise _bad("'flavorRef' is required and must be a flavor id (string or integer)")
+    for field in ("min_count", "max_count"):
+        _count(inner, field)
+    image = _ref(inner["imageRef"], "imageRef") if inner.get("imageRef") not in (None, "") else None
+    if "block_device_mapping_v2" in inner:
+        image = _boot_image(inner["block_device_mapping_v2"], image)
+    zone = _string(inner, "availability_zone", required=False)
+    if zone not in (None, "nova"):
+        raise _bad(f"'availability_zone': {zone!r} not found; the only zone is 'nova'")
+    groups = inner.get("security_groups", [{"name": "default"}])
+    if not isinstance(groups, list) or any(group != {"name": "default"} for group in groups):
+        raise _bad("'security_groups': only [{'name': 'default'}] is supported")
+    if inner.get("config_drive") not in (None, False, "", "false", "False"):
+        raise _bad("'config_drive' is not supported by this service")
     fields: dict[str, Any] = {
         "name": name,
-        "flavor_id": flavor.rstrip("/").rsplit("/", 1)[-1],  # nova also accepts a flavor URL
+        "flavor_id": _ref(flavor, "flavorRef"),
+        "image_id": image,
         "metadata": _metadata(inner.get("metadata", {})),
         "key_name": _string(inner, "key_name", required=False),
+        "network": _networks(inner.get("networks", "auto")),
     }
     if "description" in inner:
         fields["description"] = _string(inner, "description", required=False)
@@ -168,8 +267,12 @@ def fingerprint(public_key: str) -> str:
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
 
-def keypair_create(body: Any, *, version: tuple[int, int]) -> dict[str, str]:
-    """``{"keypair": {"name", "public_key", "type"? (2.2+)}}``; generating keys is left to ``ssh-keygen``."""
+def keypair_create(body: Any, *, version: tuple[int, int]) -> dict[str, str | None]:
+    """``{"keypair": {"name", "public_key"?, "type"? (2.2+)}}``.
+
+    Without ``public_key`` the service generates the key pair (``public_key`` is then ``None`` here). A
+    given key is stripped of surrounding whitespace (``ssh-keygen`` ends its ``.pub`` files with a newline).
+    """
     inner = _envelope(body, "keypair")
     allowed = {"name", "public_key", "type"} if version >= (2, 2) else {"name", "public_key"}
     _only(inner, allowed, "keypair")
@@ -177,15 +280,36 @@ def keypair_create(body: Any, *, version: tuple[int, int]) -> dict[str, str]:
     assert name is not None
     if not _KEYPAIR_NAME.match(name):
         raise _bad("'name' may contain only letters, digits, spaces and '_.@-'")
-    public_key = _string(inner, "public_key", required=False, max_length=16384)
-    if public_key is None:
-        raise _bad("'public_key' is required: this service does not generate keys (use ssh-keygen)")
     key_type = _string(inner, "type", required=False) or "ssh"
     if key_type not in ("ssh", "x509"):
         raise _bad("'type' must be 'ssh' or 'x509'")
-    return {
-        "name": name,
-        "public_key": public_key.strip(),
-        "type": key_type,
-        "fingerprint": fingerprint(public_key),
-    }
+    raw = inner.get("public_key")
+    if raw is None:
+        if key_type != "ssh":
+            raise _bad("this service generates only 'ssh' key pairs; give the x509 'public_key'")
+        return {"name": name, "public_key": None, "type": key_type, "fingerprint": None}
+    if not isinstance(raw, str):
+        raise _bad("'public_key' must be a string")
+    public_key = _string({"public_key": raw.strip()}, "public_key", required=True, max_length=16384)
+    assert public_key is not None
+    return {"name": name, "public_key": public_key, "type": key_type, "fingerprint": fingerprint(public_key)}
+
+
+def generate_keypair() -> tuple[str, str]:
+    """A new RSA 2048 key pair, as nova makes one: ``(openssh_public_key, pem_private_key)``.
+
+    The key is made by the ``cryptography`` library; the private key is returned once and never stored.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_key = private.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    return public_key.decode("ascii"), private_pem.decode("ascii")

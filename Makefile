@@ -31,7 +31,7 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: all run test test-minimal lint format typecheck docs pytest bench clean venv clients
+.PHONY: all run test test-minimal lint format typecheck docs pytest bench soak clean venv clients
 
 all: test
 
@@ -102,6 +102,14 @@ bench:
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q -e '.[servers,compress,json,bench]'
 	$(BENCH_VENV)/bin/python benchmarks/run_all.py
+
+# Minutes of mixed valid and hostile traffic against the compute example under gunicorn; RSS over time in
+# benchmarks/results/soak/ (rss.csv, summary.json, rss.png). Not part of `make test` (CI runs 45 s of it).
+# Only matplotlib is added to the venv (the bench extra's Paste would change what the tests see).
+SOAK_SECONDS ?= 300
+soak: $(STAMP)
+	$(PY) -m pip install -q 'matplotlib>=3.8'
+	$(PY) benchmarks/soak.py --duration $(SOAK_SECONDS) --out benchmarks/results/soak
 
 clean:
 	rm -rf docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info $(MINIMAL) $(BENCH_VENV)

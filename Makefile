@@ -31,7 +31,7 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: all run test lint format typecheck docs pytest bench clean venv clients
+.PHONY: all run test test-minimal lint format typecheck docs pytest bench soak clean venv clients
 
 all: test
 
@@ -85,9 +85,31 @@ pytest: $(STAMP)
 
 test: lint typecheck docs pytest
 
-bench: $(STAMP)
-	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) benchmarks/run_all.py
+# The optional engines (isal, zlib-ng, msgspec, brotli, zstandard) are extras: the tests of the code that
+# uses them also run in a venv without them, where the stdlib fallbacks are what they exercise.
+MINIMAL := .venv-minimal
+test-minimal:
+	test -x $(MINIMAL)/bin/python || $(PYTHON) -m venv $(MINIMAL)
+	$(MINIMAL)/bin/python -m pip install -q -e '.[test]'
+	$(MINIMAL)/bin/python -c 'import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ("isal", "zlib_ng", "msgspec", "brotli", "zstandard")))'
+	# CI=false: here a missing optional package is the point, so the tests that need one skip rather than fail
+	CI=false $(MINIMAL)/bin/pytest -q -p no:cacheprovider tests/middleware/test_gzip.py tests/test_json.py tests/test_dec.py
+
+# The anchors (Paste among them) go into a venv of their own: installed into $(VENV), Paste would change
+# what the tests see (`wsgikit check` reports egg:Paste#... lines by whether Paste is installed).
+BENCH_VENV := .venv-bench
+bench:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[servers,compress,json,bench]'
+	$(BENCH_VENV)/bin/python benchmarks/run_all.py
+
+# Minutes of mixed valid and hostile traffic against the compute example under gunicorn; RSS over time in
+# benchmarks/results/soak/ (rss.csv, summary.json, rss.png). Not part of `make test` (CI runs 45 s of it).
+# Only matplotlib is added to the venv (the bench extra's Paste would change what the tests see).
+SOAK_SECONDS ?= 300
+soak: $(STAMP)
+	$(PY) -m pip install -q 'matplotlib>=3.8'
+	$(PY) benchmarks/soak.py --duration $(SOAK_SECONDS) --out benchmarks/results/soak
 
 clean:
-	rm -rf docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf docs/_build .pytest_cache .mypy_cache .ruff_cache build *.egg-info $(MINIMAL) $(BENCH_VENV)

@@ -370,6 +370,81 @@ def bench_full() -> dict[str, Any]:
     return {"request": f"{method} {path}", "medians_us": {k: v * 1e6 for k, v in medians.items()}}
 
 
+HANDLER_KINDS = ("str", "dict", "Response")
+
+
+class FalconKindResource:
+    """Falcon's counterpart of each wsgikit handler kind: ``resp.text``, ``resp.media``, and a text body with
+    its own content type and status (what a wsgikit handler building a ``Response`` sets)."""
+
+    def __init__(self, kind: str, methods: dict[str, tuple[str, str]]) -> None:
+        respond = {"str": self.text, "dict": self.media, "Response": self.response}[kind]
+        for method in methods:
+            setattr(self, "on_" + method.lower(), respond)
+
+    def text(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        resp.text = "hello, world"
+        resp.content_type = "text/html; charset=UTF-8"
+
+    def media(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        resp.media = {"ok": True, "params": params}
+
+    def response(self, req: falcon.Request, resp: falcon.Response, **params: str) -> None:
+        resp.status = 200
+        resp.content_type = "text/plain; charset=UTF-8"
+        resp.text = "hello, world"
+
+
+def wsgikit_kind_app(table: Table, kind: str) -> Any:
+    if kind == "str":
+
+        def handler(req: wsgikit.Request, **params: str) -> Any:
+            return "hello, world"
+
+    elif kind == "dict":
+
+        def handler(req: wsgikit.Request, **params: str) -> Any:
+            return {"ok": True, "params": params}
+
+    else:
+
+        def handler(req: wsgikit.Request, **params: str) -> Any:
+            return wsgikit.Response("hello, world", content_type="text/plain")
+
+    app = wsgikit.wsgify(handler)
+    controllers = {controller: app for _, methods in table for controller, _ in methods.values()}
+    return Router(fill_mapper(NovaMapper(), table, True, controllers))
+
+
+def bench_handler_kinds() -> dict[str, Any]:
+    """A routed request on the nova table (last route) per handler kind: wsgikit against falcon.App."""
+    table, _ = nova_table()
+    routed = [(path, methods) for path, methods in table if path not in ("", "/")]
+    last_path, last_methods = routed[-1]
+    method, path = next(iter(last_methods)), fill(last_path)
+    results: dict[str, Any] = {"request": f"{method} {path}"}
+    for kind in HANDLER_KINDS:
+        falcon_app_ = falcon.App()
+        for table_path, methods in routed:
+            resource = FalconKindResource(kind, methods)
+            for routepath in ("/{project_id}" + table_path, table_path):
+                falcon_app_.add_route(falcon_path(routepath), resource)
+        apps = {"falcon.App": falcon_app_, "wsgikit Router+wsgify": wsgikit_kind_app(table, kind)}
+        for name, app in apps.items():
+            assert call(app, method, path), name
+        medians = _harness.run(
+            {name: (lambda a=app: call(a, method, path)) for name, app in apps.items()},
+            rounds=ROUNDS,
+            target=TARGET,
+        )
+        print(_harness.table(f"\nrouted request, handler returns {kind}", medians, baseline="falcon.App"))
+        results[kind] = {
+            "medians_us": {k: v * 1e6 for k, v in medians.items()},
+            "wsgikit_vs_falcon": medians["wsgikit Router+wsgify"] / medians["falcon.App"],
+        }
+    return results
+
+
 def summary(nova: dict[str, Any], growth: dict[str, Any], full: dict[str, Any]) -> dict[str, Any]:
     def ratio(case: str, a: str, b: str) -> float:
         medians = nova[case]["medians_us"]
@@ -400,7 +475,13 @@ def main() -> dict[str, Any]:
     nova = bench_nova()
     growth = bench_growth()
     full = bench_full()
-    return {"nova": nova, "growth": growth, "full_request": full, "summary": summary(nova, growth, full)}
+    kinds = bench_handler_kinds()
+    result = summary(nova, growth, full)
+    result["handler_kinds_vs_falcon"] = {kind: kinds[kind]["wsgikit_vs_falcon"] for kind in HANDLER_KINDS}
+    for kind, ratio in result["handler_kinds_vs_falcon"].items():
+        target = "<= 1.2x" if kind == "Response" else "< 1.0x"
+        print(f"  routed request returning {kind}, wsgikit/falcon.App: {ratio:.2f}x [{target}]")
+    return {"nova": nova, "growth": growth, "full_request": full, "handler_kinds": kinds, "summary": result}
 
 
 if __name__ == "__main__":

@@ -117,6 +117,18 @@ def plot(results: dict[str, Any]) -> None:
         plot_routing(results["routing"])
     if "middleware" in results:
         plot_middleware(results["middleware"])
+    if "server" in results:
+        plot_server(results["server"])
+    if "compress" in results:
+        plot_compress(results["compress"])
+    if "json" in results:
+        bar_chart(
+            PLOTS / "json.png",
+            "JSON codecs on a 100-server nova list: median time (lower is better)",
+            _groups(results["json"]),
+            "µs",
+            log=True,
+        )
 
 
 def plot_routing(data: dict[str, Any]) -> None:
@@ -185,6 +197,43 @@ def plot_middleware(data: dict[str, Any]) -> None:
             if isinstance(value, dict) and "cost us" in value
         }
     bar_chart(PLOTS / "middleware-cost.png", "added cost per request (lower is better)", cost, "µs")
+
+
+def plot_server(data: dict[str, Any]) -> None:
+    servers = data["servers"]
+    bar_chart(
+        PLOTS / "server-throughput.png",
+        "under gunicorn (sync x2), wrk -c32: requests/s as a ratio to a bare hello (higher is better)",
+        {"requests/s vs bare hello": {name: row["ratio"] for name, row in servers.items()}},
+        "ratio",
+    )
+    memory = {name: max(row["peak_rss_mib"]) for name, row in servers.items() if row["peak_rss_mib"]}
+    if memory:
+        bar_chart(PLOTS / "server-memory.png", "peak RSS per worker", {"MiB": memory}, "MiB")
+    costs = data.get("layer_costs", {}).get("cost_us")
+    if costs:
+        bar_chart(
+            PLOTS / "server-layers.png",
+            "each layer's cost inside the running pipeline (µs per request)",
+            {"µs per request": costs},
+            "µs",
+        )
+
+
+def plot_compress(data: dict[str, Any]) -> None:
+    engines = data["engines"]
+    bar_chart(
+        PLOTS / "compress-engines.png",
+        "gzip level 6 on a 110 KB nova server list: throughput (higher is better)",
+        {"MB/s": {engine: data["throughput"][engine]["MB/s"] for engine in engines}},
+        "MB/s",
+    )
+    bar_chart(
+        PLOTS / "compress-small.png",
+        "GzipMiddleware per request on small JSON bodies (lower is better)",
+        _groups(data["small"]),
+        "µs",
+    )
 
 
 def _groups(data: Any) -> dict[str, dict[str, float]]:

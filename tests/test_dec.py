@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import io
 import uuid
 from typing import Any
 
@@ -345,3 +346,262 @@ def test_the_applications_own_decoding_errors_propagate() -> None:
 
     with pytest.raises(UnicodeDecodeError):
         TestApp(handler).get("/fine")
+
+
+# -- hostile JSON and unreadable bodies --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b'{"n": ' + b"1" * 5000 + b"}", "too many digits"),
+        (b'{"name": "\\ud800"}', "unpaired surrogate"),
+        (b'{"\\udfff": 1}', "unpaired surrogate"),
+        (b'[["x", {"a": "ok\\uDBFF"}]]', "unpaired surrogate"),
+    ],
+    ids=["5000-digit-number", "lone-high-surrogate", "lone-low-surrogate-key", "nested-surrogate"],
+)
+@pytest.mark.parametrize("codec", ["json", "msgspec"])
+def test_json_that_would_fail_later_is_400_at_req_json(body: bytes, detail: str, codec: str) -> None:
+    from wsgikit import _json
+
+    if codec == "msgspec" and _json.msgspec is None:
+        pytest.skip("msgspec is not installed (the json extra)")
+    previous = _json.use(codec)
+    try:
+        res = TestApp(wsgify(lambda req: {"got": req.json})).post(
+            "/", body, content_type="application/json", status=400
+        )
+    finally:
+        _json.use(previous)
+    assert detail in res.json["detail"]
+
+
+def test_paired_surrogates_and_escaped_backslashes_are_fine() -> None:
+    body = b'{"emoji": "\\ud83d\\ude00", "text": "\\\\ud800"}'
+    res = TestApp(wsgify(lambda req: {"got": req.json})).post("/", body, content_type="application/json")
+    assert res.json == {"got": {"emoji": "\U0001f600", "text": "\\ud800"}}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "text/json"])
+def test_json_with_a_content_type_that_is_not_json_is_415(content_type: str) -> None:
+    res = TestApp(wsgify(lambda req: {"got": req.json})).post(
+        "/", b'{"a": 1}', content_type=content_type, status=415
+    )
+    assert res.json["status"] == 415
+    assert "application/json" in res.json["detail"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=UTF-8", "application/merge-patch+json", ""],
+)
+def test_json_media_types_and_no_content_type_are_read(content_type: str) -> None:
+    inner = wsgify(lambda req: {"got": req.json})
+
+    def as_sent(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        environ["CONTENT_TYPE"] = content_type
+        if not content_type:
+            del environ["CONTENT_TYPE"]
+        return inner(environ, start_response)
+
+    assert TestApp(as_sent).post("/", b'{"a": 1}').json == {"got": {"a": 1}}
+
+
+def test_strict_json_content_type_can_be_relaxed() -> None:
+    class LenientRequest(Request):
+        strict_json_content_type = False
+
+    lenient = TestApp(wsgify(lambda req: {"got": req.json}, RequestClass=LenientRequest))
+    assert lenient.post("/", b"[1]", content_type="text/plain").json == {"got": [1]}
+
+    def per_request(req: Request) -> Any:
+        req.strict_json_content_type = False
+        return {"got": req.json}
+
+    assert TestApp(wsgify(per_request)).post("/", b"[2]", content_type="text/plain").json == {"got": [2]}
+
+
+class FailingStream:
+    """A server input stream that fails the way a server's does after ``good`` bytes."""
+
+    def __init__(self, good: bytes, error: BaseException) -> None:
+        self.data = good
+        self.error = error
+
+    def read(self, size: int = -1) -> bytes:
+        if self.data:
+            data, self.data = self.data[:size], self.data[size:]
+            return data
+        raise self.error
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+def as_a_server_reads(app: Any, stream: Any, length: int | None) -> Any:
+    """``app`` reading ``stream`` as its ``wsgi.input``, not seekable, as a real server presents it:
+    with ``CONTENT_LENGTH`` = ``length``, or chunked (``wsgi.input_terminated``) when it is None."""
+
+    def served(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        environ.pop("webob.is_body_seekable", None)
+        environ["wsgi.input"] = stream
+        if length is None:
+            environ.pop("CONTENT_LENGTH", None)
+            environ["wsgi.input_terminated"] = True
+        else:
+            environ["CONTENT_LENGTH"] = str(length)
+        return app(environ, start_response)  # type: ignore[no-any-return]
+
+    return served
+
+
+def _gunicorn_errors() -> list[BaseException]:
+    from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkSize, NoMoreData
+
+    return [InvalidChunkSize(b"zz"), ChunkMissingTerminator(b"ll"), NoMoreData(b"")]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [*_gunicorn_errors(), OSError("error during read(18) on wsgi.input"), ConnectionResetError()],
+    ids=["InvalidChunkSize", "ChunkMissingTerminator", "NoMoreData", "uwsgi-OSError", "reset"],
+)
+@pytest.mark.parametrize("access", ["json", "body", "body_file", "POST"])
+def test_unreadable_body_is_400_logged_without_traceback(
+    error: BaseException, access: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def handler(req: Request) -> Any:
+        value = getattr(req, access)
+        return {"read": len(value.read()) if access == "body_file" else len(value)}
+
+    app = as_a_server_reads(wsgify(handler), FailingStream(b"{", error), None)
+    with caplog.at_level("INFO", logger="wsgikit.request"):
+        res = TestApp(app).post(
+            "/",
+            b"{",
+            content_type="application/json" if access != "POST" else "application/x-www-form-urlencoded",
+            status=400,
+        )
+    assert res.json["detail"] == "The request body could not be read: it is malformed or incomplete."
+    [record] = caplog.records
+    assert record.exc_info is None
+    assert type(error).__name__ in record.getMessage()
+
+
+def test_a_body_shorter_than_its_content_length_is_400() -> None:
+    # a server whose input just ends (gunicorn: short read; WebOb would raise DisconnectionError)
+    app = as_a_server_reads(wsgify(lambda req: {"got": req.json}), io.BytesIO(b'{"a": 1'), 100)
+    res = TestApp(app).post("/", b'{"a": 1', content_type="application/json", status=400)
+    assert "could not be read" in res.json["detail"]
+
+
+def test_application_errors_are_not_taken_for_body_errors() -> None:
+    def handler(req: Request) -> Any:
+        req.body  # noqa: B018 - reads fine
+        raise FileNotFoundError("/etc/app.conf")  # an OSError of the application's own
+
+    with pytest.raises(FileNotFoundError):
+        TestApp(wsgify(handler)).post("/", b"x", content_type="text/plain")
+
+
+# -- Response's short constructor path gives WebOb's result ------------------------------------------------
+
+
+class _PlainSubclass(Response):
+    default_content_type = "application/json"
+    default_charset = "latin-1"
+
+
+class _NoDefaults(Response):
+    default_content_type = None  # type: ignore[assignment]
+
+
+class _StrBody(str):
+    pass
+
+
+class _BytesBody(bytes):
+    pass
+
+
+def _state(build: Any) -> tuple[str, Any]:
+    try:
+        response = build()
+    except (TypeError, ValueError, UnicodeEncodeError) as error:
+        return "raised", (type(error), str(error))
+    return "built", (
+        response.status,
+        response.headerlist,
+        list(response.app_iter),
+        response.conditional_response,
+        response.charset,
+    )
+
+
+@pytest.mark.parametrize("cls", [Response, _PlainSubclass, _NoDefaults], ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "body", ["", "héllo", "☃", b"raw\x00", _StrBody("sub"), _BytesBody(b"sub")], ids=repr
+)
+@pytest.mark.parametrize("status", [None, 200, "201 Created", 204, 304, "100 Continue", "404 Not Found"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "text/plain",
+        "text/html",
+        "application/json",
+        "application/xml",
+        "image/svg+xml",
+        "text/html; charset=latin-1",
+        "text/plain;CHARSET=ascii",
+        "image/png",
+    ],
+)
+def test_short_response_constructor_matches_webob(
+    cls: type[Response], body: Any, status: Any, content_type: Any
+) -> None:
+    class Reference(cls):  # type: ignore[valid-type,misc]
+        """The same class, built by WebOb's constructor only."""
+
+        def __init__(self, *args: Any, **kw: Any) -> None:
+            webob.Response.__init__(self, *args, **kw)
+
+    kwargs = {"status": status, "content_type": content_type}
+    assert _state(lambda: cls(body, **kwargs)) == _state(lambda: Reference(body, **kwargs))
+
+
+def _served(response: webob.Response, method: str = "GET", **headers: str) -> tuple[str, list[Any], bytes]:
+    request = webob.Request.blank("/base/here", method=method, headers=headers)
+    got = request.get_response(response)
+    return got.status, sorted(got.headerlist), got.body
+
+
+@pytest.mark.parametrize(
+    ("setup", "method", "headers"),
+    [
+        ({}, "GET", {}),
+        ({}, "HEAD", {}),
+        ({"location": "../elsewhere"}, "GET", {}),
+        ({"headers": [("LOCATION", "/abs")]}, "GET", {}),
+        ({"etag": "abc", "conditional_response": True}, "GET", {"If-None-Match": '"abc"'}),
+        ({"status": 201}, "GET", {}),
+    ],
+    ids=["plain", "head", "relative-location", "upper-case-location", "conditional-304", "created"],
+)
+def test_response_call_matches_webob(setup: dict[str, Any], method: str, headers: dict[str, str]) -> None:
+    def build(cls: type[webob.Response]) -> webob.Response:
+        response = cls("hello", content_type="text/plain", status=setup.get("status"))
+        if "location" in setup:
+            response.location = setup["location"]
+        for name, value in setup.get("headers", []):
+            response.headerlist.append((name, value))
+        if "etag" in setup:
+            response.etag = setup["etag"]
+            response.conditional_response = setup["conditional_response"]
+        return response
+
+    ours = _served(build(Response), method, **headers)
+    assert ours == _served(build(webob.Response), method, **headers)
+    if "location" in setup:
+        assert ("Location", "http://localhost/elsewhere") in ours[1]  # made absolute, as WebOb does

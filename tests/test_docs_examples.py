@@ -1,8 +1,18 @@
 """The Python examples of every docs page run, so the docs cannot rot.
 
 Every ``.. code-block:: python`` block of every page is executed on its own (the tutorial, whose blocks build
-on each other, has its own test in tests/examples/test_tutorial.py). Deployment snippets (server sections,
-uWSGI command lines) are started for real on 127.0.0.1 and answer one request.
+on each other, has its own test in tests/examples/test_tutorial.py).
+
+Deployment snippets are started too:
+
+* deploy/servers.rst: the waitress and gunicorn ``[server:main]`` blocks under ``wsgikit serve``, and the
+  ``uwsgi --paste … --paste-logger`` line under real uWSGI — each on a free port, one GET;
+* middleware/access_log.rst: the logging example, served, its access line checked;
+* middleware/*.rst: every ``egg:wsgikit#…`` filter or app section, loaded as written and answering a request;
+* deploy/*.rst: every ``nginx -p … -c $PWD/paste-configs/X.conf -g …`` line passes ``nginx -t``.
+
+The ``paste-configs/`` files the pages include are served by tests/integration (the server matrix behind
+nginx, FastCGI, CGI, the cluster) and tests/examples.
 """
 
 from __future__ import annotations
@@ -274,3 +284,30 @@ def test_middleware_snippet_loads_and_serves(page: str, index: int, section: str
     # the proxy's backend (the reader's legacy service) is not running: a 502, which is its right answer
     expected = 502 if section == "app:legacy" else None
     assert answer.status_int == expected if expected else answer.status_int < 500, answer
+
+
+NGINX_LINE = re.compile(r"nginx -p (\S+) -c (\S+) -g '([^']*)'")
+NGINX_COMMANDS = sorted(
+    (str(path.relative_to(DOCS)), match.groups())
+    for path in (DOCS / "deploy").glob("*.rst")
+    for block in blocks(str(path.relative_to(DOCS)), "console")
+    for match in NGINX_LINE.finditer(block)
+)
+
+
+@pytest.mark.parametrize(("page", "command"), NGINX_COMMANDS, ids=[f"{p}:{c[1]}" for p, c in NGINX_COMMANDS])
+def test_nginx_command_lines_are_valid(
+    page: str, command: tuple[str, str, str], tmp_path: Path, tool: Callable[..., str]
+) -> None:
+    """Each page's ``nginx -p PREFIX -c $PWD/paste-configs/X.conf -g '…'`` passes ``nginx -t`` as written.
+
+    Only the prefix moves into the test's directory; serving these files for real, on free ports, is the
+    server matrix's job (tests/integration).
+    """
+    prefix, conf, directives = command
+    assert conf.startswith("$PWD/paste-configs/"), conf
+    assert (ROOT / conf.removeprefix("$PWD/")).is_file(), conf
+    nginx = tool("nginx", "apt-get install nginx")
+    argv = [nginx, "-t", "-p", f"{tmp_path}/", "-c", str(ROOT / conf.removeprefix("$PWD/")), "-g", directives]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, (page, prefix, done.stderr)

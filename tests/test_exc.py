@@ -203,6 +203,65 @@ def test_negotiate_error_type(accept: str, expected: str) -> None:
     assert exc.negotiate_error_type(accept) == expected
 
 
+# -- unreadable request bodies -----------------------------------------------------------------------------
+
+
+def test_guarded_input_reads_up_to_the_length_and_no_further() -> None:
+    import io
+
+    environ = {"wsgi.input": io.BytesIO(b"line one\nline two\nEXTRA"), "CONTENT_LENGTH": "18"}
+    stream = exc.guard_input(environ)
+    assert environ["wsgi.input"] is stream and exc.guard_input(environ) is stream
+    assert stream.readline() == b"line one\n"
+    assert list(stream) == [b"line two\n"]
+    assert stream.read() == b"" and stream.read(5) == b""
+    assert stream.tell() == 18  # other attributes are the stream's
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, b""),
+        ({"CONTENT_LENGTH": "x"}, b""),
+        ({"wsgi.input_terminated": True}, b"all of it"),
+        ({"CONTENT_LENGTH": "3", "wsgi.input_terminated": True}, b"all"),
+    ],
+)
+def test_guard_input_length(environ: dict[str, object], expected: bytes) -> None:
+    import io
+
+    assert exc.guard_input({"wsgi.input": io.BytesIO(b"all of it"), **environ}).read() == expected
+
+
+def test_guarded_input_short_body_is_a_request_body_error() -> None:
+    import io
+
+    stream = exc.guard_input({"wsgi.input": io.BytesIO(b"abc"), "CONTENT_LENGTH": "10"})
+    with pytest.raises(exc.RequestBodyError) as raised:
+        stream.read(10)
+    assert raised.value.code == 400
+    stream = exc.guard_input({"wsgi.input": io.BytesIO(b"abc"), "CONTENT_LENGTH": "10"})
+    assert stream.readline() == b"abc"
+    with pytest.raises(exc.RequestBodyError):
+        stream.readline()
+
+
+def test_request_body_error_leaves_http_and_application_errors_alone() -> None:
+    assert exc.request_body_error(exc.HTTPRequestEntityTooLarge()) is None
+    assert exc.request_body_error(ValueError("a bug")) is None
+    answer = exc.request_body_error(ConnectionResetError())
+    assert isinstance(answer, exc.RequestBodyError) and isinstance(answer, exc.HTTPBadRequest)
+
+
+def test_guarded_input_lets_other_errors_propagate() -> None:
+    class Buggy:
+        def read(self, size: int) -> bytes:
+            raise KeyError("a bug in a wrapper")
+
+    with pytest.raises(KeyError):
+        exc.guard_input({"wsgi.input": Buggy(), "CONTENT_LENGTH": "5"}).read(5)
+
+
 @pytest.mark.parametrize(
     ("code", "name"),
     [(400, "badRequest"), (401, "unauthorized"), (403, "forbidden"), (404, "itemNotFound"),

@@ -301,3 +301,29 @@ def test_send_tracker_under_validator(fail_before_write: bool, expected: str) ->
     assert b"".join(server.written) + body == (
         b"unavailable" if fail_before_write else b"via write and iterable"
     )
+
+
+# -- is_client_read_error ----------------------------------------------------------------------------------
+
+
+def test_client_read_errors_are_the_servers_input_failures() -> None:
+    from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkSize, NoMoreData
+    from webob.request import DisconnectionError
+
+    for error in (
+        InvalidChunkSize(b"zz"),
+        ChunkMissingTerminator(b"x"),
+        NoMoreData(b""),
+        DisconnectionError("gone"),
+        OSError("error during read(18) on wsgi.input"),  # uWSGI
+        TimeoutError(),
+        ConnectionResetError(),
+    ):
+        assert wsgi.is_client_read_error(error), error
+    for error in (
+        ValueError("x"),
+        KeyError("x"),
+        RuntimeError("x"),
+        UnicodeDecodeError("utf-8", b"", 0, 1, ""),
+    ):
+        assert not wsgi.is_client_read_error(error), error

@@ -24,8 +24,12 @@ exceptions, :meth:`wsgify.middleware`, calling ``func(req)`` directly in tests) 
   :mod:`wsgikit._json`: msgspec when installed). When the handler did not touch
   ``req.response``, the answer is written straight to ``start_response`` without building a WebOb
   Response — the common case is the fast case;
-* :attr:`Request.json` raises a 400 problem document for a malformed, empty or non-UTF-8 body instead of
-  letting ``JSONDecodeError`` become a 500;
+* :attr:`Request.json` raises a 400 problem document for a malformed, empty, non-UTF-8 or unreadable body,
+  a number too long to convert and a string with an unpaired surrogate, instead of letting the error
+  become a 500 — and a 415 for a ``Content-Type`` that is not JSON (:attr:`Request.strict_json_content_type`);
+* the body (``req.body``, ``req.json``, ``req.body_file``, ``req.POST``) is read through
+  :class:`wsgikit.exc.GuardedInput`: a malformed chunked body or one shorter than its ``Content-Length`` is
+  a 400 on every server, logged on one line without a traceback;
 * per-call keyword arguments of a ``wsgify.middleware`` are merged with the bound ones (WebOb replaces
   them);
 * ``functools.wraps`` metadata: ``__name__``, ``__doc__``, ``__wrapped__``.
@@ -37,6 +41,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -45,18 +50,110 @@ import webob
 import webob.exc
 
 from wsgikit import _json
-from wsgikit.exc import HTTPBadRequest, as_wsgikit
+from wsgikit.exc import HTTPBadRequest, HTTPUnsupportedMediaType, as_wsgikit, guard_input
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
-__all__ = ["Request", "Response", "json_dumps", "undecodable_request_part", "wsgify"]
+__all__ = ["Request", "Response", "json_dumps", "parse_json", "undecodable_request_part", "wsgify"]
 
 _RESPONSE_KEY = "wsgikit.response"
 _ROUTING_ARGS = "wsgiorg.routing_args"
 _ROUTES_RESERVED = ("controller", "action")
 
 
+_MARKER: Any = webob.response._marker  # type: ignore[attr-defined]
+_CHARSET_RE = webob.response.CHARSET_RE  # type: ignore[attr-defined]
+_has_charset: Any = webob.response._content_type_has_charset  # type: ignore[attr-defined]
+_webob_charset = webob.Response.charset
+_webob_abs_headerlist = getattr(webob.Response, "_abs_headerlist", None)
+_webob_status = webob.Response.status
+_new_request = object.__new__
+
+
 class Response(webob.Response):
-    """:class:`webob.Response`; here so that ``from wsgikit import Response`` is the one to subclass."""
+    """:class:`webob.Response`; here so that ``from wsgikit import Response`` is the one to subclass.
+
+    Building one the common way (a ``str`` or ``bytes`` body, optionally ``status`` and ``content_type``)
+    takes a shorter path than WebOb's constructor, with the same result; every other call is WebOb's.
+    """
+
+    def __init__(
+        self,
+        body: Any = None,
+        status: Any = None,
+        headerlist: Any = None,
+        app_iter: Any = None,
+        content_type: Any = None,
+        conditional_response: Any = None,
+        charset: Any = _MARKER,
+        **kw: Any,
+    ) -> None:
+        if (
+            kw
+            or headerlist is not None
+            or app_iter is not None
+            or conditional_response is not None
+            or charset is not _MARKER
+            or not isinstance(body, (str, bytes))  # the tuple form is the faster test
+            or type(self).charset is not _webob_charset
+        ):
+            super().__init__(
+                body, status, headerlist, app_iter, content_type, conditional_response, charset, **kw
+            )
+            return
+        # WebOb's constructor for these arguments, step by step, without its general cases; the tests
+        # compare the two on a table of arguments. The costly step it saves is reading the charset back
+        # through the headers view (self.charset) to encode a str body.
+        if status is None:
+            self._status = "200 OK"
+        else:
+            self.status = status
+        self._headers = None
+        headers: list[tuple[str, str]] = []
+        self._headerlist = headers
+        self.conditional_response = self.default_conditional_response
+        code = self._status[:3]
+        if self._status[0] == "1" or code in ("204", "205", "304"):
+            self._app_iter = [b""]  # no body, no Content-Type
+            return
+        content_type = content_type or self.default_content_type
+        charset = None
+        if content_type:
+            default_charset = self.default_charset
+            if (
+                default_charset
+                and "charset=" not in content_type
+                and (content_type == "text/html" or _has_charset(content_type))
+            ):
+                if ";" not in content_type:
+                    charset = default_charset  # the only parameter: what reading it back would give
+                content_type += "; charset=" + default_charset
+            headers.append(("Content-Type", content_type))
+        if isinstance(body, str):
+            if charset is None:
+                found = _CHARSET_RE.search(content_type) if content_type else None
+                if found is None:
+                    raise TypeError("You cannot set the body to a text value without a charset")
+                charset = found.group(1)
+            body = body.encode(charset)
+        self._app_iter = [body]
+        headers.append(("Content-Length", str(len(body))))
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        """WebOb's ``__call__``, without building a new header list when no ``Location`` needs making
+        absolute."""
+        if (
+            self.conditional_response
+            or getattr(type(self), "_abs_headerlist", None) is not _webob_abs_headerlist
+        ):
+            return super().__call__(environ, start_response)
+        headerlist = self._headerlist
+        for name, _ in headerlist:
+            if len(name) == 8 and name.lower() == "location":
+                return super().__call__(environ, start_response)
+        start_response(self._status, list(headerlist))
+        if environ["REQUEST_METHOD"] == "HEAD":
+            return webob.response.EmptyResponse(self._app_iter)
+        return self._app_iter
 
 
 def json_dumps(value: Any) -> bytes:
@@ -89,28 +186,105 @@ class Request(webob.Request):
         """True once :attr:`response` was built (the handler may have set status, headers or cookies)."""
         return _RESPONSE_KEY in self.environ
 
+    #: :attr:`json` answers ``415`` for a ``Content-Type`` that is not JSON (``application/json`` or
+    #: ``application/*+json``), as nova does; a request without ``Content-Type`` is read as JSON. Set it to
+    #: False — on a subclass passed as ``wsgify(RequestClass=...)``, or on one request before reading
+    #: :attr:`json` — to parse any content type.
+    strict_json_content_type = True
+
+    @property
+    def body_file_raw(self) -> Any:
+        """``wsgi.input``, wrapped (once) in a :class:`~wsgikit.exc.GuardedInput`: a malformed or
+        truncated body, or a client gone mid-upload, raises :class:`~wsgikit.exc.RequestBodyError` (400)
+        whatever the server's own exception. A body WebOb already made seekable is returned as it is."""
+        environ = self.environ
+        if environ.get("webob.is_body_seekable"):
+            return environ["wsgi.input"]
+        return guard_input(environ)
+
+    @body_file_raw.setter
+    def body_file_raw(self, value: Any) -> None:
+        self.environ["wsgi.input"] = value
+
     @property
     def json(self) -> Any:
         """The body parsed as JSON.
 
-        :raises wsgikit.exc.HTTPBadRequest: when the body is empty, not UTF-8 or not valid JSON.
+        :raises wsgikit.exc.HTTPUnsupportedMediaType: when ``Content-Type`` is given and is not a JSON
+            media type (see :attr:`strict_json_content_type`).
+        :raises wsgikit.exc.HTTPBadRequest: when the body is empty, unreadable, not UTF-8, not valid JSON,
+            holds a number too long to convert or a string with an unpaired surrogate (``"\\ud800"``), or
+            nests too deeply.
         """
+        if self.strict_json_content_type:
+            media_type = self.environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+            if media_type and media_type != "application/json" and not _is_json_suffix(media_type):
+                raise HTTPUnsupportedMediaType(
+                    "The request body must be JSON (Content-Type: application/json)."
+                )
         body = self.body
         if not body:
             raise HTTPBadRequest("The request body is empty; a JSON document was expected.")
-        try:
-            return _json.loads(body, self.charset)
-        except (UnicodeDecodeError, LookupError):
-            raise HTTPBadRequest("The request body is not valid UTF-8.") from None
-        except json.JSONDecodeError as error:
-            raise HTTPBadRequest(
-                f"The request body is not valid JSON: {error.msg} "
-                f"at line {error.lineno} column {error.colno}."
-            ) from None
-        except RecursionError:
-            raise HTTPBadRequest("The request body nests too deeply.") from None
+        return parse_json(body, self.charset)
 
     json_body = json
+
+
+def _is_json_suffix(media_type: str) -> bool:
+    """``application/<anything>+json`` (RFC 6839 structured syntax suffix)."""
+    return media_type.startswith("application/") and media_type.endswith("+json")
+
+
+# \ud800-\udfff escapes: surrogates, paired (fine: decoded to one character) or not (refused)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UTF8 = frozenset({None, "utf-8", "utf8", "UTF-8", "UTF8"})
+
+
+def parse_json(body: bytes, charset: str | None = None) -> Any:
+    """Parse a request body's JSON (:func:`wsgikit._json.loads`, whichever codec it uses); the one place
+    where the codec's errors become ``400`` answers.
+
+    :raises wsgikit.exc.HTTPBadRequest: for a body that is not in ``charset`` (UTF-8 by default), invalid
+        JSON, a number too long to convert, an unpaired surrogate in a string (it could not be encoded
+        again: the application would fail later) or a document that nests too deeply.
+    """
+    try:
+        value = _json.loads(body, charset)
+    except (UnicodeDecodeError, LookupError):
+        raise HTTPBadRequest("The request body is not valid UTF-8.") from None
+    except RecursionError:
+        raise HTTPBadRequest("The request body nests too deeply.") from None
+    except ValueError as error:  # JSONDecodeError, and the integer digit limit
+        raise HTTPBadRequest(_json_error_detail(error)) from None
+    # a surrogate escape can only be unpaired if there is one; other charsets are checked in full
+    if (charset not in _UTF8 or _SURROGATE_ESCAPE.search(body) is not None) and _has_lone_surrogate(value):
+        raise HTTPBadRequest("The request body is not valid JSON: a string holds an unpaired surrogate.")
+    return value
+
+
+def _json_error_detail(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"The request body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}."
+    if "integer string conversion" in str(error):
+        return "The request body is not acceptable JSON: a number has too many digits."
+    return "The request body is not valid JSON."
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """True when a string anywhere in ``value`` (keys included) holds a surrogate code point."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item) is not None:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def undecodable_request_part(environ: WSGIEnvironment) -> str | None:
@@ -204,7 +378,13 @@ class wsgify:
         return self.call_func(req, *call_args, **call_kw)
 
     def _wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
-        req = self.RequestClass(environ)
+        req: webob.Request
+        if self.RequestClass is Request and type(environ) is dict:
+            # what webob's BaseRequest.__init__ does with an environ and no options, without the call
+            req = _new_request(Request)
+            req.__dict__["environ"] = environ
+        else:
+            req = self.RequestClass(environ)
         if not isinstance(req, Request):
             req.response = req.ResponseClass()  # plain WebOb requests get theirs up front, as in WebOb
         try:
@@ -247,13 +427,22 @@ class wsgify:
     ) -> WSGIIterable:
         started = _RESPONSE_KEY in environ or not isinstance(req, Request)
         kind = type(result)
+        if kind is Response or kind is webob.Response:
+            # the handler built its own response: no JSON or dataclass tests to run first
+            if started and result is not req.response:
+                result = req.response.merge_cookies(result)
+            app_iter_: WSGIIterable = result(environ, start_response)
+            return app_iter_
+        if kind is str and not started and self.RequestClass is Request:
+            # the str branch below, without the JSON and dataclass tests first
+            return _fast(environ, start_response, "text/html; charset=UTF-8", result.encode("utf-8"))
         if (
             kind is dict
             or kind is list
             or isinstance(result, dict | list)
             or (dataclasses.is_dataclass(result) and not isinstance(result, type))
         ):
-            body = json_dumps(result)
+            body = _json.dumps(result)
             if not started:
                 return _fast(environ, start_response, "application/json", body)
             response = req.response

@@ -16,7 +16,12 @@ things WebOb lacks:
   ``"openstack"`` (the errors filter's ``fault_format = openstack`` puts it there), every error body is a
   nova-style fault, ``{"itemNotFound": {"code": 404, "message": "..."}}`` as ``application/json``, with
   nova's fault names (:data:`OPENSTACK_FAULT_NAMES`) — what novaclient, openstackclient and openstacksdk
-  read.
+  read;
+* :class:`RequestBodyError` — the ``400`` for a request body that cannot be read (a malformed chunked
+  body, fewer bytes than ``Content-Length``, a client gone mid-upload), whatever the server's exception
+  type. Every place that reads bodies goes through :func:`guard_input` (or, for a read of its own,
+  :func:`request_body_error`), so such a request is answered ``400`` and logged on one line, without a
+  traceback.
 
 .. code-block:: python
 
@@ -33,6 +38,7 @@ things WebOb lacks:
 from __future__ import annotations
 
 import json
+import logging
 from html import escape
 from typing import Any
 
@@ -40,7 +46,7 @@ import webob.exc as _w
 from webob.acceptparse import create_accept_header
 
 from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
-from wsgikit.wsgi import ResponseCapture, close_iterable
+from wsgikit.wsgi import InputLines, ResponseCapture, close_iterable, is_client_read_error
 
 REQUEST_ID_KEY = "wsgikit.request_id"
 PROBLEM_JSON = "application/problem+json"
@@ -497,6 +503,144 @@ status_map: dict[int, type[WSGIHTTPException]] = {
 """Every status code wsgikit knows → its exception class."""
 
 
+# -- unreadable request bodies ----------------------------------------------------------------------------
+
+body_logger = logging.getLogger("wsgikit.request")
+_READ_BLOCK = 64 * 1024
+
+
+class RequestBodyError(HTTPBadRequest):
+    """``400``: the request body could not be read — it is malformed (chunked framing), shorter than its
+    ``Content-Length``, or the client went away while sending it. The client's fault, never a 500."""
+
+
+def request_body_error(error: BaseException) -> RequestBodyError | None:
+    """The ``400`` to answer for ``error``, raised while reading ``wsgi.input``, or None when the error is
+    not the client's fault (see :func:`wsgikit.wsgi.is_client_read_error`) and must propagate.
+
+    Logs one line on ``wsgikit.request`` (INFO, no traceback). HTTP exceptions raised by an inner
+    ``wsgi.input`` wrapper (a ``413`` from the size limit, an earlier :class:`RequestBodyError`) are not
+    read errors: None.
+
+    .. code-block:: python
+
+        try:
+            data = environ["wsgi.input"].read(size)
+        except Exception as error:
+            answer = request_body_error(error)
+            if answer is None:
+                raise
+            return answer(environ, start_response)
+    """
+    if isinstance(error, _w.HTTPException) or not is_client_read_error(error):
+        return None
+    reason = f"{type(error).__name__}: {error}"[:200]
+    body_logger.info("request body unreadable (%r), answered 400", reason)
+    return RequestBodyError("The request body could not be read: it is malformed or incomplete.")
+
+
+class GuardedInput(InputLines):
+    """A ``wsgi.input`` whose read failures that are the client's fault raise :class:`RequestBodyError`.
+
+    :param stream: the server's input stream.
+    :param length: ``CONTENT_LENGTH``, or None for a body that ends at EOF (``wsgi.input_terminated``).
+
+    It never reads past ``length`` (PEP 3333), and a body that ends before ``length`` bytes arrived is a
+    :class:`RequestBodyError` too, so a truncated upload is never mistaken for a complete one. Other
+    attributes (``seek``, ``fileno``, ...) are the stream's.
+    """
+
+    __slots__ = ("_remaining", "_stream")
+
+    def __init__(self, stream: Any, length: int | None) -> None:
+        self._stream = stream
+        self._remaining = length  # None: unknown, read until EOF
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+    def _allowance(self, size: int) -> int:
+        """How many of the ``size`` bytes asked for the next read may ask the server for."""
+        return size if self._remaining is None else min(size, self._remaining)
+
+    def _line_allowance(self) -> int:
+        """The size for a ``readline()`` without one (``-1``: the server's own line limit)."""
+        return -1 if self._remaining is None else self._remaining
+
+    def _account(self, data: bytes) -> bytes:
+        """Count ``data``; an empty read before ``length`` bytes arrived is a :class:`RequestBodyError`."""
+        if self._remaining is not None:
+            self._remaining -= len(data)
+            if not data and self._remaining > 0:
+                raise self._ended_early()
+        return data
+
+    def _ended_early(self) -> BaseException:
+        return self._failed(OSError(f"the body ended {self._remaining} bytes before its Content-Length"))
+
+    def _failed(self, error: BaseException) -> BaseException:
+        answer = request_body_error(error)
+        return error if answer is None else answer
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while data := self.read(_READ_BLOCK):
+                parts.append(data)
+            return b"".join(parts)
+        allowance = self._allowance(size)
+        if allowance <= 0:
+            return b""
+        try:
+            data = self._stream.read(allowance)
+            if self._remaining is not None:
+                # a known length: a short read is a pause or the end; read on to tell them apart
+                while 0 < len(data) < allowance and (more := self._stream.read(allowance - len(data))):
+                    data += more
+        except Exception as error:
+            raise self._failed(error) from None
+        if self._remaining is not None and len(data) < allowance:
+            self._remaining -= len(data)
+            raise self._ended_early()
+        return self._account(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        allowance = self._allowance(size) if size is not None and size >= 0 else self._line_allowance()
+        if allowance == 0:
+            return b""
+        try:
+            data = self._stream.readline(allowance) if allowance > 0 else self._stream.readline()
+        except Exception as error:
+            raise self._failed(error) from None
+        return self._account(data)
+
+
+def guard_input(environ: WSGIEnvironment) -> GuardedInput:
+    """Install a :class:`GuardedInput` as ``environ["wsgi.input"]`` (once) and return it.
+
+    The length is ``CONTENT_LENGTH``; without one, the body is empty unless the server set
+    ``wsgi.input_terminated`` (PEP 3333). A malformed ``CONTENT_LENGTH`` reads as an empty body (the
+    servers refuse such requests before they get here).
+    """
+    stream = environ["wsgi.input"]
+    if isinstance(stream, GuardedInput):
+        return stream
+    raw = environ.get("CONTENT_LENGTH")
+    length: int | None
+    if raw:
+        text = str(raw).strip()
+        length = int(text) if text.isascii() and text.isdigit() else 0
+    elif environ.get("wsgi.input_terminated"):
+        length = None
+    else:
+        length = 0
+    guarded = GuardedInput(stream, length)
+    environ["wsgi.input"] = guarded
+    return guarded
+
+
 def error_response(
     code: int, detail: str | None = None, headers: list[tuple[str, str]] | None = None, **kwargs: Any
 ) -> WSGIHTTPException:
@@ -530,13 +674,17 @@ __all__ = [name for name in list(globals()) if name.startswith("HTTP")] + [
     "FAULT_FORMAT_KEY",
     "OPENSTACK_FAULT_NAMES",
     "PROBLEM_JSON",
+    "GuardedInput",
+    "RequestBodyError",
     "WSGIHTTPException",
     "as_wsgikit",
     "error_response",
+    "guard_input",
     "negotiate_error_type",
     "openstack_fault",
     "problem_document",
     "render_problem",
+    "request_body_error",
     "safe_location",
     "status_map",
 ]

@@ -11,6 +11,8 @@ The small pieces every wsgikit middleware is built from, written once so that no
   ``exc_info``) and counts the body bytes handed to the server, for middleware that must know whether a
   response has started to go out;
 * :class:`InputLines` — ``readlines()`` and line iteration for ``wsgi.input`` wrappers;
+* :func:`is_client_read_error` — whether an exception raised by ``wsgi.input`` is the client's fault (a
+  malformed chunked body, a body shorter than its ``Content-Length``, a client gone mid-upload);
 * header helpers that treat header lists case-insensitively and refuse CR/LF in values;
 * :func:`shift_path` — move a mount prefix from ``PATH_INFO`` onto ``SCRIPT_NAME``.
 
@@ -53,6 +55,7 @@ __all__ = [
     "get_header",
     "has_header",
     "header_tokens",
+    "is_client_read_error",
     "merge_header_tokens",
     "pop_path_segment",
     "remove_header",
@@ -265,10 +268,15 @@ class SendTracker:
     def replace(self, error: BaseException) -> StartResponse:
         """A ``start_response`` for a response that replaces the application's because of ``error``.
 
-        It always passes ``(type(error), error, error.__traceback__)`` as ``exc_info``, so it may
-        follow a ``start_response`` call whose headers the server has not sent yet (PEP 3333); if
-        they were sent, the server re-raises ``error``. Status and ``write`` are tracked as usual.
+        Once the application called ``start_response``, it passes ``(type(error), error,
+        error.__traceback__)`` as ``exc_info``, so it may follow a ``start_response`` call whose headers
+        the server has not sent yet (PEP 3333); if they were sent, the server re-raises ``error``. Before
+        that, it is a first ``start_response`` and passes no ``exc_info``: uWSGI (2.0) logs an
+        ``exc_info`` it is given and then fails the call with ``SystemError``, losing the answer.
+        Status and ``write`` are tracked as usual.
         """
+        if self.status is None:
+            return self.start_response
         # an exception that was raised always has a traceback; one that was not may have None here,
         # which servers accept (they only re-raise it)
         exc_info = cast("ExcInfo", (type(error), error, error.__traceback__))
@@ -306,6 +314,27 @@ class InputLines:
     def __iter__(self) -> Iterator[bytes]:
         while line := self.readline():
             yield line
+
+
+# The servers' own exception modules for request parsing failures raised from wsgi.input.read(): gunicorn's
+# InvalidChunkSize, ChunkMissingTerminator, NoMoreData, InvalidHeader, ... (all in gunicorn.http.errors).
+_SERVER_PARSE_ERROR_MODULES = ("gunicorn.http.",)
+
+
+def is_client_read_error(error: BaseException) -> bool:
+    """True when ``error``, raised while reading ``wsgi.input``, is the client's fault rather than a bug.
+
+    Only meaningful for exceptions raised by the server's input stream (call it in an ``except`` around
+    ``wsgi.input`` reads, nowhere else): every ``OSError`` — WebOb's ``DisconnectionError`` (fewer bytes
+    than ``Content-Length``), uWSGI's ``OSError("error during read(...) on wsgi.input")``, socket
+    timeouts and resets — and the request parsing errors of gunicorn (``InvalidChunkSize``,
+    ``ChunkMissingTerminator``, ``NoMoreData``, ...). waitress reads the whole body before the application
+    runs and answers malformed framing itself, so nothing of its reaches ``wsgi.input``.
+    """
+    if isinstance(error, OSError):
+        return True
+    module = type(error).__module__ or ""
+    return module.startswith(_SERVER_PARSE_ERROR_MODULES)
 
 
 def status_code(status: str) -> int:

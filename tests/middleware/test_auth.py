@@ -164,6 +164,22 @@ def test_htpasswd_reloads_when_it_changes(tmp_path: Path) -> None:
     client.get("/", headers={"Authorization": basic("sue", "sha512-pw")}, status=200)
 
 
+def test_token_identity_follows_a_rewritten_tokens_file(tmp_path: Path) -> None:
+    from wsgikit.middleware._authfiles import hash_token
+
+    path = tmp_path / "tokens"
+    path.write_text(f"{hash_token('t-1')} alice proj-a reader\n")
+    client = TestApp(TokenAuthMiddleware(echo_identity, tokens_file=str(path)))
+    for _ in range(2):  # the second request is served from the identities built for this content
+        seen = client.get("/", headers={"X-Auth-Token": "t-1"}).json
+        assert seen["identity"] == ["alice", "proj-a", ["reader"]]
+    path.write_text(f"{hash_token('t-1')} alice proj-b admin,reader\n")
+    os.utime(path, ns=(1, 1))
+    seen = client.get("/", headers={"X-Auth-Token": "t-1"}).json
+    assert seen["identity"] == ["alice", "proj-b", ["admin", "reader"]]
+    assert seen["HTTP_X_ROLES"] == "admin,reader"
+
+
 def test_htpasswd_broken_reload_keeps_old_content(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "htpasswd"
     shutil.copy(HTPASSWD, path)
@@ -182,7 +198,8 @@ def test_htpasswd_broken_reload_keeps_old_content(tmp_path: Path, caplog: pytest
     [
         ("alice", "expected 'user:hash'"),
         ("alice:", "expected 'user:hash'"),
-        ("alice:$apr1$abc$def", "unsupported hash"),
+        ("alice:$apr1$abc$def", "malformed apr_md5_crypt hash"),
+        ("alice:$6$salt$short", "malformed sha512_crypt hash"),
         ("alice:{SHA}abcdef", "unsupported hash"),
         ("alice:plaintext", "unsupported hash"),
     ],
@@ -193,8 +210,9 @@ def test_htpasswd_parse_errors(text: str, message: str) -> None:
 
 
 def test_htpasswd_comments_and_trailing_fields() -> None:
-    stored = parse_htpasswd("# c\n\nsam:$5$x$y:comment\n")
-    assert stored == {"sam": "$5$x$y"}
+    sha = "$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZaBBGWEc5"
+    stored = parse_htpasswd(f"# c\n\nsam:{sha}:comment\n")
+    assert stored == {"sam": sha}
 
 
 def test_bcrypt_long_password_uses_first_72_bytes() -> None:
@@ -621,3 +639,50 @@ def test_token_file_and_validator_together_are_a_config_error_check_finds() -> N
     errors = auth_component.TOKEN_OPTIONS.check(local_conf, {"__file__": "/etc/a.ini"}, section="filter:a")
     assert [error.key for error in errors] == ["validator"]
     assert errors[0].message.endswith("; give tokens_file or validator, not both")
+
+
+# -- OPTIONS and CORS preflights behind auth --------------------------------------------------------------
+
+PREFLIGHT = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+
+
+def routed_api() -> Any:
+    from wsgikit.routing import Mapper, Router
+
+    mapper = Mapper()
+    mapper.connect("/items", controller=echo_identity, conditions={"method": ["GET", "POST"]})
+    return Router(mapper)
+
+
+def test_a_preflight_passes_auth_without_credentials_and_without_identity(token_client: TestApp) -> None:
+    # the route handles OPTIONS itself here (echo_identity answers any method): it sees no identity
+    seen = token_client.options("/", headers={**PREFLIGHT, "X-User-Id": "admin", "X-Roles": "admin"}).json
+    assert seen == {"identity": None}
+
+
+def test_options_that_is_not_a_preflight_needs_credentials() -> None:
+    client = TestApp(TokenAuthMiddleware(routed_api(), tokens_file=TOKENS))
+    for headers in ({}, {"Origin": "https://app.example"}, {"Access-Control-Request-Method": "POST"}):
+        assert client.options("/items", headers=headers, status=401).headers["WWW-Authenticate"]
+    answer = client.options("/items", headers=PREFLIGHT, status=204)  # the router's automatic answer
+    assert answer.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    client.post("/items", headers=PREFLIGHT, status=401)  # the actual request still needs credentials
+
+
+@pytest.mark.parametrize("cors_outside", [True, False], ids=["cors-before-auth", "cors-after-auth"])
+def test_cors_answers_preflights_wherever_it_sits(cors_outside: bool) -> None:
+    from wsgikit.middleware.cors import CorsMiddleware
+
+    def cors(app: Any) -> Any:
+        return CorsMiddleware(app, allowed_origins=["https://app.example"], allow_headers=["X-Auth-Token"])
+
+    def auth(app: Any) -> Any:
+        return TokenAuthMiddleware(app, tokens_file=TOKENS)
+
+    app = cors(auth(routed_api())) if cors_outside else auth(cors(routed_api()))
+    answer = TestApp(app).options(
+        "/items", headers={**PREFLIGHT, "Access-Control-Request-Headers": "X-Auth-Token"}, status=204
+    )
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert answer.headers["Access-Control-Allow-Headers"].lower() == "x-auth-token"
+    TestApp(app).get("/items", headers={"Origin": "https://app.example"}, status=401)

@@ -233,3 +233,16 @@ def test_factory() -> None:
         filter_factory({"__file__": "paste.ini"}, header="bad header")
     with pytest.raises(ConfigError, match="did you mean"):
         filter_factory({}, headers="X-Trace")
+
+
+def test_new_ids_are_version_4_uuids() -> None:
+    import uuid
+
+    for _ in range(2000):
+        request_id = new_request_id()
+        assert GENERATED.match(request_id)
+        parsed = uuid.UUID(request_id.removeprefix("req-"))
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert str(parsed) == request_id.removeprefix("req-")
+    variants = {new_request_id()[23] for _ in range(400)}
+    assert variants == set("89ab")  # every variant nibble occurs, nothing else

@@ -249,3 +249,31 @@ def test_body_marked_seekable_by_an_outer_layer_is_still_readable() -> None:
     app = TestApp(SizeLimitMiddleware(wsgify(lambda req: req.json), max_body_size=100))
     res = app.request("/", method="POST", body=b'{"a": 1}', content_type="application/json")
     assert res.json == {"a": 1}
+
+
+class BrokenChunked(io.BytesIO):
+    """gunicorn's input after a malformed chunk size: the first read raises its InvalidChunkSize."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        from gunicorn.http.errors import InvalidChunkSize
+
+        raise InvalidChunkSize(b"zz")
+
+    readline = read  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("how", READS)
+@pytest.mark.parametrize("framing", ["chunked", "short-content-length"])
+def test_unreadable_bodies_are_400_for_any_app(
+    serve: Callable[..., Any], environ_for: Callable[..., Any], how: str, framing: str
+) -> None:
+    if framing == "chunked":
+        environ = chunked_environ(environ_for, b"")
+        environ["wsgi.input"] = BrokenChunked()
+    else:  # a client that sent 5 of 100 bytes and went away
+        environ = environ_for(method="POST", body=b"12345")
+        environ["CONTENT_LENGTH"] = "100"
+        environ["wsgi.input"] = Stream(b"12345")
+    served = serve(SizeLimitMiddleware(reader(how), max_body_size=LIMIT), environ=environ, validate=False)
+    assert served.code == 400 and served.error is None
+    assert b"could not be read" in served.body

@@ -74,6 +74,8 @@ def test_wrong_method_is_405_with_allow(app: TestApp, method: str) -> None:
     response = app.request("/items/7", method=method, status=405)
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
     assert response.json["status"] == 405
+    assert response.json["detail"].endswith("(allowed: GET, HEAD, OPTIONS, PUT).")
+    assert "malformed" not in response.text
 
 
 def test_head_is_served_by_get_without_body() -> None:

@@ -51,6 +51,7 @@ from wsgikit.deploy.loader import (
     section_kind,
 )
 from wsgikit.deploy.options import ConfigError, OptionTable
+from wsgikit.deploy.spec import parse_config_spec
 
 __all__ = ["Problem", "check_config", "load_problems", "options_table_for"]
 
@@ -371,12 +372,10 @@ class _Checker:
     ) -> tuple[WsgikitConfigLoader, str]:
         """The file and section a ``config:PATH[#name]`` reference written in ``loader``'s file names
         (``PATH`` relative to that file); the file joins the check."""
-        path, _, name = reference.partition("#")
-        if not os.path.isabs(path):
-            path = os.path.join(os.path.dirname(loader.filename), path)
-        other = self.session.loader_for(path)
+        target = parse_config_spec(f"config:{reference}", relative_to=os.path.dirname(loader.filename))
+        other = self.session.loader_for(target.path)
         self.add_file(other)
-        return other, self.find_section(other, object_type, name or None)
+        return other, self.find_section(other, object_type, target.name if target.explicit_name else None)
 
     # -- references and cycles ---------------------------------------------------------------------------
 
@@ -455,8 +454,6 @@ def check_config(
         A ``#name`` in ``path`` sets it too.
     :param environ: the environment ``${ENV:...}`` values are read from (``os.environ`` by default).
     """
-    from wsgikit.deploy.spec import parse_config_spec
-
     spec = parse_config_spec(path)
     if spec.explicit_name:
         name = spec.name
@@ -485,10 +482,8 @@ def load_problems(path: str, name: str = "main") -> list[Problem]:
     """
     from wsgikit.deploy import loadapp
 
-    if path.startswith("config:"):
-        path = path[len("config:") :]
     try:
-        loadapp(f"config:{os.path.abspath(path)}", name=name)
+        loadapp(f"config:{parse_config_spec(path).path}", name=name)
     except Exception as error:
         return [Problem.from_error(as_config_error(error))]
     return []

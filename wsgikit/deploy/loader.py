@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from paste.deploy import loadwsgi
 
@@ -31,6 +30,7 @@ from wsgikit.deploy.env import EnvInterpolation
 from wsgikit.deploy.ini import IniIndex, Placed, parse_ini, section_kind
 from wsgikit.deploy.options import ConfigError, ConfigLookupError
 from wsgikit.deploy.paste_compat import PASTE_REPLACEMENTS, replacement
+from wsgikit.deploy.spec import parse_config_spec
 
 __all__ = [
     "IniIndex",
@@ -320,11 +320,9 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
     def _absolute_context(self, object_type: Any, uri: str, global_conf: Any) -> Any:
         scheme, _, rest = uri.partition(":")
         if scheme.lower() == "config":
-            path, _, name = rest.partition("#")
-            path = unquote(path)
-            if not os.path.isabs(path):
-                path = os.path.join(os.path.dirname(self.filename), path)
-            return self.session.loader_for(path).get_context(object_type, name or None, global_conf)
+            target = parse_config_spec(uri, relative_to=os.path.dirname(self.filename))
+            name = target.name if target.explicit_name else None
+            return self.session.loader_for(target.path).get_context(object_type, name, global_conf)
         if scheme.lower() == "egg":
             resolve_egg(rest, _OBJECT_KINDS.get(object_type.name, "app"))
         try:
@@ -611,12 +609,7 @@ def load(
     if not colon:
         raise ConfigLookupError(f"URI has no scheme: {uri!r} (use config:FILE, egg:DIST#NAME or call:MOD:FN)")
     if scheme.lower() == "config":
-        path = unquote(path.replace("\\", "/"))
-        if path.startswith("///"):
-            path = path[2:]
-        if not os.path.isabs(path):
-            path = os.path.join(relative_to or ".", path)
-        loader = session.loader_for(path)
+        loader = session.loader_for(parse_config_spec(f"config:{path}", relative_to=relative_to).path)
         if global_conf:
             loader.update_defaults(global_conf, overwrite=False)
         context = loader.get_context(object_type, name, global_conf)

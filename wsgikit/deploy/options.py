@@ -30,9 +30,11 @@ import difflib
 import importlib
 import ipaddress
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from wsgikit.deploy.env import expand_env
@@ -125,6 +127,7 @@ _SIZE_UNITS = {
     "mib": 1024**2,
     "gib": 1024**3,
 }
+_MAX_SIZE = 2**63 - 1
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
@@ -136,7 +139,11 @@ def to_size(value: str | int) -> int:
     unit = match.group(2).lower() if match else None
     if match is None or unit not in _SIZE_UNITS:
         raise ValueError(f"expected a size such as 1048576, 10MB or 10MiB, got {value!r}")
-    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+    # exact decimal arithmetic: a float would round 4611686019g and overflow on 400 digits
+    size = int(Decimal(match.group(1)) * _SIZE_UNITS[unit])
+    if size > _MAX_SIZE:
+        raise ValueError(f"a size of at most {_MAX_SIZE} bytes is expected, got {value!r}")
+    return size
 
 
 _DURATION_UNITS = {"": 1.0, "s": 1.0, "ms": 0.001, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -150,7 +157,10 @@ def to_duration(value: str | float) -> float:
     match = _DURATION_RE.match(value.lower())
     if match is None or match.group(2) not in _DURATION_UNITS:
         raise ValueError(f"expected a duration such as 30, 30s, 250ms or 5m, got {value!r}")
-    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if not math.isfinite(seconds):
+        raise ValueError(f"a finite duration is expected, got {value!r}")
+    return seconds
 
 
 def to_list(value: str | Iterable[str]) -> list[str]:

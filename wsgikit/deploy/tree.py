@@ -23,14 +23,18 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from wsgikit.deploy.loader import LoadSession, Node, load
+from wsgikit.deploy.spec import parse_config_spec
 
 __all__ = ["find_routers", "format_dot", "format_tree", "load_tree"]
 
 
 def load_tree(config: str) -> tuple[Any, LoadSession]:
     """Load ``CONFIG[#name]`` (a path or a ``config:`` URI) and return the app and the load record."""
-    uri = config if ":" in config.split("#", 1)[0] and not os.path.exists(config) else f"config:{config}"
-    return load(uri, relative_to=os.getcwd())
+    scheme = config.partition(":")[0].lower()
+    if scheme in ("egg", "call") and not os.path.exists(config.partition("#")[0]):
+        return load(config, relative_to=os.getcwd())
+    spec = parse_config_spec(config)
+    return load(f"config:{spec.path}", spec.name if spec.explicit_name else None)
 
 
 # -- text ------------------------------------------------------------------------------------------------

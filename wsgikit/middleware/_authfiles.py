@@ -4,10 +4,17 @@
 Pure helpers behind the auth backends: parsing ``htpasswd`` and token files, verifying password hashes,
 and re-reading a file when its modification time changes. Nothing here knows about WSGI.
 
-``htpasswd`` lines are ``user:hash``; the hashes understood are bcrypt (``$2b$``, ``$2a$``, ``$2y$`` as
-written by ``htpasswd -B``, checked with the ``bcrypt`` package, imported on first use) and SHA-crypt
-(``$5$``/``$6$``, as written by ``openssl passwd -5/-6`` or ``mkpasswd``). Other hash types (MD5
-``$apr1$``, ``{SHA}``, DES crypt, plain text) are weak and refused when the file is loaded.
+``htpasswd`` lines are ``user:hash``; the hashes understood — all verified by `libpass
+<https://pypi.org/project/libpass/>`_, the maintained fork of passlib — are bcrypt (``$2b$``, ``$2a$``,
+``$2y$`` as written by ``htpasswd -B``; libpass uses the ``bcrypt`` package of the ``auth`` extra),
+SHA-crypt (``$5$``/``$6$``, as written by ``openssl passwd -5/-6`` or ``mkpasswd``) and Apache's MD5
+``$apr1$`` (``htpasswd``'s old default), which is weak: loading a file that holds one logs a warning naming
+the line. Other hash types (``{SHA}``, DES crypt, plain text) are refused when the file is loaded, and so is
+a hash that does not parse.
+
+An unknown user costs exactly what a wrong password costs, whatever the file holds: :class:`Htpasswd`
+keeps one dummy hash per *cost group* of the file (scheme, rounds and variant), and every check verifies
+the password once against each group — the user's own hash for the user's group, a dummy for the others.
 
 Token files hold one token per line: ``<sha256-hex-of-token> <user> <project> <role,role,...>``; ``#``
 starts a comment. Only the SHA-256 of a token is ever stored.
@@ -20,17 +27,21 @@ import hmac
 import logging
 import os
 import re
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from wsgikit.middleware import _shacrypt
+import passlib.hash
 
 __all__ = [
+    "HashCost",
+    "Htpasswd",
     "TokenEntry",
     "WatchedFile",
     "hash_token",
+    "load_htpasswd",
     "parse_htpasswd",
     "parse_tokens",
     "verify_password",
@@ -39,37 +50,122 @@ __all__ = [
 T = TypeVar("T")
 logger = logging.getLogger("wsgikit.auth")
 
-_BCRYPT_PREFIXES = ("$2b$", "$2a$", "$2y$")
 _NAME_RE = re.compile(r"^[^\s:#\x00-\x1f\x7f]{1,255}$")
 _ID_RE = re.compile(r"^[^\s,\x00-\x1f\x7f]{1,255}$")
 _HEX64_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
-# Used when the user is unknown, so that "unknown user" and "wrong password" cost about the same.
-_DUMMY_SHA_CRYPT = _shacrypt.sha_crypt("wsgikit-dummy-password", "$6$wsgikitdummysalt")
+# prefix → libpass handler name; bcrypt only ever uses a password's first 72 bytes
+_SCHEMES = (
+    ("$2b$", "bcrypt"),
+    ("$2a$", "bcrypt"),
+    ("$2y$", "bcrypt"),
+    ("$5$", "sha256_crypt"),
+    ("$6$", "sha512_crypt"),
+    ("$apr1$", "apr_md5_crypt"),
+)
+_WEAK = frozenset({"apr_md5_crypt"})
+_BCRYPT_MAX = 72
+
+
+def _handler(stored: str) -> Any | None:
+    """The libpass handler for ``stored``'s prefix, or None for a hash type wsgikit does not accept."""
+    for prefix, name in _SCHEMES:
+        if stored.startswith(prefix):
+            return getattr(passlib.hash, name)
+    return None
+
+
+def _secret(handler: Any, password: str) -> bytes:
+    secret = password.encode("utf-8")
+    # htpasswd truncates silently at 72 bytes; the bcrypt package (>= 5) refuses longer input
+    return secret[:_BCRYPT_MAX] if handler.name == "bcrypt" else secret
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """Check ``password`` against a bcrypt or SHA-crypt hash, in constant time; False when malformed."""
-    if stored.startswith(_BCRYPT_PREFIXES):
-        import bcrypt  # optional dependency (extra "auth"), loaded only when a bcrypt hash is checked
+    """Check ``password`` against a bcrypt, SHA-crypt or ``$apr1$`` hash, in constant time; False when
+    the hash is malformed or of another type."""
+    handler = _handler(stored)
+    if handler is None:
+        return False
+    try:
+        return bool(handler.verify(_secret(handler, password), stored))
+    except ValueError:  # a malformed hash
+        return False
 
-        # Apache's $2y$ is the same algorithm as $2b$. bcrypt only ever uses the first 72 bytes; htpasswd
-        # truncates silently, while bcrypt>=5 refuses longer input — truncate as the hash was made.
-        normalized = "$2b$" + stored[4:] if stored.startswith("$2y$") else stored
-        try:
-            return bool(bcrypt.checkpw(password.encode("utf-8")[:72], normalized.encode("ascii")))
-        except ValueError:
-            return False
-    if _shacrypt.is_sha_crypt(stored):
-        return _shacrypt.verify(password, stored)
-    _shacrypt.verify(password, _DUMMY_SHA_CRYPT)
-    return False
+
+@dataclass(frozen=True, order=True)
+class HashCost:
+    """What one password check costs: the scheme and its cost parameters (rounds, variant)."""
+
+    scheme: str
+    rounds: int = 0
+    ident: str = ""
+
+    @classmethod
+    def of(cls, stored: str) -> HashCost:
+        """The cost of checking a password against ``stored``.
+
+        :raises ValueError: for a hash that is of no accepted type or does not parse.
+        """
+        handler = _handler(stored)
+        if handler is None:
+            raise ValueError("unsupported hash type")
+        parsed = handler.from_string(stored)
+        rounds = int(getattr(parsed, "rounds", 0) or 0)  # $apr1$ has a fixed cost: no rounds
+        # the variant matters for bcrypt only ($2a$, $2b$, $2y$: same cost, different spellings)
+        ident = str(parsed.ident) if handler.name == "bcrypt" else ""
+        return cls(handler.name, rounds, ident)
+
+    def dummy(self) -> str:
+        """A hash of a random password with exactly this cost."""
+        handler = getattr(passlib.hash, self.scheme)
+        settings: dict[str, Any] = {}
+        if self.rounds:
+            settings["rounds"] = self.rounds
+        if self.ident:
+            settings["ident"] = self.ident
+        configured = handler.using(**settings) if settings else handler
+        return str(configured.hash(secrets.token_urlsafe(12)))
+
+
+class Htpasswd:
+    """The users of an ``htpasswd`` file and one dummy hash per cost group, for checks whose cost does not
+    depend on whether the user exists.
+
+    :param users: ``{user: hash}``, every hash of an accepted type (see :func:`parse_htpasswd`).
+    """
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.users = dict(users)
+        self._costs = {user: HashCost.of(stored) for user, stored in self.users.items()}
+        # sorted: the order of the checks is the same for every request
+        self.dummies: dict[HashCost, str] = {cost: cost.dummy() for cost in sorted(set(self._costs.values()))}
+
+    def check(self, user: str, password: str) -> bool:
+        """True when ``user`` exists and ``password`` is theirs.
+
+        Whoever the user, the password is verified once per cost group of the file: against the user's
+        hash for the user's group and against the group's dummy for every other group, so an unknown user
+        and a wrong password cost the same number of hash operations with the same cost parameters.
+        """
+        own = self._costs.get(user)
+        matched = False
+        for cost, dummy in self.dummies.items():
+            if cost == own:
+                matched = verify_password(password, self.users[user])
+            else:
+                verify_password(password, dummy)
+        return matched
+
+    def __len__(self) -> int:
+        return len(self.users)
 
 
 def parse_htpasswd(text: str, source: str = "htpasswd") -> dict[str, str]:
-    """``user:hash`` lines → ``{user: hash}``.
+    """``user:hash`` lines → ``{user: hash}``; an ``$apr1$`` (MD5) hash is accepted with a warning.
 
-    :raises ValueError: naming the line, for a malformed line or a hash type that is not supported.
+    :raises ValueError: naming the line, for a malformed line, a hash type that is not accepted or a hash
+        that does not parse.
     """
     users: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
@@ -80,13 +176,30 @@ def parse_htpasswd(text: str, source: str = "htpasswd") -> dict[str, str]:
         stored = stored.split(":", 1)[0]  # some tools append ":comment"
         if not colon or not _NAME_RE.match(user) or not stored:
             raise ValueError(f"{source}:{number}: expected 'user:hash'")
-        if not (stored.startswith(_BCRYPT_PREFIXES) or _shacrypt.is_sha_crypt(stored)):
+        handler = _handler(stored)
+        if handler is None:
             raise ValueError(
                 f"{source}:{number}: unsupported hash for user {user!r} "
                 "(use bcrypt 'htpasswd -B' or SHA-crypt 'openssl passwd -6')"
             )
+        try:
+            handler.from_string(stored)
+        except ValueError:
+            raise ValueError(f"{source}:{number}: malformed {handler.name} hash for user {user!r}") from None
+        if handler.name in _WEAK:
+            logger.warning(
+                "%s:%d: user %r has an MD5 ($apr1$) hash, which is weak; re-hash it with 'htpasswd -B'",
+                source,
+                number,
+                user,
+            )
         users[user] = stored
     return users
+
+
+def load_htpasswd(text: str, source: str = "htpasswd") -> Htpasswd:
+    """:func:`parse_htpasswd`, then the dummy hashes: what :class:`WatchedFile` loads for Basic auth."""
+    return Htpasswd(parse_htpasswd(text, source))
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@
 Authenticate every request before it reaches the application, and hand the application an identity it
 can trust. One mechanism, :class:`AuthMiddleware`, and small backends:
 
-* :class:`BasicBackend` — HTTP Basic against an ``htpasswd`` file (bcrypt and SHA-crypt hashes), re-read
-  when it changes;
+* :class:`BasicBackend` — HTTP Basic against an ``htpasswd`` file (bcrypt, SHA-crypt and, with a warning,
+  MD5 ``$apr1$`` hashes, verified by libpass), re-read when it changes; an unknown user costs the same hash
+  operations as a wrong password;
 * :class:`TokenBackend` — ``Authorization: Bearer`` or ``X-Auth-Token`` against a file of SHA-256 token
   hashes, or against your own validator callable;
 * :class:`NoAuthBackend` — development only: a fixed (or header-given) identity, with a loud warning.
@@ -16,6 +17,12 @@ underscore spellings, which servers fold into the same environ key), then sets `
 ``environ["wsgikit.identity"]`` (an :class:`Identity`) and the identity headers from the credentials alone.
 Missing or malformed credentials get ``401`` with a ``WWW-Authenticate`` challenge — never a 500, never an
 empty-credentials login. The application's own response and errors pass through untouched.
+
+``OPTIONS`` follows one rule: a **CORS preflight** (``OPTIONS`` with ``Origin`` and
+``Access-Control-Request-Method``) passes without credentials — browsers never send any with a preflight —
+with the client's identity headers removed and no identity set, so a CORS filter before or after auth (or
+the router's automatic ``204`` with ``Allow``) answers it; **any other** ``OPTIONS`` needs credentials like
+every other method.
 
 .. code-block:: python
 
@@ -35,8 +42,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from wsgikit.exc import error_response
-from wsgikit.middleware._authfiles import TokenEntry, WatchedFile, find_token, parse_htpasswd, parse_tokens
-from wsgikit.middleware._authfiles import verify_password as _verify_password
+from wsgikit.middleware._authfiles import (
+    Htpasswd,
+    TokenEntry,
+    WatchedFile,
+    find_token,
+    load_htpasswd,
+    parse_tokens,
+)
 from wsgikit.types import (
     Headers,
     OptExcInfo,
@@ -59,6 +72,7 @@ __all__ = [
     "NoAuthBackend",
     "TokenAuthMiddleware",
     "TokenBackend",
+    "is_preflight",
     "require_roles",
     "strip_identity_headers",
 ]
@@ -99,7 +113,12 @@ _STRIP_PREFIXES = (
 
 def strip_identity_headers(environ: WSGIEnvironment) -> list[str]:
     """Remove every client-sent identity header (and ``REMOTE_USER``) from ``environ``; return the keys."""
-    removed = [key for key in list(environ) if key in _STRIP_EXACT or key.startswith(_STRIP_PREFIXES)]
+    # Every prefix starts with "HTTP_X_": the seven-way startswith runs only for those keys.
+    removed = [
+        key
+        for key in environ
+        if key in _STRIP_EXACT or (key[:7] == "HTTP_X_" and key.startswith(_STRIP_PREFIXES))
+    ]
     for key in removed:
         del environ[key]
     environ.pop(ENVIRON_KEY, None)
@@ -210,9 +229,13 @@ def _quote_realm(realm: str) -> str:
 class BasicBackend:
     """HTTP Basic against an ``htpasswd`` file.
 
-    :param htpasswd: path of the file (``user:hash`` lines; bcrypt ``$2y$``/``$2b$`` or SHA-crypt
-        ``$5$``/``$6$``). Read now — a missing or malformed file is a start-up error — and again whenever
-        its modification time changes.
+    :param htpasswd: path of the file (``user:hash`` lines; bcrypt ``$2y$``/``$2b$``, SHA-crypt
+        ``$5$``/``$6$`` or — weak, logged as a warning — MD5 ``$apr1$``). Read now — a missing or malformed
+        file is a start-up error — and again whenever its modification time changes.
+
+    Every check verifies the password once per cost group (scheme and rounds) of the file — against the
+    user's hash in the user's group, against a dummy hash of the same cost in the others — so an unknown
+    user cannot be told from a wrong password by timing (:class:`~wsgikit.middleware._authfiles.Htpasswd`).
 
     The user becomes ``user_id`` and ``user_name``; project and roles are empty.
     """
@@ -220,7 +243,7 @@ class BasicBackend:
     auth_type = "Basic"
 
     def __init__(self, htpasswd: str) -> None:
-        self.file: WatchedFile[dict[str, str]] = WatchedFile(htpasswd, parse_htpasswd)
+        self.file: WatchedFile[Htpasswd] = WatchedFile(htpasswd, load_htpasswd)
 
     def challenge(self, realm: str) -> str:
         return f'Basic realm="{realm}", charset="UTF-8"'
@@ -230,9 +253,7 @@ class BasicBackend:
         if credentials is None:
             return None
         user, password = credentials
-        stored = self.file.get().get(user)
-        # An unknown user still costs a hash computation, so it looks like a wrong password.
-        if not _verify_password(password, stored or ""):
+        if not self.file.get().check(user, password):
             return None
         return Identity(user_id=user, user_name=user)
 
@@ -273,6 +294,9 @@ class TokenBackend:
         self.file: WatchedFile[list[TokenEntry]] | None = (
             WatchedFile(tokens_file, parse_tokens) if tokens_file is not None else None
         )
+        # The Identity of each entry of the file's current content, built (and validated) once rather than
+        # on every request; Identity is frozen, so requests can share it. Dropped when the file is re-read.
+        self._identities: tuple[list[TokenEntry] | None, dict[TokenEntry, Identity]] = (None, {})
 
     def challenge(self, realm: str) -> str:
         return f'Bearer realm="{realm}"'
@@ -294,10 +318,22 @@ class TokenBackend:
             if result is not None and not isinstance(result, Identity):
                 raise TypeError(f"token validator returned {type(result).__name__}, not Identity or None")
             return result
-        entry = find_token(self.file.get(), token) if self.file is not None else None
+        if self.file is None:
+            return None
+        entries = self.file.get()
+        entry = find_token(entries, token)
         if entry is None:
             return None
-        return Identity(user_id=entry.user, user_name=entry.user, project_id=entry.project, roles=entry.roles)
+        content, identities = self._identities
+        if content is not entries:
+            identities = {}
+            self._identities = (entries, identities)
+        identity = identities.get(entry)
+        if identity is None:
+            identity = identities[entry] = Identity(
+                user_id=entry.user, user_name=entry.user, project_id=entry.project, roles=entry.roles
+            )
+        return identity
 
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,255}$")
@@ -351,6 +387,16 @@ class NoAuthBackend:
 
 
 # -- the middleware ----------------------------------------------------------------------------------------
+
+
+def is_preflight(environ: WSGIEnvironment) -> bool:
+    """A CORS preflight: ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``. Browsers never
+    send credentials with one (Fetch standard), so auth lets it through, unauthenticated."""
+    return (
+        environ.get("REQUEST_METHOD") == "OPTIONS"
+        and "HTTP_ORIGIN" in environ
+        and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+    )
 
 
 def _segments_safe(path: str) -> bool:
@@ -414,7 +460,7 @@ class AuthMiddleware:
             # e.g. Basic with delay_auth_decision in front of a token filter accepts either.
             return self.app(environ, start_response)
         strip_identity_headers(environ)
-        if self.is_exempt(environ.get("PATH_INFO", "")):
+        if self.is_exempt(environ.get("PATH_INFO", "")) or is_preflight(environ):
             return self.app(environ, start_response)
         try:
             identity = self.backend.authenticate(environ)

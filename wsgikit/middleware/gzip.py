@@ -53,7 +53,6 @@ from wsgikit.types import (
 from wsgikit.wsgi import (
     SendTracker,
     get_header,
-    header_tokens,
     merge_header_tokens,
     remove_header,
     status_code,
@@ -145,18 +144,43 @@ class GzipMiddleware:
         code = status_code(status)
         if code < 200 or code in (204, 206, 304):
             return None, False
-        if get_header(headers, "Content-Encoding") is not None or get_header(headers, "Content-Range"):
+        # One pass over the headers for everything the decision reads (first value of each, as
+        # get_header() gives), instead of a scan per header name.
+        content_type = length = content_range = None
+        cache_control: list[str] = []
+        has_vary = False
+        for name, value in headers:
+            lname = name.lower()
+            if lname == "content-type":
+                if content_type is None:
+                    content_type = value
+            elif lname == "content-length":
+                if length is None:
+                    length = value
+            elif lname == "content-encoding":
+                return None, False
+            elif lname == "content-range":
+                if content_range is None:
+                    content_range = value
+            elif lname == "cache-control":
+                cache_control.append(value)
+            elif lname == "vary":
+                has_vary = True
+        if content_range:
             return None, False
-        if "no-transform" in (token.lower() for token in header_tokens(headers, "Cache-Control")):
+        if cache_control and "no-transform" in (
+            token.strip().lower() for value in cache_control for token in value.split(",")
+        ):
             return None, False
-        content_type = get_header(headers, "Content-Type")
         if not self.types(content_type):
             return None, False
         # From here the representation depends on Accept-Encoding, whatever this request carried.
-        merge_header_tokens(headers, "Vary", "Accept-Encoding")
+        if has_vary:
+            merge_header_tokens(headers, "Vary", "Accept-Encoding")
+        else:
+            headers.append(("Vary", "Accept-Encoding"))
         if method == "HEAD":
             return None, False
-        length = get_header(headers, "Content-Length")
         if (
             length is not None
             and length.strip().isascii()

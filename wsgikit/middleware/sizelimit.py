@@ -27,15 +27,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from wsgikit.exc import HTTPBadRequest, HTTPRequestEntityTooLarge
+from wsgikit.exc import GuardedInput, HTTPBadRequest, HTTPRequestEntityTooLarge, RequestBodyError
 from wsgikit.middleware._body import TransformedBody
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
-from wsgikit.wsgi import InputLines, SendTracker
+from wsgikit.wsgi import SendTracker
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "BodyTooLarge", "LimitedInput", "SizeLimitMiddleware"]
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
-_BLOCK = 64 * 1024
 
 
 class BodyTooLarge(HTTPRequestEntityTooLarge):
@@ -43,58 +42,40 @@ class BodyTooLarge(HTTPRequestEntityTooLarge):
     HTTP exception, so ``wsgify`` applications and the error catcher answer it as such too."""
 
 
-class LimitedInput(InputLines):
+class LimitedInput(GuardedInput):
     """A ``wsgi.input`` that reads at most ``length`` bytes (when the length is known) and at most
-    ``limit`` bytes in total, raising :class:`BodyTooLarge` past the limit.
+    ``limit`` bytes in total, raising :class:`BodyTooLarge` past the limit — and, as every
+    :class:`~wsgikit.exc.GuardedInput`, :class:`~wsgikit.exc.RequestBodyError` for a body that is
+    malformed or ends early.
 
     :param stream: the server's input stream.
     :param length: ``CONTENT_LENGTH``, or ``None`` for a body that ends at EOF (``wsgi.input_terminated``).
     :param limit: the largest body accepted.
     """
 
-    __slots__ = ("_remaining", "_stream", "limit", "read_bytes")
+    __slots__ = ("limit", "read_bytes")
 
     def __init__(self, stream: Any, length: int | None, limit: int) -> None:
-        self._stream = stream
-        self._remaining = length  # None: unknown, read until EOF
+        super().__init__(stream, length)
         self.limit = limit
         self.read_bytes = 0
 
-    def _allowance(self, size: int | None) -> int:
-        """How many bytes the next read may ask the server for."""
-        if size is None or size < 0:
-            size = _BLOCK
-        if self._remaining is not None:
-            return min(size, self._remaining)
+    def _allowance(self, size: int) -> int:
         # one byte past the limit is enough to tell "exactly at the limit" from "over it"
-        return min(size, self.limit - self.read_bytes + 1)
+        return min(super()._allowance(size), self.limit - self.read_bytes + 1)
+
+    def _line_allowance(self) -> int:
+        return self._allowance(self.limit + 1)
 
     def _account(self, data: bytes) -> bytes:
+        super()._account(data)
         self.read_bytes += len(data)
-        if self._remaining is not None:
-            self._remaining -= len(data)
         if self.read_bytes > self.limit:
             raise BodyTooLarge(f"The request body is larger than {self.limit} bytes.")
         return data
 
-    def read(self, size: int | None = -1) -> bytes:
-        if size is not None and size >= 0:
-            allowance = self._allowance(size)
-            return self._account(self._stream.read(allowance)) if allowance > 0 else b""
-        parts = []
-        while True:
-            allowance = self._allowance(None)
-            if allowance <= 0:
-                break
-            data = self._account(self._stream.read(allowance))
-            if not data:
-                break
-            parts.append(data)
-        return b"".join(parts)
 
-    def readline(self, size: int | None = -1) -> bytes:
-        allowance = self._allowance(size if size is not None and size >= 0 else self.limit + 1)
-        return self._account(self._stream.readline(allowance)) if allowance > 0 else b""
+_BODY_ERRORS = (BodyTooLarge, RequestBodyError)
 
 
 class SizeLimitMiddleware:
@@ -128,8 +109,8 @@ class SizeLimitMiddleware:
         environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], length, self.max_body_size)
         # the wrapper cannot seek: WebOb must not believe an earlier layer's claim that the body can
         environ.pop("webob.is_body_seekable", None)
-        if length is not None:
-            return self.app(environ, start_response)  # the length check was all there is to do
+        if length == 0:
+            return self.app(environ, start_response)  # no body: nothing can go wrong reading it
         return self._counted(environ, start_response)
 
     def too_large(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
@@ -137,11 +118,12 @@ class SizeLimitMiddleware:
         return error(environ, start_response)
 
     def _counted(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
-        """Run the app over a body of unknown length; answer :class:`BodyTooLarge` when nothing was sent."""
+        """Run the app over a body; answer :class:`BodyTooLarge` and :class:`~wsgikit.exc.RequestBodyError`
+        (raised by the input wrapper) when nothing was sent yet."""
         state = SendTracker(start_response)
         try:
             iterable = self.app(environ, state.start_response)
-        except BodyTooLarge as error:
+        except _BODY_ERRORS as error:
             if state.sent:
                 raise
             return error(environ, state.replace(error))
@@ -157,8 +139,8 @@ class SizeLimitMiddleware:
                 state.bytes_sent += len(chunk)
                 yield chunk
             return
-        except BodyTooLarge as too_large:
+        except _BODY_ERRORS as body_error:
             if state.sent:
                 raise
-            error = too_large
+            error = body_error
         yield from error(environ, state.replace(error))

@@ -28,6 +28,7 @@ from typing import IO
 from urllib.parse import quote
 
 import webob
+import webob.byterange
 
 from wsgikit.exc import error_response
 from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
@@ -139,6 +140,17 @@ class _FileIter:
         self.file.close()
 
 
+def _range_parses(value: str | None) -> bool:
+    """False for a ``Range`` header WebOb's parser raises on instead of ignoring."""
+    if value is None:
+        return True
+    try:
+        webob.byterange.Range.parse(value)
+    except ValueError:
+        return False
+    return True
+
+
 class StaticApp:
     """Serve the files under ``directory``.
 
@@ -217,6 +229,9 @@ class StaticApp:
         response.headers["X-Content-Type-Options"] = "nosniff"
         if self.cache_max_age is not None:
             response.headers["Cache-Control"] = f"public, max-age={self.cache_max_age}"
+        if not _range_parses(environ.get("HTTP_RANGE")):
+            # WebOb raises ValueError on "bytes=-"; an invalid Range is ignored (RFC 9110 §14.2): 200
+            environ = {key: value for key, value in environ.items() if key != "HTTP_RANGE"}
         result: WSGIIterable = response.conditional_response_app(environ, start_response)
         return result
 

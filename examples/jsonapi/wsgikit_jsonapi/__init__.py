@@ -85,7 +85,8 @@ def _bounded_int(req: Request, name: str, default: int, maximum: int) -> int:
     raw = req.GET.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 0 < int(raw) <= maximum:
+    # ASCII digits only ("²".isdigit() is true, int("²") fails) and few enough for int() (5,000 digits fail)
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or not 0 < int(raw) <= maximum:
         raise exc.HTTPBadRequest(f"{name}: expected an integer from 1 to {maximum}")
     return int(raw)
 

@@ -187,3 +187,25 @@ def test_the_connection_is_closed_when_the_app_raises(tmp_path: Path) -> None:
         TestApp(wrapped).get("/")
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         used[0].execute("SELECT 1")
+
+
+def test_the_scale_out_page_shows_what_wsgikit_check_prints() -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "deploy" / "scale-out.rst").read_text(encoding="utf-8").splitlines()
+    command = "   $ WSGIKIT_COMPUTE_DB=mysql://u@db/compute wsgikit check paste-configs/compute-cluster.ini"
+    shown = page[page.index(command) + 1].strip()
+    env = {**os.environ, "WSGIKIT_COMPUTE_DB": "mysql://u@db/compute"}
+    result = subprocess.run(
+        [sys.executable, "-m", "wsgikit", "check", "paste-configs/compute-cluster.ini"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [shown]

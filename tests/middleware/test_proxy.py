@@ -3,6 +3,7 @@ WSGI app may produce (hop-by-hop headers, chunked framing)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -371,3 +372,52 @@ def test_balancing_options_from_paste_ini(backend: str, tmp_path: Any) -> None:
     assert {TestApp(app).get("/x").json["path"] for _ in range(4)} == {"/a/x", "/b/x"}
     with pytest.raises(ConfigError, match=r"give url \(one backend\) or backends"):
         proxy_component.app_factory({})
+
+
+class OneRequestPerConnection(BaseHTTPRequestHandler):
+    """Keeps each connection open after answering, then drops it unanswered when it is reused: what a
+    backend whose keep-alive timeout expires just as the proxy reuses the connection looks like."""
+
+    protocol_version = "HTTP/1.1"
+    served = 0
+
+    def handle(self) -> None:
+        self.handle_one_request()  # the first request only; the next one on this connection is dropped
+        with contextlib.suppress(OSError):
+            self.rfile.readline()
+
+    def do_GET(self) -> None:
+        type(self).served += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_kept_alive_connection_closed_by_the_backend_is_retried_once(method: str) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OneRequestPerConnection)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    OneRequestPerConnection.served = 0
+    OneRequestPerConnection.do_POST = OneRequestPerConnection.do_GET  # type: ignore[attr-defined]
+    try:
+        client = TestApp(ProxyApp(f"http://127.0.0.1:{server.server_address[1]}"))
+        assert client.get("/").body == b"ok"
+        if method == "GET":
+            # the pooled connection is dropped unanswered: retried on a new one, the client never knows
+            for _ in range(3):
+                assert client.get("/").body == b"ok"
+            assert OneRequestPerConnection.served == 4
+        else:
+            # a POST may have been acted on: never replayed, even on a reused connection
+            client.post("/", params=b"x", status=502)
+            assert OneRequestPerConnection.served == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)

@@ -38,7 +38,13 @@ from typing import IO
 from urllib.parse import quote
 
 import urllib3
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util import SKIP_HEADER
 
 from wsgikit.exc import error_response
@@ -317,6 +323,7 @@ class ProxyApp:
 
         tried: list[Backend] = []
         key = self._hash_value(environ)
+        stale_retried = False
         while True:
             backend = self.balancer.acquire(key, tried)
             if backend is None:
@@ -325,8 +332,10 @@ class ProxyApp:
                 logger.error("proxy: no live backend among %d", len(self.balancer.backends))
                 return error_response(502, "No upstream server is available.")(environ, start_response)
             tried.append(backend)
+            pool = self.pools[backend]
+            opened = pool.num_connections  # unchanged after a failure: the failed connection was a reused one
             try:
-                response = self.pools[backend].urlopen(
+                response = pool.urlopen(
                     method,
                     backend.spec.prefix + target,
                     body=body,
@@ -355,6 +364,18 @@ class ProxyApp:
                 logger.info("proxy: refused request for %r: %s", target, error)
                 return error_response(400, "Malformed request.")(environ, start_response)
             except (HTTPError, OSError) as error:
+                retryable = method in self.retry_methods and not (body is not None and body.started)
+                reused = pool.num_connections == opened
+                if isinstance(error, ProtocolError) and reused and retryable and not stale_retried:
+                    # the backend closed a kept-alive connection as it was reused (gunicorn's keepalive is
+                    # 2 s): nothing was answered, so try once more on a new connection to the same backend,
+                    # as nginx does for a cached upstream connection, without counting it as a failure.
+                    # (Another thread opening a connection meanwhile hides the reuse: then the usual path.)
+                    stale_retried = True
+                    self.balancer.release(backend, failed=False)
+                    tried.remove(backend)
+                    logger.info("proxy: %s closed a kept-alive connection: %s", backend.spec.url, error)
+                    continue
                 self.balancer.release(backend, failed=True)
                 connected = not isinstance(error, ConnectTimeoutError)
                 logger.warning(
@@ -363,7 +384,7 @@ class ProxyApp:
                     " before answering" if connected else " to connect",
                     error,
                 )
-                if method in self.retry_methods and not (body is not None and body.started):
+                if retryable:
                     continue
                 if isinstance(error, ConnectTimeoutError) and not isinstance(error, NewConnectionError):
                     return error_response(504, "The upstream server did not answer in time.")(

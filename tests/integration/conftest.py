@@ -175,6 +175,29 @@ class HTTPTransport:
         return _answer(response, conn.close)
 
 
+def gateway_variables(
+    method: str, target: str, headers: list[tuple[str, str]], host: str, port: int
+) -> dict[str, str]:
+    """The CGI variables nginx sends with ``uwsgi_pass`` and ``fastcgi_pass`` for one request."""
+    path, _, query = target.partition("?")
+    variables = {
+        "REQUEST_METHOD": method,
+        "REQUEST_URI": target,
+        "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+        "QUERY_STRING": query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "SERVER_NAME": host,
+        "SERVER_PORT": str(port),
+        "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_PORT": "50000",
+        "REQUEST_SCHEME": "http",
+    }
+    for name, value in headers:
+        key = name.upper().replace("-", "_")
+        variables[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+    return variables
+
+
 class UwsgiTransport:
     """Send a request over the uwsgi protocol, as nginx's ``uwsgi_pass`` does.
 
@@ -188,22 +211,7 @@ class UwsgiTransport:
         self.port = port
 
     def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
-        path, _, query = target.partition("?")
-        variables = {
-            "REQUEST_METHOD": method,
-            "REQUEST_URI": target,
-            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-            "QUERY_STRING": query,
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "SERVER_NAME": self.host,
-            "SERVER_PORT": str(self.port),
-            "REMOTE_ADDR": "127.0.0.1",
-            "REMOTE_PORT": "50000",
-            "REQUEST_SCHEME": "http",
-        }
-        for name, value in headers:
-            key = name.upper().replace("-", "_")
-            variables[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+        variables = gateway_variables(method, target, headers, self.host, self.port)
         packed = b"".join(
             struct.pack("<H", len(k)) + k + struct.pack("<H", len(v)) + v
             for k, v in ((k.encode("latin-1"), v.encode("latin-1")) for k, v in variables.items())
@@ -243,24 +251,8 @@ class FastCGITransport:
         return length(len(name)) + length(len(value)) + name + value
 
     def send(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> Answer:
-        path, _, query = target.partition("?")
-        variables = {
-            "GATEWAY_INTERFACE": "CGI/1.1",
-            "REQUEST_METHOD": method,
-            "REQUEST_URI": target,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
-            "QUERY_STRING": query,
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "SERVER_NAME": self.host,
-            "SERVER_PORT": str(self.port),
-            "REMOTE_ADDR": "127.0.0.1",
-            "REMOTE_PORT": "50000",
-            "REQUEST_SCHEME": "http",
-        }
-        for name, value in headers:
-            key = name.upper().replace("-", "_")
-            variables[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
+        variables = {"GATEWAY_INTERFACE": "CGI/1.1", "SCRIPT_NAME": ""}
+        variables.update(gateway_variables(method, target, headers, self.host, self.port))
         params = b"".join(self.pair(k.encode("latin-1"), v.encode("latin-1")) for k, v in variables.items())
         out = [self.record(self.BEGIN_REQUEST, struct.pack(">HB5x", 1, 0))]
         out += [self.record(self.PARAMS, params[i : i + 65535]) for i in range(0, len(params), 65535)]

@@ -1,7 +1,7 @@
 """The balancing proxy against real backend processes on 127.0.0.1 (tests/data/proxy/backend.py).
 
 The proxy runs in this process behind :class:`wsgikit.testing.TestApp` (every request and response goes
-through ``wsgiref.validate``), or — for the health-check counters and the memory of a 50 MB download —
+through ``wsgiref.validate``), or — for the health-check counters and the memory of a 150 MB download —
 served by ``wsgikit serve`` (waitress) from paste-configs/balancer.ini. Backends are killed with SIGKILL
 to see what a crash looks like from the proxy.
 """
@@ -195,16 +195,16 @@ def test_served_counters_in_the_healthcheck(served, http_client) -> None:
     assert all(b["failures"] == 0 and b["ejected"] == 0 and not b["down"] for b in backends)
 
 
-def test_served_50mb_download_keeps_memory_flat(served) -> None:
+def test_served_large_download_keeps_memory_flat(served) -> None:
     server, port = served
     pid = server.process.pid
-    size = 50 * 1024 * 1024
+    size = 150 * 1024 * 1024
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         conn.request("GET", "/big?mb=1")
         assert len(conn.getresponse().read()) == 1024 * 1024  # warm up every code path
         baseline = rss_kib(pid)
-        conn.request("GET", "/big?mb=50")
+        conn.request("GET", "/big?mb=150")
         response = conn.getresponse()
         assert response.status == 200
         received, peak = 0, baseline
@@ -216,7 +216,8 @@ def test_served_50mb_download_keeps_memory_flat(served) -> None:
     finally:
         conn.close()
     assert received == size
-    # a buffered body would add 50 MiB or more; streaming adds chunks in flight and waitress's output
-    # buffers, which are recycled (measured: about 16 MiB, going up and down, not growing with the body)
-    assert peak - baseline < 25 * 1024, (baseline, peak)
-    print(f"proxy RSS: baseline {baseline} KiB, peak {peak} KiB during a 50 MiB download")
+    # A buffered body would add 150 MiB or more. Streaming adds the chunks in flight and waitress's output
+    # buffers, which are recycled and bounded by its outbuf_high_watermark (16 MiB) whatever the body's size:
+    # measured about 16 MiB on an idle machine, up to 31 MiB on a loaded one whose client reads slowly.
+    assert peak - baseline < 60 * 1024, (baseline, peak)
+    print(f"proxy RSS: baseline {baseline} KiB, peak {peak} KiB during a 150 MiB download")

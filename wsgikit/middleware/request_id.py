@@ -86,9 +86,13 @@ class RequestIdFilter(logging.Filter):
     A record that already carries ``request_id`` (passed through ``extra=``) keeps it.
     """
 
+    # Held by the class: a record logged while the interpreter shuts down (a pool's __del__ warning) finds
+    # this module's globals already cleared.
+    _lookup = _current.get
+
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", None) is None:
-            record.request_id = _current.get() or "-"
+            record.request_id = self._lookup() or "-"
         return True
 
 

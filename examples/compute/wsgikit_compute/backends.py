@@ -38,6 +38,7 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -245,7 +246,7 @@ class SQLiteDatabase(Database):
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         try:
-            connection.execute("PRAGMA journal_mode=WAL")
+            # WAL is a property of the file, set once by create_schema(); these are per connection
             connection.execute("PRAGMA synchronous=NORMAL")
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
@@ -306,6 +307,22 @@ class SQLiteDatabase(Database):
             cursor.close()
             connection.execute("COMMIT")
 
+    def _use_wal(self, connection: sqlite3.Connection) -> None:
+        """Switch the file to WAL (a no-op once it is). SQLite answers "database is locked" at once, without
+        waiting for the busy timeout, when another connection holds the file while the mode changes (several
+        nodes opening a new file together), so the switch is retried until the timeout."""
+        deadline = time.monotonic() + self.timeout
+        pause = 0.005
+        while True:
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                    raise Unavailable(f"{self.path}: {error}") from error
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+
     def create_schema(
         self,
         statements: Sequence[str],
@@ -316,6 +333,7 @@ class SQLiteDatabase(Database):
         # A throw-away connection: none must outlive a fork() of the process that loads the app.
         connection = self._connect()
         try:
+            self._use_wal(connection)
             connection.execute("BEGIN IMMEDIATE")  # one creator at a time, across processes
             try:
                 tx = Transaction(connection.cursor(), self.dialect)

@@ -9,6 +9,7 @@ import pytest
 
 from wsgikit import Request, Response, exc
 from wsgikit.routing import Controller, Mapper, Router, action, response
+from wsgikit.routing.table import route_rows
 from wsgikit.testing import TestApp
 
 
@@ -235,22 +236,51 @@ def test_resource_without_show_answers_404_for_members() -> None:
     app.get("/things/1", status=404)
 
 
-def test_dropped_routes_are_gone_from_the_table_and_url_generation() -> None:
+def test_resource_given_the_controller_creates_only_its_actions_routes() -> None:
     mapper = Mapper()
     mapper.resource("flavor", "flavors", controller=Flavors())
     router = Router(mapper)
     actions = {route.defaults["action"] for route in mapper.matchlist}
     assert actions == {"index", "show"}
+    assert router.skipped == ()
     assert router.url_for("flavor", id="7") == "/flavors/7"
-    assert "new_flavor" not in mapper._routenames and "flavor" in mapper._routenames
+    assert {route.name for route in mapper.matchlist} >= {"flavor", "flavors"}
+    assert "new_flavor" not in {route.name for route in mapper.matchlist}
 
 
-def test_resource_with_a_named_controller_drops_the_same_routes() -> None:
+def test_resource_with_a_named_controller_skips_the_same_routes_and_leaves_the_mapper() -> None:
     mapper = Mapper()
+    mapper.resource("flavor", "flavors", controller="flavors")
+    made = list(mapper.matchlist)
+    router = Router(mapper, controllers={"flavors": Flavors()})
+    assert mapper.matchlist == made  # nothing removed from the application's mapper
+    assert {route.defaults["action"] for route in router.skipped} == {
+        "create",
+        "new",
+        "edit",
+        "update",
+        "delete",
+    }
+    assert {route.defaults["action"] for route in router.routes} == {"index", "show"}
+    assert [row.action for row in route_rows(mapper, router.routes)] == [
+        route.defaults["action"] for route in router.routes if not route.static
+    ]
+    app = TestApp(router)
+    assert app.get("/flavors/3").json == {"flavor": {"id": "3"}}
+    app.put("/flavors/3", status=405)
+    app.patch("/flavors/3", status=405)
+    assert app.get("/flavors/new", status=404).json["detail"] == "flavor new could not be found"
+    # plain Routes matching of the same mapper is untouched by the router
+    assert mapper.match("/flavors/new")["action"] == "new"
+
+
+def test_named_controller_routes_are_skipped_by_a_delegating_matcher_too() -> None:
+    mapper = Mapper(always_scan=True)  # matched by Routes' own scan, not the compiled trie
     mapper.resource("flavor", "flavors", controller="flavors")
     app = TestApp(Router(mapper, controllers={"flavors": Flavors()}))
     assert app.get("/flavors/3").json == {"flavor": {"id": "3"}}
-    app.put("/flavors/3", status=405)
+    assert app.get("/flavors/new", status=404).json["detail"] == "flavor new could not be found"
+    app.put("/flavors/3", status=404)  # Routes' scan reports no methods: a miss, never the skipped route
 
 
 def test_explicit_connect_to_a_missing_action_still_fails_after_a_resource() -> None:

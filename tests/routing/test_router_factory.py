@@ -117,3 +117,17 @@ def test_route_rows_on_the_nova_table(nova_mapper: Mapper) -> None:
     assert len(rows) == len(nova_mapper.matchlist) == 419
     assert {row.methods for row in rows} >= {"GET", "POST", "PUT", "DELETE", "*"}
     assert all(row.controller for row in rows)
+
+
+def test_route_rows_show_redirect_targets_of_wsgikit_and_plain_routes_mappers() -> None:
+    import routes as plain
+
+    ours = Mapper()
+    ours.redirect("/legacy/{url:.*}", "/archives/{url}", _redirect_code="301 Moved Permanently")
+    assert [(row.controller, row.action) for row in route_rows(ours)] == [
+        ("-> /archives/{url}", "301 Moved Permanently")
+    ]
+    theirs = plain.Mapper()
+    theirs.redirect("/old", "/servers/1")
+    theirs.redirect("/legacy/{url:.*}", "/archives/{url}")  # needs a variable: Routes cannot say where
+    assert [row.controller for row in route_rows(theirs)] == ["-> /servers/1", "-> (redirect)"]

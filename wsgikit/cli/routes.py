@@ -43,5 +43,5 @@ def run(args: argparse.Namespace) -> int:
             print()
         where = f"{node.name}  ({node.origin})" if node is not None else type(router).__name__
         print(f"# {where}  mounted at {prefix}")
-        print(format_route_table(route_rows(router.mapper)))
+        print(format_route_table(route_rows(router.mapper, router.routes)))
     return 0

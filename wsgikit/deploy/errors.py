@@ -8,9 +8,62 @@ PasteDeploy reports as :class:`LookupError` (a missing section, distribution or 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ConfigError", "ConfigLookupError"]
+__all__ = ["ConfigError", "ConfigLookupError", "Place", "building", "resolving"]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A section being built: its file, name, header line and the keys written in it (with their lines)."""
+
+    file: str
+    section: str
+    line: int | None = None
+    keys: Mapping[str, int] = field(default_factory=dict)
+
+
+_building: ContextVar[tuple[Place, ...]] = ContextVar("wsgikit.deploy.building", default=())
+
+
+@contextmanager
+def building(place: Place) -> Iterator[None]:
+    """While the loader builds ``place`` (runs its factory, applies its filter), every :class:`ConfigError`
+    created without a section is created located there: a component factory, which PasteDeploy never tells
+    its section, still raises errors that name file, line, section and key."""
+    token = _building.set((*_building.get(), place))
+    try:
+        yield
+    finally:
+        _building.reset(token)
+
+
+@contextmanager
+def resolving() -> Iterator[None]:
+    """While the loader resolves a reference (finding and reading another section), no section is being
+    built: errors there are located by the resolution itself."""
+    token = _building.set(())
+    try:
+        yield
+    finally:
+        _building.reset(token)
+
+
+def _place_for(key: str | None) -> tuple[Place, int | None] | None:
+    """The innermost section being built that has ``key`` written in it (a section with ``use = another``
+    passes its own keys down), else the innermost one; with the line to report."""
+    places = _building.get()
+    if not places:
+        return None
+    if key is not None:
+        for place in reversed(places):
+            if key in place.keys:
+                return place, place.keys[key]
+    return places[-1], places[-1].line
 
 
 class ConfigError(ValueError):
@@ -30,6 +83,12 @@ class ConfigError(ValueError):
     ) -> None:
         super().__init__(message)
         self.message = message
+        if section is None:
+            found = _place_for(key)
+            if found is not None and (file is None or file == found[0].file):
+                place, place_line = found
+                file, section = place.file, place.section
+                line = place_line if line is None else line
         self.file = file
         self.line = line
         self.section = section

@@ -27,6 +27,7 @@ from typing import Any
 from paste.deploy import loadwsgi
 
 from wsgikit.deploy.env import EnvInterpolation
+from wsgikit.deploy.errors import Place, building, resolving
 from wsgikit.deploy.ini import IniIndex, Placed, parse_ini, section_kind
 from wsgikit.deploy.options import ConfigError, ConfigLookupError
 from wsgikit.deploy.paste_compat import PASTE_REPLACEMENTS, replacement
@@ -125,8 +126,9 @@ class LoadSession:
 _CLAIMED = "_wsgikit_claimed"
 
 
-def as_config_error(error: BaseException) -> ConfigError:
-    """A :class:`ConfigError` saying what ``error`` (raised while loading) means."""
+def as_config_error(error: BaseException, context: Any = None) -> ConfigError:
+    """A :class:`ConfigError` saying what ``error`` (raised while loading) means; for a middleware's
+    ``ValueError``, the option of ``context`` it names is the error's key."""
     if isinstance(error, ConfigError):
         return error
     if isinstance(error, importlib.metadata.PackageNotFoundError):
@@ -144,7 +146,7 @@ def as_config_error(error: BaseException) -> ConfigError:
     elif isinstance(error, RecursionError):
         message = "references nest too deeply (a cycle?)"
     cls = ConfigLookupError if isinstance(error, LookupError) else ConfigError
-    return cls(message)
+    return cls(message, key=_mentioned_key(message, context) if context is not None else None)
 
 
 def _unknown_distribution(name: str) -> ConfigLookupError:
@@ -291,6 +293,10 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         return self._context(object_type, name, global_conf, shared=True)
 
     def _context(self, object_type: Any, name: str | None, global_conf: Any, *, shared: bool) -> Any:
+        with resolving():
+            return self._resolve(object_type, name, global_conf, shared=shared)
+
+    def _resolve(self, object_type: Any, name: str | None, global_conf: Any, *, shared: bool) -> Any:
         if self.absolute_name(name):
             assert name is not None
             return self._absolute_context(object_type, name, global_conf)
@@ -362,17 +368,19 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         self, object_type: Any, local_conf: Any, global_conf: Any, global_addition: Any, section: str
     ) -> Any:
         key = next((key for key in local_conf if key.startswith("paste.")), None)
+        if key is None:  # what PasteDeploy would report as "No loader given"
+            raise ConfigLookupError(
+                "no 'use = ...' and no paste.*_factory key: nothing says what to build",
+                file=self.filename,
+                line=self.index.line_of(section),
+                section=section,
+            )
         try:
             return super()._context_from_explicit(
                 object_type, local_conf, global_conf, global_addition, section
             )
         except Exception as error:
-            converted = as_config_error(error)
-            if isinstance(error, LookupError) and "No loader given" in str(error):
-                converted = ConfigLookupError(
-                    "no 'use = ...' and no paste.*_factory key: nothing says what to build"
-                )
-            raise self._claim(converted, section, key) from _cause(error)
+            raise self._claim(as_config_error(error), section, key) from _cause(error)
 
     def _pipeline_app_context(
         self,
@@ -421,6 +429,7 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
             line=self.index.line_of(section),
             spec=self._spec(section),
         )
+        place = Place(self.filename, section, self.index.line_of(section), self.index.keys.get(section, {}))
         rotate = context.object_type in (loadwsgi.PIPELINE, loadwsgi.FILTER_APP)
         is_filter = context.object_type is FILTER or (
             context.object_type is loadwsgi.FILTER_WITH and context.next_context.object_type is FILTER
@@ -440,19 +449,19 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
             session.creating.append(where)
             session.stack.append(node)
             try:
-                obj = original()
-            except Exception as error:
-                converted = as_config_error(error)
-                if converted is not error and converted.key is None:
-                    converted.key = _mentioned_key(str(error), context)
-                raise self._claim(converted, section, None, context, inner=inner) from _cause(error)
+                with building(place):
+                    try:
+                        obj = original()
+                    except Exception as error:  # converted here: created located in this section
+                        converted = as_config_error(error, context)
+                        raise self._claim(converted, section, None, context, inner=inner) from _cause(error)
             finally:
                 session.stack.pop()
                 session.creating.pop()
             if rotate and node.children:
                 node.children.append(node.children.pop(0))
             if is_filter and callable(obj):
-                obj = _LocatedFilter(obj, self, section, context, inner)
+                obj = _LocatedFilter(obj, self, place, context, inner)
             node.obj = obj
             if memo_key is not None:
                 session.objects[memo_key] = obj
@@ -481,8 +490,10 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         inner: bool = False,
         force_key: bool = False,
     ) -> ConfigError:
-        """Attach this file and section to an error not yet located by an inner section."""
-        if getattr(error, _CLAIMED, False):
+        """Attach this file and section to an error that was created without them: one converted from
+        PasteDeploy's or a factory's own exception (errors created while a section is built are located at
+        creation, see :func:`~wsgikit.deploy.errors.building`)."""
+        if getattr(error, _CLAIMED, False) or error.section is not None:
             return error
         if (
             inner
@@ -531,26 +542,26 @@ class _LocatedFilter:
         self,
         filter: Callable[[Any], Any],
         loader: WsgikitConfigLoader,
-        section: str,
+        place: Place,
         context: Any,
         inner: bool,
     ) -> None:
         self.inner = inner
         self.filter = filter
         self.loader = loader
-        self.section = section
+        self.place = place
+        self.section = place.section
         self.context = context
 
     def __call__(self, app: Any) -> Any:
-        try:
-            return self.filter(app)
-        except (ConfigError, ValueError, TypeError) as error:
-            converted = as_config_error(error)
-            if converted is not error or converted.key is None:
-                converted.key = converted.key or _mentioned_key(str(error), self.context)
-            raise self.loader._claim(
-                converted, self.section, None, self.context, inner=self.inner
-            ) from _cause(error)
+        with building(self.place):
+            try:
+                return self.filter(app)
+            except (ConfigError, ValueError, TypeError) as error:
+                converted = as_config_error(error, self.context)
+                raise self.loader._claim(
+                    converted, self.section, None, self.context, inner=self.inner
+                ) from _cause(error)
 
     def __repr__(self) -> str:
         return f"<filter [{self.section}] {self.filter!r}>"
@@ -639,7 +650,8 @@ def load_app(loader: Any, name: str, global_conf: Any, *, key: str, label: bool 
     if isinstance(session, LoadSession) and label:
         session.next_label = key
     try:
-        return loader.get_app(name, global_conf=global_conf)
+        with resolving():  # an error about the reference is the composite's key's, not its section's
+            return loader.get_app(name, global_conf=global_conf)
     except ConfigError as error:
         if error.section is None:
             error.key = key
@@ -652,7 +664,8 @@ def load_app(loader: Any, name: str, global_conf: Any, *, key: str, label: bool 
 def load_filter(loader: Any, name: str, global_conf: Any, *, key: str) -> Any:
     """Like :func:`load_app`, for a filter."""
     try:
-        return loader.get_filter(name, global_conf=global_conf)
+        with resolving():
+            return loader.get_filter(name, global_conf=global_conf)
     except ConfigError as error:
         if error.section is None:
             error.key = key

@@ -7,10 +7,11 @@
 unchanged. Three things differ:
 
 * ``resource()`` also routes ``PATCH`` on a member to ``update`` (Routes only routes ``PUT``);
-* the routes ``resource()`` generates are marked as such (:func:`is_generated`): a
-  :class:`~wsgikit.routing.Router` drops those whose action the :class:`~wsgikit.routing.Controller` does
-  not define (nova's controllers define no ``new`` or ``edit``), where an explicit ``connect()`` to a
-  missing action fails at start-up;
+* given a :class:`~wsgikit.routing.Controller` instance, ``resource()`` does not create the routes of
+  actions the controller does not define (nova's controllers define no ``new`` or ``edit``), where an
+  explicit ``connect()`` to a missing action fails when the :class:`~wsgikit.routing.Router` is built. The
+  routes it does create are marked (:func:`is_generated`), so that a router resolving a *named* controller
+  skips those whose action that controller lacks;
 * :attr:`Mapper.matcher` is the compiled matcher (:mod:`wsgikit.routing.matcher`), built on first use and
   rebuilt whenever routes were added since.
 
@@ -31,9 +32,10 @@ import routes
 
 from wsgikit.routing.matcher import CompiledMatcher
 
-__all__ = ["GENERATED_ATTR", "Mapper", "compiled", "is_generated"]
+__all__ = ["GENERATED_ATTR", "REDIRECT_TARGET_ATTR", "Mapper", "compiled", "is_generated"]
 
 GENERATED_ATTR = "wsgikit_generated"
+REDIRECT_TARGET_ATTR = "wsgikit_redirect_target"
 
 
 class Mapper(routes.Mapper):  # type: ignore[misc]
@@ -49,6 +51,8 @@ class Mapper(routes.Mapper):  # type: ignore[misc]
         self._wsgikit_patch = False
 
     def connect(self, *args: Any, **kwargs: Any) -> None:
+        if self._wsgikit_patch and _lacks_action(kwargs):
+            return  # resource() routing to an action its controller does not define: never created
         twin = self._wsgikit_patch and _is_put_update(kwargs)
         if twin:
             patch_kwargs = dict(kwargs)
@@ -73,6 +77,13 @@ class Mapper(routes.Mapper):  # type: ignore[misc]
         for route in self.matchlist[before:]:
             setattr(route, GENERATED_ATTR, True)
 
+    def redirect(self, match_path: str, destination_path: str, *args: Any, **kwargs: Any) -> None:
+        """Routes' ``redirect()``; the destination is also kept on the matching route
+        (:data:`REDIRECT_TARGET_ATTR`), for ``wsgikit routes`` to print."""
+        super().redirect(match_path, destination_path, *args, **kwargs)
+        setattr(self.matchlist[-1], REDIRECT_TARGET_ATTR, destination_path)
+        self._wsgikit_matcher = None
+
     def extend(self, routes: Any, path_prefix: str = "") -> None:
         super().extend(routes, path_prefix)
         self._wsgikit_matcher = None
@@ -86,6 +97,15 @@ class Mapper(routes.Mapper):  # type: ignore[misc]
 def is_generated(route: Any) -> bool:
     """True for a route that ``resource()`` made rather than an explicit ``connect()``."""
     return bool(getattr(route, GENERATED_ATTR, False))
+
+
+def _lacks_action(kwargs: dict[str, Any]) -> bool:
+    """True when ``kwargs`` route to a controller object that says it has no such action (a
+    :class:`~wsgikit.routing.Controller`; looked up by its ``has_action`` method, so this module need not
+    import the controller module)."""
+    has_action = getattr(kwargs.get("controller"), "has_action", None)
+    action = kwargs.get("action")
+    return callable(has_action) and isinstance(action, str) and not has_action(action)
 
 
 def _is_put_update(kwargs: dict[str, Any]) -> bool:

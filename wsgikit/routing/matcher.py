@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import routes
@@ -163,12 +163,15 @@ class CompiledMatcher:
     :param mapper: the :class:`routes.Mapper` (or wsgikit :class:`~wsgikit.routing.Mapper`) to compile.
         The matcher is a snapshot: :attr:`size` records how many routes it was built from, and the router
         rebuilds it when routes are added later.
+    :param skip: routes of the mapper that this matcher never matches (the router's routes to actions its
+        controllers lack); the mapper itself is left as it is.
     """
 
-    def __init__(self, mapper: routes.Mapper) -> None:
+    def __init__(self, mapper: routes.Mapper, *, skip: Iterable[routes.route.Route] = ()) -> None:
         self.mapper = mapper
         matchlist: list[routes.route.Route] = list(mapper.matchlist)
         self.size = len(matchlist)
+        self._skip = frozenset(id(route) for route in skip)
         self.fallback_reasons: dict[int, str] = {}
         self._by_count: dict[int, Node] = {}
         self._tails = Node()
@@ -191,7 +194,7 @@ class CompiledMatcher:
             return
         clist = None if regs_ready else self._controller_list(mapper)
         for index, route in enumerate(matchlist):
-            if route.static:
+            if route.static or id(route) in self._skip:
                 continue
             prefix = "".join(itertools.takewhile(lambda p: isinstance(p, str), route.routelist))
             if route.minimization and not prefix.startswith("/"):
@@ -406,6 +409,17 @@ class CompiledMatcher:
         env = dict(environ or {})
         env["REQUEST_METHOD"] = method
         env.setdefault("PATH_INFO", path)
+        if self._skip:  # Routes' own scan, in its order, over the routes not skipped
+            mapper = self.mapper
+            for route in mapper.matchlist:
+                if route.static or id(route) in self._skip:
+                    continue
+                match = route.match(
+                    path, env, mapper.sub_domains, mapper.sub_domains_ignore, mapper.domain_match
+                )
+                if isinstance(match, dict) or match:
+                    return match, route, EMPTY
+            return MISS_TUPLE
         found = routes.Mapper.routematch(self.mapper, path, env)
         if not found:
             return MISS_TUPLE

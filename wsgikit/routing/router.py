@@ -9,10 +9,11 @@ dispatches it to the route's ``controller``: a WSGI application, a :func:`wsgiki
   :class:`routes.route.Route`, ``environ["wsgikit.url_generator"]`` a URL generator (also under Routes'
   ``routes.route`` / ``routes.url`` keys, for code written against RoutesMiddleware);
 * unknown paths get 404; a path that exists under other methods gets **405 with ``Allow``**;
-* routes that ``Mapper.resource()`` generated for actions the :class:`~wsgikit.routing.Controller` does not
-  define are dropped when the router is built (``GET /servers/new`` is then a 404, a ``PUT`` on a
-  controller without ``update`` a 405); an explicit ``connect()`` to a missing action fails at start-up,
-  naming the route;
+* routes to actions the :class:`~wsgikit.routing.Controller` does not define are never matched when
+  ``Mapper.resource()`` made them (``GET /servers/new`` is then a 404, a ``PUT`` on a controller without
+  ``update`` a 405): given the controller object, ``resource()`` does not create them; given a controller
+  *name*, the router skips them (the mapper is left as it is). An explicit ``connect()`` to a missing
+  action fails at start-up, naming the route;
 * ``HEAD`` is served by the ``GET`` route with the body dropped, ``OPTIONS`` is answered ``204`` with
   ``Allow`` unless a route handles it;
 * redirect routes (``mapper.redirect()``) are answered with their status and ``Location``;
@@ -43,6 +44,7 @@ from typing import Any
 import routes
 import routes.util
 import webob
+from routes.route import Route
 
 from wsgikit import exc
 from wsgikit.dec import wsgify
@@ -96,20 +98,42 @@ class Router:
         self.method_override = bool(method_override)
         self.auto_head = bool(auto_head)
         self.auto_options = bool(auto_options)
-        self._check_routes()
-        self._matcher: CompiledMatcher = compiled(mapper)
+        self.skipped: tuple[Any, ...] = ()
+        """The routes ``resource()`` made for actions a named controller does not define: never matched."""
+        self._matcher: CompiledMatcher = self._compile(check=True)
         self._routes: list[Any] = mapper.matchlist  # Routes appends to this list; its length tells change
 
-    def _check_routes(self) -> None:
-        """Fail at start-up for a route that could never be dispatched; drop the routes ``resource()``
-        generated for actions the controller does not define."""
-        unused = [
+    @property
+    def routes(self) -> list[Any]:
+        """The mapper's routes this router dispatches, in matching order (what ``wsgikit routes`` prints)."""
+        skipped = {id(route) for route in self.skipped}
+        return [route for route in self.mapper.matchlist if id(route) not in skipped]
+
+    def _compile(self, *, check: bool = False) -> CompiledMatcher:
+        """Build the matcher: the mapper's own cached one, or one of this router's that skips
+        :attr:`skipped`. With ``check`` (at start-up), first fail for a route that could never be
+        dispatched."""
+        self.skipped = tuple(
             route for route in self.mapper.matchlist if is_generated(route) and not self._dispatchable(route)
-        ]
-        if unused:
-            self._drop(unused)
+        )
+        for route in self.skipped:
+            log.debug(
+                "route %s skipped: controller %r has no action %r",
+                route.name or route.routepath,
+                route.defaults.get("controller"),
+                route.defaults.get("action"),
+            )
+        if check:
+            self._check_routes()
+        if self.skipped:
+            return CompiledMatcher(self.mapper, skip=self.skipped)
+        return compiled(self.mapper)
+
+    def _check_routes(self) -> None:
+        """Fail at start-up for a route that could never be dispatched."""
+        skipped = {id(route) for route in self.skipped}
         for route in self.mapper.matchlist:
-            if route.static or route.redirect:
+            if route.static or route.redirect or id(route) in skipped:
                 continue
             target = route.defaults.get("controller")
             where = f"route {route.name or route.routepath!r}"
@@ -135,32 +159,13 @@ class Router:
             return target.has_action(action_name)
         return True
 
-    def _drop(self, unused: list[Any]) -> None:
-        """Remove routes from the mapper (in place: the mapper is the route table ``wsgikit routes`` prints)
-        and make Routes rebuild its URL generation tables without them."""
-        dropped = {id(route) for route in unused}
-        mapper = self.mapper
-        mapper.matchlist[:] = [route for route in mapper.matchlist if id(route) not in dropped]
-        for name, route in list(mapper._routenames.items()):
-            if id(route) in dropped:
-                del mapper._routenames[name]
-        mapper._created_gens = False
-        mapper._created_regs = False
-        for route in unused:
-            log.debug(
-                "route %s dropped: %s has no action %r",
-                route.name or route.routepath,
-                type(route.defaults.get("controller")).__name__,
-                route.defaults.get("action"),
-            )
-
     @property
     def matcher(self) -> CompiledMatcher:
         """The compiled matcher, rebuilt if routes were added since it was built."""
         matcher = self._matcher
         if matcher.size != len(self.mapper.matchlist):
             self._routes = self.mapper.matchlist
-            matcher = self._matcher = compiled(self.mapper)
+            matcher = self._matcher = self._compile()
         return matcher
 
     def url_for(self, *args: Any, script_name: str = "", host: str = "localhost", **kwargs: Any) -> str:
@@ -190,7 +195,7 @@ class Router:
                 head_via_get = True
             if match is None:
                 return self._miss(environ, start_response, method, allowed)
-        route: routes.route.Route = found[1]
+        route: Route = found[1]
         url = _new_url_for(URLFor)  # URLFor(self.mapper, environ) without a Python __init__ call
         url.mapper = self.mapper
         url.environ = environ
@@ -252,7 +257,7 @@ class Router:
     def _redirect(
         environ: WSGIEnvironment,
         start_response: StartResponse,
-        route: routes.route.Route,
+        route: Route,
         match: dict[str, Any],
         url: URLFor,
     ) -> WSGIIterable:

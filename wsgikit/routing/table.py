@@ -18,6 +18,9 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import routes
+import routes.util
+
+from wsgikit.routing.mapper import REDIRECT_TARGET_ATTR
 
 __all__ = ["RouteRow", "describe_controller", "format_route_table", "route_rows"]
 
@@ -56,23 +59,40 @@ def _methods(route: Any) -> str:
     return ", ".join(str(m) for m in method)
 
 
-def route_rows(mapper: routes.Mapper) -> list[RouteRow]:
-    """One row per matchable route, in the mapper's order; redirect routes show ``-> target``."""
+def route_rows(mapper: routes.Mapper, listed: Iterable[Any] | None = None) -> list[RouteRow]:
+    """One row per matchable route, in the mapper's order; redirect routes show ``-> target``.
+
+    :param listed: the routes to list (a :attr:`Router.routes <wsgikit.routing.Router.routes>`); the
+        mapper's whole ``matchlist`` by default.
+    """
     rows: list[RouteRow] = []
-    for route in mapper.matchlist:
+    for route in mapper.matchlist if listed is None else listed:
         if route.static:
             continue
         defaults = route.defaults
         controller = describe_controller(defaults.get("controller"))
         action = defaults.get("action") or ""
         if route.redirect:
-            target = mapper._routenames.get(f"_redirect_{id(route)}")
-            controller = f"-> {target.routepath}" if target is not None else "-> (redirect)"
+            controller = f"-> {_redirect_target(mapper, route)}"
             action = str(getattr(route, "redirect_status", ""))
         rows.append(
             RouteRow(route.name or "", _methods(route), route.routepath or "", controller, str(action))
         )
     return rows
+
+
+def _redirect_target(mapper: routes.Mapper, route: Any) -> str:
+    """Where a redirect route sends: recorded by wsgikit's ``Mapper.redirect()``; for a plain Routes mapper,
+    generated from the route Routes names ``_redirect_<id of the matching route>`` when it needs no
+    variables."""
+    target = getattr(route, REDIRECT_TARGET_ATTR, None)
+    if isinstance(target, str):
+        return target
+    environ = {"SCRIPT_NAME": "", "HTTP_HOST": "localhost", "wsgi.url_scheme": "http"}
+    try:
+        return str(routes.util.URLGenerator(mapper, environ)(f"_redirect_{id(route)}"))
+    except routes.util.GenerationException:
+        return "(redirect)"
 
 
 def format_route_table(rows: Iterable[RouteRow | tuple[str, str, str, str, str]]) -> str:

@@ -55,15 +55,11 @@ def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     try:  # an engine that is not installed fails now, not at the first request
         gzip_engine(options.get("engine"))
     except ValueError as error:
-        raise ConfigError(
-            str(error), key="engine", file=global_conf.get("__file__"), section="<gzip>"
-        ) from None
+        raise ConfigError(str(error), key="engine") from None  # located: the loader is building this section
     try:  # the media types are checked now, not at the first request
         MediaTypeMatcher(options.get("types", ()))
     except ValueError as error:
-        raise ConfigError(
-            str(error), key="types", file=global_conf.get("__file__"), section="<gzip>"
-        ) from None
+        raise ConfigError(str(error), key="types") from None
 
     def make(app: WSGIApplication) -> GzipMiddleware:
         return GzipMiddleware(app, **options)

@@ -99,8 +99,5 @@ def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplicati
     except ValueError as error:
         key = str(error).partition(":")[0]
         raise ConfigError(
-            str(error).partition(": ")[2] or str(error),
-            file=global_conf.get("__file__"),
-            section="<proxy>",
-            key=key if key in OPTIONS.by_name else None,
+            str(error).partition(": ")[2] or str(error), key=key if key in OPTIONS.by_name else None
         ) from None

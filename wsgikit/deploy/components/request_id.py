@@ -23,9 +23,7 @@ def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
         RequestIdMiddleware(_probe, **options)
     except ValueError as error:
         key, _, message = str(error).partition(": ")
-        raise ConfigError(
-            message, key=key, file=global_conf.get("__file__"), section="<request_id>"
-        ) from None
+        raise ConfigError(message, key=key) from None
 
     def make(app: WSGIApplication) -> RequestIdMiddleware:
         return RequestIdMiddleware(app, **options)

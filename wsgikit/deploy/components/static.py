@@ -61,4 +61,4 @@ def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplicati
     try:
         return StaticApp(**options)
     except ValueError as error:
-        raise ConfigError(str(error), file=global_conf.get("__file__"), section="<static>") from None
+        raise ConfigError(str(error)) from None

@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# What running the suite may write into the checkout: caches, virtualenvs, build output, the coverage data.
+# Anything else a test writes (an example's SQLite file next to its ini, a log, a pid file) belongs in a
+# temporary directory.
+WRITABLE_DIRS = {"__pycache__", "build", "dist", "_build"}
+
+
+def checkout_files() -> dict[str, tuple[int, int]]:
+    """``{path: (size, mtime_ns)}`` of the checkout's files, but for :data:`WRITABLE_DIRS`, ``*.egg-info``
+    and hidden files and directories (``.git``, ``.venv*``, ``.hypothesis``, ``.coverage``...)."""
+    found = {}
+    for directory, subdirs, files in os.walk(ROOT):
+        subdirs[:] = [
+            name
+            for name in subdirs
+            if not name.startswith(".") and name not in WRITABLE_DIRS and not name.endswith(".egg-info")
+        ]
+        for name in files:
+            if not name.startswith("."):
+                path = os.path.join(directory, name)
+                with contextlib.suppress(FileNotFoundError):
+                    info = os.stat(path)
+                    found[os.path.relpath(path, ROOT)] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_left_alone() -> Iterator[None]:
+    """Fail the run when a test created or changed a file in the checkout (outside :data:`WRITABLE_DIRS`):
+    a stale ``paste-configs/compute.sqlite3`` with an old schema once broke later runs this way."""
+    before = checkout_files()
+    yield
+    after = checkout_files()
+    written = sorted(path for path, stamp in after.items() if before.get(path) != stamp)
+    assert not written, f"tests wrote into the checkout (use tmp_path): {written}"
 
 
 def hidden_tools() -> set[str]:

@@ -280,7 +280,10 @@ def served(
         )
     elif path == "nginx-fastcgi":  # the command nginx-fastcgi.conf's comment gives
         fastcgi = port_factory()
-        argv = uwsgi_argv(uwsgi, "--ini", str(ini), "--fastcgi-socket", f"127.0.0.1:{fastcgi}")
+        # post-buffering off, as the comment says: uWSGI's FastCGI reader fails large uploads under it
+        argv = uwsgi_argv(
+            uwsgi, "--ini", str(ini), "--fastcgi-socket", f"127.0.0.1:{fastcgi}", "--post-buffering", "0"
+        )
         start_server("uwsgi-ini-fastcgi", argv, port=fastcgi, cwd=tmp)
         conf = render_config(
             CONFIGS / "nginx-fastcgi.conf",

@@ -131,12 +131,16 @@ class ErrorCatcherMiddleware:
         """Answer ``exc_info`` before any body byte was sent (``start_response`` gets ``exc_info``, so it
         may replace a status the application had already given)."""
         error = exc_info[1]
+        # uWSGI 2.0's start_response, given exc_info before the headers went out, leaves the exception set
+        # and fails with SystemError: the 500's status went out, its body never did. PEP 3333 lets a server
+        # accept a second start_response until the headers are sent, and uWSGI does; so it gets none.
+        passed: OptExcInfo | None = None if "uwsgi.version" in environ else exc_info
         if isinstance(error, HTTPException):
             log.debug("HTTP %s raised by the application", getattr(error, "code", "?"))
             http_error = as_wsgikit(error)
 
             def replace(status: str, headers: Headers, _: OptExcInfo | None = None) -> WriteCallable:
-                return start_response(status, headers, exc_info)
+                return start_response(status, headers, passed)
 
             return http_error(environ, replace)
         self.log_error(environ, exc_info, "answered 500")
@@ -149,7 +153,7 @@ class ErrorCatcherMiddleware:
             ("Content-Length", str(len(body))),
             ("Cache-Control", "no-store"),
         ]
-        start_response("500 Internal Server Error", headers, exc_info)
+        start_response("500 Internal Server Error", headers, passed)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
     def client_may_debug(self, environ: WSGIEnvironment) -> bool:

@@ -29,6 +29,7 @@ from wsgikit.middleware.auth import (
     TokenBackend,
     parse_basic,
     require_roles,
+    strip_identity_headers,
 )
 from wsgikit.testing import TestApp
 from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
@@ -686,3 +687,29 @@ def test_cors_answers_preflights_wherever_it_sits(cors_outside: bool) -> None:
     assert answer.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert answer.headers["Access-Control-Allow-Headers"].lower() == "x-auth-token"
     TestApp(app).get("/items", headers={"Origin": "https://app.example"}, status=401)
+
+
+@pytest.mark.parametrize(
+    ("environ", "kept"),
+    [
+        # first key, last key, between others: the search over the joined keys finds each position
+        ({"HTTP_X_ROLES_EXTRA": "a", "HTTP_HOST": "h"}, {"HTTP_HOST": "h"}),
+        ({"HTTP_HOST": "h", "HTTP_X_SERVICE_ROLES": "admin"}, {"HTTP_HOST": "h"}),
+        ({"HTTP_HOST": "h", "REMOTE_USER": "x", "PATH_INFO": "/"}, {"HTTP_HOST": "h", "PATH_INFO": "/"}),
+        ({"AUTH_TYPE": "Basic"}, {}),
+        # look-alikes stay: a prefix without its underscore, a key that only contains a stripped one
+        ({"HTTP_X_ROLESX": "a", "HTTP_X_AUTH_TOKEN": "t"}, {"HTTP_X_ROLESX": "a", "HTTP_X_AUTH_TOKEN": "t"}),
+        ({"X_HTTP_X_USER_ID": "a", "REMOTE_USERS": "b"}, {"X_HTTP_X_USER_ID": "a", "REMOTE_USERS": "b"}),
+        # a key holding a newline cannot make a stripped key look present, or hide one
+        ({"A\nREMOTE_USER": "a", "HTTP_HOST": "h"}, {"A\nREMOTE_USER": "a", "HTTP_HOST": "h"}),
+        ({"A\n": "a", "HTTP_X_USER_ID": "u"}, {"A\n": "a"}),
+        # keys that are not str (PEP 3333 says they are) neither break nor hide anything
+        ({1: "one", "HTTP_X_USER_NAME": "u"}, {1: "one"}),
+        ({1: "one", "HTTP_HOST": "h"}, {1: "one", "HTTP_HOST": "h"}),
+    ],
+)
+def test_strip_identity_headers_finds_every_key(environ: dict[Any, str], kept: dict[Any, str]) -> None:
+    expected = [key for key in environ if key not in kept]
+    environ = {**environ, "wsgikit.identity": "forged"}
+    assert strip_identity_headers(environ) == expected
+    assert environ == kept

@@ -36,6 +36,7 @@ __all__ = [
     "choose_encoding",
     "gzip_engine",
     "gzip_engines",
+    "large_body_engine",
     "make_compressor",
     "parse_accept_encoding",
 ]
@@ -196,6 +197,24 @@ _ENGINE_MODULES = {"isal": "isal.isal_zlib", "zlib-ng": "zlib_ng.zlib_ng", "zlib
 # only 1 % smaller than ISA-L 2 and 4x slower, so it serves levels 7-9 only.
 _ISAL_LEVELS = (1, 1, 1, 1, 2, 2, 2, 3, 3, 3)  # index: zlib level 0-9
 
+#: Bodies declared (``Content-Length``) at least this long go to :func:`large_body_engine`'s engine.
+LARGE_BODY = 16 * 1024
+
+# ISA-L 2's output grows with the body (against zlib 6 on nova JSON: +1-5 % at 1-4 KB, +8 % at 16 KB,
+# +10 % from 32 KB on), while zlib-ng 2 stays within +5 % at 3-4x zlib 6's speed on large bodies but is
+# barely faster than zlib on small ones (its fixed cost per stream is higher). So with the engine left to
+# wsgikit, levels 4-6 use ISA-L below LARGE_BODY and zlib-ng 2 from there (benchmarks/bench_compress.py).
+_ZLIB_NG_LARGE_LEVELS = {4: 2, 5: 2, 6: 2}
+
+
+def large_body_engine(level: int, engine: str) -> str | None:
+    """The engine for bodies of at least :data:`LARGE_BODY` bytes at ``level`` when ``engine`` was chosen
+    automatically, or ``None`` for ``engine`` itself: ``"zlib-ng"`` when ``engine`` is ISA-L, zlib-ng is
+    installed and ``level`` is 4 to 6."""
+    if engine == "isal" and level in _ZLIB_NG_LARGE_LEVELS and _engine_module("zlib-ng") is not None:
+        return "zlib-ng"
+    return None
+
 
 def gzip_engines() -> tuple[str, ...]:
     """The deflate engines installed here, fastest first (``zlib`` is always there)."""
@@ -228,10 +247,12 @@ class GzipCompressor:
 
     __slots__ = ("_finish", "_stream", "_sync", "compress")
 
-    def __init__(self, level: int, engine: str = "zlib") -> None:
+    def __init__(self, level: int, engine: str = "zlib", *, large: bool = False) -> None:
         module = _engine_module(engine)
         if engine == "isal":
             level = _ISAL_LEVELS[level]
+        elif large and engine == "zlib-ng":
+            level = _ZLIB_NG_LARGE_LEVELS.get(level, level)
         self._stream = module.compressobj(level, module.DEFLATED, 31)
         self._sync: int = module.Z_SYNC_FLUSH
         self._finish: int = module.Z_FINISH
@@ -305,9 +326,13 @@ def available_encodings() -> tuple[str, ...]:
     )
 
 
-def make_compressor(encoding: str, level: int, gzip_engine: str = "zlib") -> Compressor:
+def make_compressor(
+    encoding: str, level: int, gzip_engine: str = "zlib", *, large: bool = False
+) -> Compressor:
     """A fresh compressor for ``encoding`` (one of :func:`available_encodings`) at ``level`` (1 to 9);
-    ``gzip`` uses the deflate engine ``gzip_engine`` (one of :func:`gzip_engines`)."""
+    ``gzip`` uses the deflate engine ``gzip_engine`` (one of :func:`gzip_engines`). ``large`` says the
+    engine is :func:`large_body_engine`'s choice for a large body, which zlib-ng compresses at its
+    level 2 where the level is 4 to 6."""
     if encoding == "gzip":
-        return GzipCompressor(level, gzip_engine)
+        return GzipCompressor(level, gzip_engine, large=large)
     return _COMPRESSORS[encoding][1](level)

@@ -210,10 +210,16 @@ def test_ini_block_loads_and_serves(
     for variable in ("AUTH_STRATEGY", "NOVA_AUTH_STRATEGY"):  # each page's default choice
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.syspath_prepend(str(READER))
-    client = TestApp(loadapp(f"config:{config}#{target(block)}"))
-    path, headers, status, text = REQUESTS[(page, index)]
-    answer = client.get(path, headers=headers, status=status)
-    assert text in answer.text, answer
+    try:
+        client = TestApp(loadapp(f"config:{config}#{target(block)}"))
+        path, headers, status, text = REQUESTS[(page, index)]
+        answer = client.get(path, headers=headers, status=status)
+        assert text in answer.text, answer
+    finally:
+        # the stand-ins (nova, oslo_middleware, ...) must not stay importable for the tests that follow
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", None) or "").startswith(str(READER)):
+                del sys.modules[name]
 
 
 # -- console blocks: every command run, in order, as a reader of the page would ------------------------------

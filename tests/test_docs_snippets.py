@@ -608,3 +608,31 @@ def test_every_deployment_block_has_a_runner() -> None:
                 if language in {"console", "ini", "nginx"} or is_session(block):
                     unrun.append(f"{page}: {language} block {block.group('body').strip()[:40]!r}")
     assert unrun == []
+
+
+MESSAGE = re.compile(r"::\n\n((?:   paste\.ini:.*\n)(?:   .+\n)*)")
+MESSAGES = MESSAGE.findall((DOCS / "deploy" / "paste-ini.rst").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("index", range(len(MESSAGES)))
+def test_error_messages_on_the_page_are_what_check_prints(index: int, tmp_path: Path) -> None:
+    """The page's ``paste.ini:N [section] key: ...`` messages, each printed by ``wsgikit check`` on a file
+    with that mistake (``tests/data/docs_reader/pages/deploy/paste-ini.rst/messages/<index>/paste.ini``)."""
+    shown = " ".join(MESSAGES[index].split())
+    shutil.copytree(READER / "pages" / "deploy" / "paste-ini.rst" / "messages" / str(index), tmp_path / "x")
+    shutil.copy(READER / "tokens", tmp_path / "x" / "tokens")
+    name = target((tmp_path / "x" / "paste.ini").read_text(encoding="utf-8"))
+    checked = subprocess.run(
+        [sys.executable, "-m", "wsgikit", "check", f"paste.ini#{name}"],
+        cwd=tmp_path / "x",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 1
+    assert shown in checked.stdout.splitlines(), checked.stdout
+
+
+def test_every_error_message_has_a_file() -> None:
+    assert len(MESSAGES) == 4
+    assert len(list((READER / "pages" / "deploy" / "paste-ini.rst" / "messages").iterdir())) == len(MESSAGES)

@@ -567,15 +567,20 @@ class _LocatedFilter:
         return f"<filter [{self.section}] {self.filter!r}>"
 
 
+_UNEXPECTED_KEYWORD = re.compile(r"got an unexpected keyword argument '([^']+)'")
+
+
 def _mentioned_key(message: str, context: Any) -> str | None:
-    """The option a middleware's ``ValueError`` names (they start with or mention the option)."""
-    keys = [str(key) for key in getattr(context, "local_conf", {})]
-    for key in keys:
-        if message.startswith(f"{key}:"):
-            return key
-    for key in keys:
-        if re.search(rf"(?<![\w.]){re.escape(key)}(?![\w])", message):
-            return str(key)
+    """The option of ``context`` that an error about it names, by the two conventions there are: a
+    ``ValueError`` that starts with ``"option: "`` (every wsgikit middleware's), and Python's own
+    ``TypeError`` for a keyword a factory does not take. Nothing is guessed from other wording."""
+    keys = {str(key) for key in getattr(context, "local_conf", {})}
+    head = message.partition(":")[0]
+    if head in keys:
+        return head
+    unexpected = _UNEXPECTED_KEYWORD.search(message)
+    if unexpected is not None and unexpected.group(1) in keys:
+        return unexpected.group(1)
     return None
 
 

@@ -55,7 +55,14 @@ REST_OF_FILE = {
     "guide/controllers.rst": "rest-of-paste.ini",
     "guide/openstack-clients.rst": "rest-of-paste.ini",
     "guide/routing.rst": "rest-of-paste.ini",
+    **{
+        str(path.relative_to(DOCS)): "rest-of-middleware.ini"
+        for path in sorted((DOCS / "middleware").glob("*.rst"))
+        if ".. code-block:: ini" in path.read_text(encoding="utf-8")
+    },
 }
+# paths on the reader's machine that the INI blocks name, moved into the test's directory ("/")
+INI_PATHS = {"/var/log/api/": "{root}/var/log/api/", "/etc/compute/": "{root}/etc/compute/"}
 # the environment the reader runs these with (${ENV:TOKENS_FILE} has no default in paste-ini.rst)
 READER_ENV = {"TOKENS_FILE": "{here}/tokens"}
 TOKEN = {"X-Auth-Token": "reader-token"}  # alice's, in tests/data/docs_reader/tokens
@@ -124,15 +131,34 @@ REQUESTS: dict[tuple[str, int], tuple[str, dict[str, str], int, str]] = {
         406,
         "",
     ),
+    ("middleware/access_log.rst", 0): ("/things/7", {}, 200, '"thing":"7"'),
+    ("middleware/access_log.rst", 1): ("/things/7", {}, 200, '"thing":"7"'),
+    ("middleware/auth.rst", 0): ("/things/7", {}, 401, ""),  # basic_auth, no credentials
+    ("middleware/cors.rst", 0): ("/things/7", {"Origin": "https://pr-1.preview.example.com"}, 200, '"thing"'),
+    ("middleware/errors.rst", 0): ("/nothing", {}, 404, '"status": 404'),
+    ("middleware/gzip.rst", 0): ("/things/7", {"Accept-Encoding": "gzip"}, 200, '"thing":"7"'),
+    ("middleware/healthcheck.rst", 0): ("/healthcheck", {}, 200, ""),  # before auth: no token needed
+    ("middleware/lint.rst", 0): ("/things/7", {}, 200, '"thing":"7"'),
+    ("middleware/proxy.rst", 0): ("/legacy", {}, 502, ""),  # the reader's legacy backend is not running
+    ("middleware/proxy_fix.rst", 0): ("/things/7", {"X-Forwarded-For": "203.0.113.9"}, 200, '"thing"'),
+    ("middleware/request_id.rst", 0): ("/things/7", {}, 200, '"thing":"7"'),
+    ("middleware/sizelimit.rst", 0): ("/things/7", {}, 200, '"thing":"7"'),
+    ("middleware/static.rst", 0): ("/static/style.css", {}, 200, "the reader's stylesheet"),
     ("deploy/migration.rst", 0): ("/v2.1/flavors", TOKEN, 200, '"user_id":"alice"'),
     ("deploy/migration.rst", 1): ("/v2.1/flavors", TOKEN, 200, '"user_id":"alice"'),
 }
 
 
 def reader_dir(tmp_path: Path, text: str) -> Path:
-    """``paste.ini`` holding ``text`` next to the reader's files (its ``%(here)s``)."""
+    """``paste.ini`` holding ``text`` next to the reader's files (its ``%(here)s``), the reader's absolute
+    paths moved under ``tmp_path`` (:data:`INI_PATHS`)."""
     shutil.copy(READER / "tokens", tmp_path / "tokens")
+    (tmp_path / "htpasswd").write_text("", encoding="utf-8")  # nobody yet
     shutil.copytree(READER / "public", tmp_path / "public")
+    shutil.copytree(READER / "static", tmp_path / "static")
+    (tmp_path / "var" / "log" / "api").mkdir(parents=True)
+    for old, new in INI_PATHS.items():
+        text = text.replace(old, new.format(root=tmp_path))
     config = tmp_path / "paste.ini"
     config.write_text(text, encoding="utf-8")
     return config
@@ -184,10 +210,16 @@ def test_ini_block_loads_and_serves(
     for variable in ("AUTH_STRATEGY", "NOVA_AUTH_STRATEGY"):  # each page's default choice
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.syspath_prepend(str(READER))
-    client = TestApp(loadapp(f"config:{config}#{target(block)}"))
-    path, headers, status, text = REQUESTS[(page, index)]
-    answer = client.get(path, headers=headers, status=status)
-    assert text in answer.text, answer
+    try:
+        client = TestApp(loadapp(f"config:{config}#{target(block)}"))
+        path, headers, status, text = REQUESTS[(page, index)]
+        answer = client.get(path, headers=headers, status=status)
+        assert text in answer.text, answer
+    finally:
+        # the stand-ins (nova, oslo_middleware, ...) must not stay importable for the tests that follow
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", None) or "").startswith(str(READER)):
+                del sys.modules[name]
 
 
 # -- console blocks: every command run, in order, as a reader of the page would ------------------------------
@@ -210,13 +242,29 @@ def test_ini_block_loads_and_serves(
 # compared loosely); any other command must exit 0. A command the tests cannot run is marked in the page by a
 # comment right before its block, ``.. not-run-by-tests: COMMAND``, for one of the reasons in NOT_RUN.
 
+INDENTED_BLOCK = re.compile(
+    r"^(?P<indent> *)\.\. code-block:: (?P<language>\w+)\n(?:(?P=indent)   :.*\n)*\n"
+    r"(?P<body>(?:(?:(?P=indent)   .*)?\n)+)",
+    re.MULTILINE,
+)
+
+
+def is_session(block: re.Match[str]) -> bool:
+    """A ``console`` block, or a ``text`` one that starts with a command (a drawing with box characters that
+    Pygments' console lexer would mangle)."""
+    body = textwrap.dedent(block.group("body")).lstrip("\n")
+    return block.group("language") == "console" or (
+        block.group("language") == "text" and body.startswith("$ ")
+    )
+
+
 CONSOLE_PAGES = sorted(
     str(path.relative_to(DOCS))
     for section in ("deploy", "guide", "middleware")
     for path in (DOCS / section).glob("*.rst")
     # tutorial.rst and openstack-clients.rst run their commands in their own tests
     if path.name not in {"tutorial.rst", "openstack-clients.rst"}
-    and ".. code-block:: console" in path.read_text(encoding="utf-8")
+    and any(is_session(block) for block in INDENTED_BLOCK.finditer(path.read_text(encoding="utf-8")))
 )
 NOT_RUN = {
     "apt-get": "installs system packages: .ci/run installs what the tests need",
@@ -251,11 +299,6 @@ PORT_PATTERNS = [
     r"for port in ([\d ]+);",
 ]
 MARKER = re.compile(r"^\.\. not-run-by-tests: (.+)$", re.MULTILINE)
-INDENTED_BLOCK = re.compile(
-    r"^(?P<indent> *)\.\. code-block:: (?P<language>\w+)\n(?:(?P=indent)   :.*\n)*\n"
-    r"(?P<body>(?:(?:(?P=indent)   .*)?\n)+)",
-    re.MULTILINE,
-)
 
 
 class Command:
@@ -285,7 +328,7 @@ def console_commands(page: str) -> list[Command]:
     text = (DOCS / page).read_text(encoding="utf-8")
     commands: list[Command] = []
     for match in INDENTED_BLOCK.finditer(text):
-        if match.group("language") != "console":
+        if not is_session(match):
             continue
         marked = set()
         for line in reversed(text[: match.start()].rstrip("\n").splitlines()):
@@ -537,3 +580,31 @@ def test_console_commands_run(page: str, tmp_path: Path, request: pytest.Fixture
             assert terminal.alive(group), log.read_text(errors="replace")
     finally:
         terminal.stop()
+
+
+# Who runs each deployment block of a page that the tests above do not walk.
+OWN_TESTS = {
+    "guide/tutorial.rst": "tests/examples/test_tutorial.py (console, ini [uwsgi], nginx)",
+    "guide/openstack-clients.rst": "tests/integration/test_openstack_clients.py (the openstack commands)",
+    "deploy/servers.rst": "tests/test_docs_examples.py ([server:main] blocks, served)",
+}
+
+
+def test_every_deployment_block_has_a_runner() -> None:
+    """Every console, INI and nginx block of deploy/, guide/ and middleware/ is run by one of these tests or
+    by the page's own test (:data:`OWN_TESTS`): a new block on a new page cannot go unrun."""
+    unrun = []
+    for section in ("deploy", "guide", "middleware"):
+        for path in sorted((DOCS / section).glob("*.rst")):
+            page = str(path.relative_to(DOCS))
+            for block in INDENTED_BLOCK.finditer(path.read_text(encoding="utf-8")):
+                language = block.group("language")
+                if page in OWN_TESTS:
+                    continue
+                if is_session(block) and page in CONSOLE_PAGES:
+                    continue
+                if language == "ini" and page in REST_OF_FILE:
+                    continue
+                if language in {"console", "ini", "nginx"} or is_session(block):
+                    unrun.append(f"{page}: {language} block {block.group('body').strip()[:40]!r}")
+    assert unrun == []

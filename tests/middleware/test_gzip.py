@@ -452,10 +452,13 @@ def test_every_engine_sync_flushes(engine: str) -> None:
 LARGE_JSON = JSON_BODY * 5  # 22 KB: above LARGE_BODY
 
 
-def expected_gzip(chunks: list[bytes], level: int, engine: str, *, large: bool = False) -> bytes:
-    """What GzipMiddleware sends for ``chunks`` (first chunk flushed) with one engine, computed directly."""
+def expected_gzip(
+    chunks: list[bytes], level: int, engine: str, *, large: bool = False, flush_first: bool = False
+) -> bytes:
+    """What GzipMiddleware sends for ``chunks`` with one engine, computed directly: one continuous stream
+    for a list body, the first chunk sync-flushed for a streamed one."""
     compressor = make_compressor("gzip", level, engine, large=large)
-    out = [compressor.compress(chunks[0]) + compressor.flush()]
+    out = [compressor.compress(chunks[0]) + (compressor.flush() if flush_first else b"")]
     out += [compressor.compress(chunk) for chunk in chunks[1:]]
     return b"".join(out) + compressor.finish()
 
@@ -523,6 +526,26 @@ def test_without_the_fast_engines_large_bodies_stay_with_zlib(serve: Callable[..
     assert (middleware.gzip_engine, middleware.large_body_engine) == ("zlib", None)
     served = serve(middleware, headers={"Accept-Encoding": "gzip"})
     assert served.body == expected_gzip(pieces, 6, "zlib")
+
+
+@pytest.mark.parametrize("engine", GZIP_ENGINES)
+@pytest.mark.parametrize("kind", [list, tuple, iter])
+def test_a_list_body_is_one_stream_a_streamed_one_flushes_its_first_chunk(
+    engine: str, kind: Callable[[list[bytes]], Any], serve: Callable[..., Any]
+) -> None:
+    if not installed(engine):
+        pytest.skip(f"{engine} is not installed (pip install wsgikit[compress])")
+    pieces = [JSON_BODY[:700], JSON_BODY[700:]]
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return kind(pieces)
+
+    served = serve(GzipMiddleware(app, engine=engine), headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(served.body) == JSON_BODY
+    # every chunk of a list is there already: no flush to make the first decodable early, which would
+    # cost a second deflate call; an iterator's next chunk may take a while, so its first is flushed
+    assert served.body == expected_gzip(pieces, 6, engine, flush_first=kind is iter)
 
 
 def test_engine_option_is_checked() -> None:

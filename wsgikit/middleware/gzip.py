@@ -262,7 +262,10 @@ class _Responder(SendTracker):
             SendTracker.write(self, out)
 
     def chunks(self, iterable: WSGIIterable) -> Iterator[bytes]:
-        flushed_first = False
+        # The first chunk is flushed so that the client can start decoding before the app produces the
+        # next one. A list or tuple has all its chunks already: the stream ends right after them, and a
+        # flush would only cost a second deflate call (a fifth of the work on a 2 KB body) and 5 bytes.
+        flushed_first = type(iterable) is list or type(iterable) is tuple
         for chunk in iterable:
             compressor = self.compressor
             if compressor is None:

@@ -86,6 +86,7 @@ __all__ = [
     "to_networks",
     "to_path",
     "to_regex",
+    "to_seconds",
     "to_size",
     "to_str",
 ]
@@ -336,6 +337,16 @@ def _check_duration(value: Any) -> float:
 
 to_duration = Converter("to_duration", _parse_duration, _check_duration)
 """``30``, ``30s``, ``250ms``, ``5m``, ``2h`` → seconds (a float)."""
+
+
+def _check_seconds(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected whole seconds (0 or more), {_got(value)}")
+    return value
+
+
+to_seconds = Converter("to_seconds", lambda value: int(_parse_duration(value)), _check_seconds)
+"""A duration in whole seconds (``10m`` → 600), for headers such as ``max-age``; from Python, an ``int``."""
 
 
 def _split(value: str) -> list[str]:

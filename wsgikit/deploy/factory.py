@@ -57,7 +57,7 @@ def _build(cls: Callable[..., Any], table: OptionTable, *args: Any, **options: A
         key, colon, message = str(error).partition(": ")
         if colon and key in table.by_kwarg:
             raise ConfigError(message, key=table.by_kwarg[key].name) from None
-        raise ConfigError(str(error)) from None
+        raise  # about no option: the loader says where it happened
 
 
 def _options(

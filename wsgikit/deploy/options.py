@@ -25,6 +25,7 @@ from wsgikit.options import (
     to_networks,
     to_path,
     to_regex,
+    to_seconds,
     to_size,
     to_str,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "to_networks",
     "to_path",
     "to_regex",
+    "to_seconds",
     "to_size",
     "to_str",
 ]

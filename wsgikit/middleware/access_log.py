@@ -62,6 +62,7 @@ from wsgikit.middleware._logline import (
     quote_path,
 )
 from wsgikit.middleware.versions import ENVIRON_KEY as API_VERSION_KEY
+from wsgikit.options import Option, OptionTable, to_bool, to_choice, to_log_level, to_path, to_str
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 from wsgikit.wsgi import SendTracker
 
@@ -82,6 +83,23 @@ _templates: dict[tuple[str, int], dict[str, Any]] = {}
 os.register_at_fork(after_in_child=_templates.clear)
 
 
+def paste_console_handler(value: str) -> bool:
+    """Paste TransLogger's ``setup_console_handler`` (INI only): ``false`` (the usual setting in Paste-era
+    files, which configure logging themselves) is accepted and changes nothing; ``true`` is refused with
+    what to write instead."""
+    if to_bool(value):
+        raise ValueError(
+            "Paste's console handler is not supported: write 'file = stderr' for lines on the console, or "
+            "give the logger a handler in [loggers]"
+        )
+    return False
+
+
+def _logger_name(name: str) -> None:
+    if not name:
+        raise ValueError(f"expected a logger name, got {name!r}")
+
+
 class AccessLogMiddleware:
     """Log every request when its response finishes.
 
@@ -94,38 +112,56 @@ class AccessLogMiddleware:
         so an unwritable one raises :class:`OSError` here.
     """
 
+    OPTIONS = OptionTable(
+        "access_log",
+        Option("format", to_choice(*FORMATS), "combined", "combined (Apache + latency + request id) or json"),
+        Option(
+            "logger_name", to_str.checked(_logger_name), "wsgikit.access", "logger the access lines go to"
+        ),
+        # Paste TransLogger's spelling, so `egg:Paste#translogger` sections migrate by renaming the egg
+        Option("logging_level", to_log_level, logging.INFO, "alias of level (Paste TransLogger)", "level"),
+        Option("level", to_log_level, logging.INFO, "level of each line: INFO-style name or number"),
+        Option(
+            "file",
+            to_path,
+            None,
+            "write lines to this file (or -, stderr) instead of a logger",
+            must_exist="parent",
+        ),
+        Option("setup_console_handler", paste_console_handler, False, "Paste TransLogger's; only false"),
+        exclusive=[
+            ("level", "logging_level", ""),
+            ("file", "logger_name", "lines go to a file or to a logger"),
+            ("file", "level", "lines go to a file or to a logger"),
+            ("file", "logging_level", "lines go to a file or to a logger"),
+        ],
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        format: str = "combined",
+        format: str = OPTIONS.default("format"),
         logger_name: str | None = None,
         level: int | str | None = None,
         file: str | LogFile | None = None,
     ) -> None:
-        if format not in FORMATS:
-            raise ValueError(f"format: expected one of {', '.join(FORMATS)}, got {format!r}")
         if file is not None and (logger_name is not None or level is not None):
             raise ValueError("file: lines go to a file or to a logger; give one, not both")
-        if logger_name is None:
-            logger_name = "wsgikit.access"
-        if level is None:
-            level = logging.INFO
-        if not isinstance(logger_name, str) or not logger_name:
-            raise ValueError(f"logger_name: expected a logger name, got {logger_name!r}")
-        if isinstance(level, str):
-            resolved = logging.getLevelNamesMapping().get(level.strip().upper())
-            if resolved is None:
-                raise ValueError(f"level: expected a logging level such as INFO, got {level!r}")
-            level = resolved
-        if isinstance(level, bool) or not isinstance(level, int) or level < 0:
-            raise ValueError(f"level: expected a logging level, got {level!r}")
+        # None: the table's default (a file takes neither)
+        logger_name = self.OPTIONS.default("logger_name") if logger_name is None else logger_name
+        checked = self.OPTIONS.validate(
+            format=format,
+            logger_name=logger_name,
+            level=self.OPTIONS.default("level") if level is None else level,
+        )
+        level_number: int = checked["level"]
         self.app = app
         self.format = format
         self.logger = logging.getLogger(logger_name)
-        self.level = level
+        self.level = level_number
         self._render = self.combined_line if format == "combined" else self.json_line
-        self._template_key = (logger_name, level)
+        self._template_key = (logger_name, level_number)
         self._second, self._stamp = -1, ""  # the second of the last line and its timestamp
         #: the file the lines go to, or ``None`` when they go to :attr:`logger`
         self.file = LogFile(file) if isinstance(file, str) else file

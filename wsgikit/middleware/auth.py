@@ -50,6 +50,16 @@ from wsgikit.middleware._authfiles import (
     load_htpasswd,
     parse_tokens,
 )
+from wsgikit.options import (
+    REQUIRED,
+    Option,
+    OptionTable,
+    to_bool,
+    to_callable,
+    to_list,
+    to_path,
+    to_str,
+)
 from wsgikit.types import (
     Headers,
     OptExcInfo,
@@ -353,6 +363,43 @@ class TokenBackend:
 _NAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,255}$")
 
 
+def _check_exempt(paths: list[str]) -> None:
+    for path in paths:
+        if not path.startswith("/"):
+            raise ValueError(f"paths must start with '/', got {path!r}")
+
+
+def _realm() -> Option:
+    return Option("realm", to_str, "wsgikit", "realm of the WWW-Authenticate challenge")
+
+
+def _common() -> tuple[Option, ...]:
+    return (
+        Option(
+            "delay_auth_decision",
+            to_bool,
+            False,
+            "pass unauthenticated requests on with X-Identity-Status: Invalid instead of answering 401",
+        ),
+        Option(
+            "exempt",
+            to_list.checked(_check_exempt),
+            (),
+            "paths (and everything below them) that need no credentials",
+        ),
+    )
+
+
+NOAUTH_OPTIONS = OptionTable(
+    "noauth",
+    Option("user", to_str, "noauth", "the user of every request"),
+    Option("project", to_str, "noauth", "the project of every request"),
+    Option("roles", to_list, (), "the roles of every request"),
+    *_common(),
+)
+"""The options of ``egg:wsgikit#noauth``: :class:`NoAuthBackend`'s and :class:`AuthMiddleware`'s."""
+
+
 class NoAuthBackend:
     """Development only: every request is authenticated.
 
@@ -369,11 +416,12 @@ class NoAuthBackend:
     def __init__(
         self,
         *,
-        user: str = "noauth",
-        project: str = "noauth",
-        roles: Iterable[str] = (),
+        user: str = NOAUTH_OPTIONS.default("user"),
+        project: str = NOAUTH_OPTIONS.default("project"),
+        roles: Iterable[str] = NOAUTH_OPTIONS.default("roles"),
         header_identity: bool = True,
     ) -> None:
+        NOAUTH_OPTIONS.validate(user=user, project=project, roles=roles)
         self.identity = Identity(user_id=user, user_name=user, project_id=project, roles=tuple(roles))
         self.header_identity = header_identity
         logger.warning(
@@ -441,24 +489,24 @@ class AuthMiddleware:
     cannot decide (:class:`AuthUnavailable`, or an unexpected error, which is logged) gives 503.
     """
 
+    OPTIONS = OptionTable("auth", _realm(), *_common())
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
         backend: AuthBackend,
-        delay_auth_decision: bool = False,
-        exempt: Iterable[str] = (),
-        realm: str = "wsgikit",
+        delay_auth_decision: bool = OPTIONS.default("delay_auth_decision"),
+        exempt: Iterable[str] = OPTIONS.default("exempt"),
+        realm: str = OPTIONS.default("realm"),
     ) -> None:
+        checked = AuthMiddleware.OPTIONS.validate(
+            delay_auth_decision=delay_auth_decision, exempt=exempt, realm=realm
+        )
         self.app = app
         self.backend = backend
         self.delay_auth_decision = delay_auth_decision
-        exempt_paths = []
-        for path in exempt:
-            if not path.startswith("/"):
-                raise ValueError(f"exempt: paths must start with '/', got {path!r}")
-            exempt_paths.append(path.rstrip("/") or "/")
-        self.exempt = tuple(exempt_paths)
+        self.exempt = tuple(path.rstrip("/") or "/" for path in checked["exempt"])
         self.realm = _quote_realm(realm)
         self.challenge = backend.challenge(self.realm)
 
@@ -526,15 +574,29 @@ class BasicAuthMiddleware(AuthMiddleware):
     :param htpasswd: the ``htpasswd`` file; the other options are those of :class:`AuthMiddleware`.
     """
 
+    OPTIONS = OptionTable(
+        "basic_auth",
+        Option(
+            "htpasswd",
+            to_path,
+            REQUIRED,
+            "htpasswd file (bcrypt or SHA-crypt hashes), re-read on change",
+            must_exist="file",
+        ),
+        _realm(),
+        *_common(),
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
         htpasswd: str,
-        realm: str = "wsgikit",
-        delay_auth_decision: bool = False,
-        exempt: Iterable[str] = (),
+        realm: str = OPTIONS.default("realm"),
+        delay_auth_decision: bool = OPTIONS.default("delay_auth_decision"),
+        exempt: Iterable[str] = OPTIONS.default("exempt"),
     ) -> None:
+        self.OPTIONS.validate(htpasswd=htpasswd)
         super().__init__(
             app,
             backend=BasicBackend(htpasswd),
@@ -548,17 +610,36 @@ class TokenAuthMiddleware(AuthMiddleware):
     """:class:`AuthMiddleware` with a :class:`TokenBackend` (same options as the backend, plus those of
     :class:`AuthMiddleware`)."""
 
+    OPTIONS = OptionTable(
+        "token_auth",
+        Option(
+            "tokens_file",
+            to_path,
+            None,
+            "file of '<sha256-hex> <user> <project> <roles>' lines",
+            must_exist="file",
+        ),
+        Option(
+            "validator", to_callable, None, "module:callable taking the token, returning an Identity or None"
+        ),
+        Option("header", to_str, "X-Auth-Token", "token header (Authorization: Bearer always works)"),
+        _realm(),
+        *_common(),
+        exclusive=[("tokens_file", "validator", "tokens are checked against a file or by a validator")],
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        tokens_file: str | None = None,
-        validator: TokenValidator | None = None,
-        header: str = "X-Auth-Token",
-        realm: str = "wsgikit",
-        delay_auth_decision: bool = False,
-        exempt: Iterable[str] = (),
+        tokens_file: str | None = OPTIONS.default("tokens_file"),
+        validator: TokenValidator | None = OPTIONS.default("validator"),  # noqa: B008 (None)
+        header: str = OPTIONS.default("header"),
+        realm: str = OPTIONS.default("realm"),
+        delay_auth_decision: bool = OPTIONS.default("delay_auth_decision"),
+        exempt: Iterable[str] = OPTIONS.default("exempt"),
     ) -> None:
+        self.OPTIONS.validate(tokens_file=tokens_file, validator=validator, header=header)
         super().__init__(
             app,
             backend=TokenBackend(tokens_file=tokens_file, validator=validator, header=header),

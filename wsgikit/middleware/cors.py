@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from wsgikit.options import Converter, Option, OptionTable, to_bool, to_list, to_regex, to_seconds
 from wsgikit.types import (
     Headers,
     OptExcInfo,
@@ -81,6 +82,19 @@ def _tokens(name: str, values: Iterable[str], *, upper: bool = False) -> tuple[s
     return tuple(result)
 
 
+def _check_patterns(values: Iterable[str | re.Pattern[str]]) -> list[re.Pattern[str]]:
+    patterns = []
+    for pattern in to_list.check(values):
+        patterns.append(pattern if isinstance(pattern, re.Pattern) else to_regex.parse(pattern))
+    return patterns
+
+
+_PATTERNS = Converter(
+    "to_patterns", lambda value: [to_regex.parse(item) for item in value.split()], _check_patterns
+)
+"""Regular expressions; in a file, separated by whitespace only (a regular expression may contain commas)."""
+
+
 class CorsMiddleware:
     """Cross-Origin Resource Sharing for the wrapped application.
 
@@ -99,23 +113,45 @@ class CorsMiddleware:
         leaves it to the browser.
     """
 
+    OPTIONS = OptionTable(
+        "cors",
+        Option(
+            "allowed_origins", to_list, (), "exact origins (scheme://host[:port]), or * without credentials"
+        ),
+        Option("allowed_origin_patterns", _PATTERNS, (), "regular expressions matching whole origins"),
+        Option("allow_credentials", to_bool, False, "send Access-Control-Allow-Credentials: true"),
+        Option("allow_methods", to_list, DEFAULT_METHODS, "methods preflights may ask for"),
+        Option("allow_headers", to_list, (), "request headers preflights may ask for (* for any)"),
+        Option("expose_headers", to_list, (), "response headers scripts may read"),
+        Option("max_age", to_seconds, None, "how long browsers may cache a preflight answer"),
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        allowed_origins: Iterable[str] = (),
-        allowed_origin_patterns: Iterable[str | re.Pattern[str]] = (),
-        allow_credentials: bool = False,
-        allow_methods: Iterable[str] = DEFAULT_METHODS,
-        allow_headers: Iterable[str] = (),
-        expose_headers: Iterable[str] = (),
-        max_age: int | None = None,
+        allowed_origins: Iterable[str] = OPTIONS.default("allowed_origins"),
+        allowed_origin_patterns: Iterable[str | re.Pattern[str]] = OPTIONS.default("allowed_origin_patterns"),
+        allow_credentials: bool = OPTIONS.default("allow_credentials"),
+        allow_methods: Iterable[str] = OPTIONS.default("allow_methods"),
+        allow_headers: Iterable[str] = OPTIONS.default("allow_headers"),
+        expose_headers: Iterable[str] = OPTIONS.default("expose_headers"),
+        max_age: int | None = OPTIONS.default("max_age"),
     ) -> None:
+        checked = self.OPTIONS.validate(
+            allowed_origins=allowed_origins,
+            allowed_origin_patterns=allowed_origin_patterns,
+            allow_credentials=allow_credentials,
+            allow_methods=allow_methods,
+            allow_headers=allow_headers,
+            expose_headers=expose_headers,
+            max_age=max_age,
+        )
         self.app = app
-        self.allow_credentials = bool(allow_credentials)
+        self.allow_credentials = allow_credentials
         origins: set[str] = set()
         self.any_origin = False
-        for origin in allowed_origins:
+        for origin in checked["allowed_origins"]:
             if origin == "*":
                 self.any_origin = True
                 continue
@@ -129,22 +165,14 @@ class CorsMiddleware:
                 "(that would let every site make credentialed requests); list the origins instead"
             )
         self.allowed_origins = frozenset(origins)
-        patterns = []
-        for pattern in allowed_origin_patterns:
-            try:
-                patterns.append(re.compile(pattern) if isinstance(pattern, str) else pattern)
-            except re.error as error:
-                raise ValueError(f"allowed_origin_patterns: invalid pattern {pattern!r}: {error}") from None
-        self.allowed_origin_patterns = tuple(patterns)
-        self.allow_methods = _tokens("allow_methods", allow_methods, upper=True)
-        headers = tuple(allow_headers)
+        self.allowed_origin_patterns = tuple(checked["allowed_origin_patterns"])
+        self.allow_methods = _tokens("allow_methods", checked["allow_methods"], upper=True)
+        headers = tuple(checked["allow_headers"])
         self.allow_any_header = "*" in headers
         self.allow_headers = frozenset(
             h.lower() for h in _tokens("allow_headers", (h for h in headers if h != "*"))
         )
-        self.expose_headers = _tokens("expose_headers", expose_headers)
-        if max_age is not None and (isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0):
-            raise ValueError(f"max_age: expected seconds (0 or more) or None, got {max_age!r}")
+        self.expose_headers = _tokens("expose_headers", checked["expose_headers"])
         self.max_age = max_age
 
     def origin_allowed(self, origin: str) -> bool:

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from wsgikit.middleware._balancer import upstream_stats
-from wsgikit.middleware._networks import LOOPBACK, Network, address_in, parse_networks
+from wsgikit.middleware._networks import LOOPBACK, Network, address_in
+from wsgikit.options import Option, OptionTable, to_bool, to_callables, to_networks, to_path, to_str
 from wsgikit.types import Headers, StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
 __all__ = ["Check", "CheckResult", "HealthcheckApp", "HealthcheckMiddleware", "run_check"]
@@ -83,23 +84,33 @@ class HealthcheckApp:
     :param allowed_networks: who may see details (default loopback only: ``127.0.0.0/8``, ``::1``).
     """
 
+    OPTIONS = OptionTable(
+        "healthcheck",
+        Option("disable_by_file", to_path, None, "answer 503 while this file exists"),
+        Option("checks", to_callables, (), "module:callable checks, run on every request"),
+        Option("detailed", to_bool, False, "JSON details for clients in allowed_networks"),
+        Option("allowed_networks", to_networks, None, "who may see details (default loopback)"),
+    )
+
     def __init__(
         self,
         *,
-        disable_by_file: str | None = None,
-        checks: Iterable[Check] = (),
-        detailed: bool = False,
-        allowed_networks: Iterable[str | Network] | None = None,
+        disable_by_file: str | None = OPTIONS.default("disable_by_file"),
+        checks: Iterable[Check] = OPTIONS.default("checks"),
+        detailed: bool = OPTIONS.default("detailed"),
+        allowed_networks: Iterable[str | Network] | None = OPTIONS.default("allowed_networks"),
     ) -> None:
-        self.disable_by_file = disable_by_file
-        self.checks = tuple(checks)
-        for check in self.checks:
-            if not callable(check):
-                raise ValueError(f"checks: not callable: {check!r}")
-        self.detailed = bool(detailed)
-        self.allowed_networks = parse_networks(
-            "allowed_networks", LOOPBACK if allowed_networks is None else allowed_networks
+        checked = self.OPTIONS.validate(
+            disable_by_file=disable_by_file,
+            checks=checks,
+            detailed=detailed,
+            allowed_networks=allowed_networks,
         )
+        self.disable_by_file = checked["disable_by_file"]
+        self.checks = tuple(checked["checks"])
+        self.detailed = detailed
+        networks = checked["allowed_networks"]
+        self.allowed_networks: tuple[Network, ...] = LOOPBACK if networks is None else tuple(networks)
 
     def client_allowed(self, environ: WSGIEnvironment) -> bool:
         return address_in(environ.get("REMOTE_ADDR"), self.allowed_networks)
@@ -144,6 +155,11 @@ class HealthcheckApp:
         return [] if method == "HEAD" else [body]
 
 
+def _absolute_path(path: str) -> None:
+    if not path.startswith("/"):
+        raise ValueError(f"must start with '/', got {path!r}")
+
+
 class HealthcheckMiddleware:
     """Answer one path with a :class:`HealthcheckApp`; pass everything else to the application.
 
@@ -153,18 +169,23 @@ class HealthcheckMiddleware:
     The other options are those of :class:`HealthcheckApp`.
     """
 
+    OPTIONS = OptionTable(
+        "healthcheck",
+        Option("path", to_str.checked(_absolute_path), "/healthcheck", "the path the filter answers"),
+        *HealthcheckApp.OPTIONS.options,
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        path: str = "/healthcheck",
-        disable_by_file: str | None = None,
-        checks: Iterable[Check] = (),
-        detailed: bool = False,
-        allowed_networks: Iterable[str | Network] | None = None,
+        path: str = OPTIONS.default("path"),
+        disable_by_file: str | None = OPTIONS.default("disable_by_file"),
+        checks: Iterable[Check] = OPTIONS.default("checks"),
+        detailed: bool = OPTIONS.default("detailed"),
+        allowed_networks: Iterable[str | Network] | None = OPTIONS.default("allowed_networks"),
     ) -> None:
-        if not path.startswith("/"):
-            raise ValueError(f"path: must start with '/', got {path!r}")
+        self.OPTIONS.validate(path=path)  # the others are HealthcheckApp's, checked there
         self.app = app
         self.path = path
         self.health = HealthcheckApp(

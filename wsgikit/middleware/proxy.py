@@ -48,7 +48,19 @@ from urllib3.exceptions import (
 from urllib3.util import SKIP_HEADER
 
 from wsgikit.exc import error_response
-from wsgikit.middleware._balancer import Backend, BackendSpec, Balancer, parse_backends
+from wsgikit.middleware._balancer import POLICIES, Backend, BackendSpec, Balancer, parse_backends
+from wsgikit.options import (
+    Converter,
+    Option,
+    OptionTable,
+    to_bool,
+    to_choice,
+    to_duration,
+    to_int,
+    to_list,
+    to_size,
+    to_str,
+)
 from wsgikit.types import Headers, StartResponse, WSGIEnvironment, WSGIIterable
 
 __all__ = ["DEFAULT_RETRY_METHODS", "HOP_BY_HOP", "ProxyApp", "parse_hash_key"]
@@ -167,6 +179,34 @@ class _Body:
             self.app.balancer.release(self.backend, failed=self.failed)
 
 
+def _check_url(url: str) -> str:
+    BackendSpec.parse(to_str.check(url))  # raises ValueError saying what is wrong
+    return url
+
+
+def _check_hash_key(hash_key: str) -> str:
+    try:
+        parse_hash_key(to_str.check(hash_key))
+    except ValueError as error:
+        raise ValueError(str(error).partition(": ")[2]) from None
+    return hash_key
+
+
+def _parse_methods(value: str) -> list[str]:
+    methods = [method.upper() for method in to_list(value)]
+    for method in methods:
+        if not method.isalpha():
+            raise ValueError(f"not a method name: {method!r}")
+    return methods
+
+
+_URL = Converter("to_url", str.strip, _check_url)
+_BACKENDS = Converter("to_backends", parse_backends, parse_backends)
+"""``http://h1:8080 weight=3 http://h2:8080`` → backend specs; from Python also a list."""
+_HASH_KEY = Converter("to_hash_key", str.strip, _check_hash_key)
+_METHODS = Converter("to_methods", _parse_methods, to_list.check)
+
+
 class ProxyApp:
     """Forward every request to ``url``, or to one of ``backends``.
 
@@ -193,39 +233,72 @@ class ProxyApp:
         ``X-Forwarded-Host``.
     """
 
+    OPTIONS = OptionTable(
+        "proxy",
+        Option("url", _URL, None, "one backend: http://host[:port][/prefix] (or give backends)"),
+        Option("backends", _BACKENDS, None, "several backends: URL [weight=N] URL [weight=N] ..."),
+        Option("policy", to_choice(*POLICIES), "round_robin", "round_robin, least_conn or hash (as nginx)"),
+        Option("hash_key", _HASH_KEY, "remote_addr", "what the hash policy hashes: remote_addr or a header"),
+        Option("max_fails", to_int(0), 1, "failures within fail_timeout that take a backend out (0: never)"),
+        Option(
+            "fail_timeout", to_duration, 10.0, "window for counting failures, and time a backend stays out"
+        ),
+        Option(
+            "retry_methods",
+            _METHODS,
+            tuple(sorted(DEFAULT_RETRY_METHODS)),
+            "methods retried on the next backend after a failed connect or a reset",
+        ),
+        Option("timeout", to_duration, 30.0, "seconds for connecting and for each socket read or write"),
+        Option("keepalive", to_int(1), 10, "idle connections kept open per backend"),
+        Option("preserve_host", to_bool, False, "send the client's Host header to the backend"),
+        Option("chunk_size", to_size, 64 * 1024, "largest piece read at a time"),
+        Option("forwarded_headers", to_bool, True, "add X-Forwarded-For/-Proto/-Host"),
+        exclusive=[("url", "backends", "url is the one-backend spelling of backends")],
+    )
+
     def __init__(
         self,
-        url: str | None = None,
+        url: str | None = OPTIONS.default("url"),
         *,
-        backends: str | Iterable[str | tuple[str, int] | BackendSpec] | None = None,
-        policy: str = "round_robin",
-        hash_key: str = "remote_addr",
-        max_fails: int = 1,
-        fail_timeout: float = 10.0,
-        retry_methods: Iterable[str] = DEFAULT_RETRY_METHODS,
-        timeout: float = 30.0,
-        keepalive: int = 10,
-        preserve_host: bool = False,
-        chunk_size: int = 64 * 1024,
-        forwarded_headers: bool = True,
+        backends: str | Iterable[str | tuple[str, int] | BackendSpec] | None = OPTIONS.default("backends"),
+        policy: str = OPTIONS.default("policy"),
+        hash_key: str = OPTIONS.default("hash_key"),
+        max_fails: int = OPTIONS.default("max_fails"),
+        fail_timeout: float = OPTIONS.default("fail_timeout"),
+        retry_methods: Iterable[str] = OPTIONS.default("retry_methods"),
+        timeout: float = OPTIONS.default("timeout"),
+        keepalive: int = OPTIONS.default("keepalive"),
+        preserve_host: bool = OPTIONS.default("preserve_host"),
+        chunk_size: int = OPTIONS.default("chunk_size"),
+        forwarded_headers: bool = OPTIONS.default("forwarded_headers"),
     ) -> None:
         if url is not None and backends is not None:
             raise ValueError("backends: give url or backends, not both")
         if url is None and backends is None:
             raise ValueError("url: give url (one backend) or backends")
-        try:
-            specs = [BackendSpec.parse(url)] if url is not None else parse_backends(backends or ())
-        except ValueError as error:
-            raise ValueError(f"{'url' if url is not None else 'backends'}: {error}") from None
-        if not (isinstance(timeout, int | float) and timeout > 0):
+        checked = self.OPTIONS.validate(
+            url=url,
+            backends=backends,
+            policy=policy,
+            hash_key=hash_key,
+            max_fails=max_fails,
+            fail_timeout=fail_timeout,
+            retry_methods=retry_methods,
+            timeout=timeout,
+            keepalive=keepalive,
+            preserve_host=preserve_host,
+            chunk_size=chunk_size,
+            forwarded_headers=forwarded_headers,
+        )
+        specs = [BackendSpec.parse(url)] if url is not None else checked["backends"]
+        if timeout <= 0:
             raise ValueError(f"timeout: expected seconds greater than 0, got {timeout!r}")
         if chunk_size < 1:
             raise ValueError(f"chunk_size: expected a positive number of bytes, got {chunk_size!r}")
-        if keepalive < 1:
-            raise ValueError(f"keepalive: expected a number of connections, 1 or more, got {keepalive!r}")
         self.hash_header = parse_hash_key(hash_key)
         self.hash_key = hash_key
-        self.retry_methods = frozenset(method.strip().upper() for method in retry_methods)
+        self.retry_methods = frozenset(method.strip().upper() for method in checked["retry_methods"])
         for method in self.retry_methods:
             if not _TOKEN_RE.match(method):
                 raise ValueError(f"retry_methods: not a method name: {method!r}")

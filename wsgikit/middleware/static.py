@@ -31,6 +31,16 @@ import webob
 import webob.byterange
 
 from wsgikit.exc import error_response
+from wsgikit.options import (
+    REQUIRED,
+    Converter,
+    Option,
+    OptionTable,
+    to_bool,
+    to_path,
+    to_seconds,
+    to_str,
+)
 from wsgikit.types import StartResponse, WSGIEnvironment, WSGIIterable
 
 __all__ = ["StaticApp", "content_type_for", "safe_path_segments"]
@@ -151,6 +161,23 @@ def _range_parses(value: str | None) -> bool:
     return True
 
 
+def _parse_index(value: str) -> str | None:
+    """A file name, or empty / ``none`` for no index file."""
+    stripped = value.strip()
+    return None if stripped.lower() in ("", "none") else stripped
+
+
+def _check_index(index: str | None) -> str | None:
+    if index is not None and (
+        not isinstance(index, str) or "/" in index or "\\" in index or index in ("", ".", "..")
+    ):
+        raise ValueError(f"must be a plain file name, got {index!r}")
+    return index
+
+
+_INDEX = Converter("to_index", _parse_index, _check_index)
+
+
 class StaticApp:
     """Serve the files under ``directory``.
 
@@ -163,23 +190,35 @@ class StaticApp:
     :param fallback_type: the media type of files whose type is unknown.
     """
 
+    OPTIONS = OptionTable(
+        "static",
+        Option("directory", to_path, REQUIRED, "the directory to serve", must_exist="dir"),
+        Option("index", _INDEX, "index.html", "file served for a directory (none: 404)"),
+        Option("cache_max_age", to_seconds, None, "Cache-Control max-age (default: none sent)"),
+        Option("allow_hidden", to_bool, False, "serve names starting with a dot"),
+        Option("fallback_type", to_str, "application/octet-stream", "media type of unknown files"),
+    )
+
     def __init__(
         self,
         directory: str,
         *,
-        index: str | None = "index.html",
-        cache_max_age: int | None = None,
-        allow_hidden: bool = False,
-        fallback_type: str = "application/octet-stream",
+        index: str | None = OPTIONS.default("index"),
+        cache_max_age: int | None = OPTIONS.default("cache_max_age"),
+        allow_hidden: bool = OPTIONS.default("allow_hidden"),
+        fallback_type: str = OPTIONS.default("fallback_type"),
     ) -> None:
+        self.OPTIONS.validate(
+            directory=directory,
+            index=index,
+            cache_max_age=cache_max_age,
+            allow_hidden=allow_hidden,
+            fallback_type=fallback_type,
+        )
         if not os.path.isdir(directory):
             raise ValueError(f"directory: not a directory: {directory!r}")
         self.root = os.path.realpath(directory)
-        if index is not None and ("/" in index or "\\" in index or index in ("", ".", "..")):
-            raise ValueError(f"index: must be a plain file name, got {index!r}")
         self.index = index
-        if cache_max_age is not None and (isinstance(cache_max_age, bool) or cache_max_age < 0):
-            raise ValueError(f"cache_max_age: expected seconds (0 or more) or None, got {cache_max_age!r}")
         self.cache_max_age = cache_max_age
         self.allow_hidden = allow_hidden
         self.fallback_type = fallback_type

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from wsgikit.options import REQUIRED, Converter, Option, OptionTable, to_str
 from wsgikit.types import Headers, OptExcInfo, StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 from wsgikit.wsgi import check_header_value, merge_header_tokens, set_header
 
@@ -81,6 +82,22 @@ def requested_version(header_value: str, service: str) -> str | None:
     return None
 
 
+def _check_service(service: str) -> None:
+    if not service or not service.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"expected a name such as 'compute', got {service!r}")
+
+
+def _check_header(name: str) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        raise ValueError(f"not a header name: {name!r}")
+
+
+_SERVICE = to_str.checked(_check_service)
+_HEADER = to_str.checked(_check_header)
+_VERSION = Converter("to_version", parse_version, parse_version)
+"""``X.Y``; from Python also an :class:`APIVersion`."""
+
+
 class VersionsMiddleware:
     """Negotiate a microversion from a request header.
 
@@ -95,45 +112,63 @@ class VersionsMiddleware:
         read when ``header`` does not name the service, and echoed on every response.
     """
 
+    OPTIONS = OptionTable(
+        "versions",
+        Option("service", _SERVICE, REQUIRED, "service name in the header (compute, volume, ...)"),
+        Option("min_version", _VERSION, "1.0", "oldest version served (X.Y)"),
+        Option(
+            "max_version", _VERSION, None, "newest version served, what 'latest' means (min_version if unset)"
+        ),
+        Option(
+            "default_version", _VERSION, None, "version when the request asks none (min_version if unset)"
+        ),
+        Option("header", _HEADER, "OpenStack-API-Version", "request and response header"),
+        Option("environ_key", to_str, ENVIRON_KEY, "environ key for the chosen APIVersion"),
+        Option(
+            "legacy_header",
+            _HEADER,
+            None,
+            "a bare-version header also honoured (X-OpenStack-Nova-API-Version)",
+        ),
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
         service: str,
-        min_version: str | APIVersion = "1.0",
-        max_version: str | APIVersion | None = None,
-        default_version: str | APIVersion | None = None,
-        header: str = "OpenStack-API-Version",
-        environ_key: str = ENVIRON_KEY,
-        legacy_header: str | None = None,
+        min_version: str | APIVersion = OPTIONS.default("min_version"),  # noqa: B008 (a str or None)
+        max_version: str | APIVersion | None = OPTIONS.default("max_version"),  # noqa: B008 (a str or None)
+        default_version: str | APIVersion | None = OPTIONS.default("default_version"),  # noqa: B008 (a str or None)
+        header: str = OPTIONS.default("header"),
+        environ_key: str = OPTIONS.default("environ_key"),
+        legacy_header: str | None = OPTIONS.default("legacy_header"),
     ) -> None:
-        if not service or not service.replace("-", "").replace("_", "").isalnum():
-            raise ValueError(f"service: expected a name such as 'compute', got {service!r}")
+        checked = self.OPTIONS.validate(
+            service=service,
+            min_version=min_version,
+            max_version=max_version,
+            default_version=default_version,
+            header=header,
+            environ_key=environ_key,
+            legacy_header=legacy_header,
+        )
         self.app = app
         self.service = service
-        self.min_version = _option("min_version", min_version)
-        self.max_version = (
-            _option("max_version", max_version) if max_version is not None else self.min_version
-        )
+        self.min_version: APIVersion = checked["min_version"]
+        self.max_version: APIVersion = checked["max_version"] or self.min_version
         if self.max_version < self.min_version:
             raise ValueError(f"max_version: {self.max_version} is older than min_version {self.min_version}")
-        self.default_version = (
-            _option("default_version", default_version) if default_version is not None else self.min_version
-        )
+        self.default_version: APIVersion = checked["default_version"] or self.min_version
         if not self.min_version <= self.default_version <= self.max_version:
             raise ValueError(
                 f"default_version: {self.default_version} is outside {self.min_version}..{self.max_version}"
             )
-        if not re.fullmatch(r"[A-Za-z0-9-]+", header):
-            raise ValueError(f"header: not a header name: {header!r}")
         self.header = header
         self.environ_name = _environ_name(header)
         self.environ_key = environ_key
-        if legacy_header is not None:
-            if not re.fullmatch(r"[A-Za-z0-9-]+", legacy_header):
-                raise ValueError(f"legacy_header: not a header name: {legacy_header!r}")
-            if _environ_name(legacy_header) == self.environ_name:
-                raise ValueError(f"legacy_header: {legacy_header} is the header itself")
+        if legacy_header is not None and _environ_name(legacy_header) == self.environ_name:
+            raise ValueError(f"legacy_header: {legacy_header} is the header itself")
         self.legacy_header = legacy_header
         self.legacy_environ_name = _environ_name(legacy_header) if legacy_header else None
         self.vary = f"{header}, {legacy_header}" if legacy_header else header
@@ -218,10 +253,3 @@ class VersionsMiddleware:
 
 def _environ_name(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
-
-
-def _option(name: str, value: str | APIVersion) -> APIVersion:
-    try:
-        return parse_version(value)
-    except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None

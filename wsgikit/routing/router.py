@@ -48,6 +48,7 @@ from routes.route import Route
 
 from wsgikit import exc
 from wsgikit.dec import wsgify
+from wsgikit.options import REQUIRED, Converter, Option, OptionTable, import_object, to_bool
 from wsgikit.routing.controller import Controller
 from wsgikit.routing.mapper import compiled, is_generated
 from wsgikit.routing.matcher import CompiledMatcher
@@ -65,6 +66,29 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _OVERRIDABLE = frozenset({"PUT", "PATCH", "DELETE"})
 
 
+def _import_mapper(value: str) -> routes.Mapper:
+    """``package.module:make_mapper`` (called with no arguments) or ``package.module:MAPPER`` → a Mapper."""
+    spec = value.strip()
+    target = import_object(spec)
+    if isinstance(target, routes.Mapper):
+        return target
+    if not callable(target):
+        raise ValueError(f"{spec!r} is neither a Mapper nor a callable returning one")
+    mapper = target()
+    if not isinstance(mapper, routes.Mapper):
+        raise ValueError(f"{spec}() returned {type(mapper).__name__}, not a Mapper")
+    return mapper
+
+
+def _check_mapper(mapper: Any) -> routes.Mapper:
+    if not isinstance(mapper, routes.Mapper):
+        raise ValueError(f"expected a routes.Mapper, got {type(mapper).__name__}")
+    return mapper
+
+
+_MAPPER = Converter("module:callable", _import_mapper, _check_mapper)
+
+
 class Router:
     """Match requests against a :class:`~wsgikit.routing.Mapper` and dispatch them.
 
@@ -79,25 +103,34 @@ class Router:
     :param auto_options: answer ``OPTIONS`` with ``204`` and ``Allow`` when no route handles it (default on).
     """
 
+    OPTIONS = OptionTable(
+        "router",
+        Option("mapper", _MAPPER, REQUIRED, "module:callable returning a Mapper, or a module-level Mapper"),
+        Option("method_override", to_bool, False, "honour _method in form POST bodies (never in the query)"),
+        Option("auto_head", to_bool, True, "serve HEAD with the GET route, body dropped"),
+        Option("auto_options", to_bool, True, "answer OPTIONS with 204 and Allow when no route handles it"),
+    )
+
     def __init__(
         self,
         mapper: routes.Mapper,
         *,
         controllers: Mapping[str, WSGIApplication] | None = None,
-        method_override: bool = False,
-        auto_head: bool = True,
-        auto_options: bool = True,
+        method_override: bool = OPTIONS.default("method_override"),
+        auto_head: bool = OPTIONS.default("auto_head"),
+        auto_options: bool = OPTIONS.default("auto_options"),
     ) -> None:
-        if not isinstance(mapper, routes.Mapper):
-            raise ValueError(f"mapper: expected a routes.Mapper, got {type(mapper).__name__}")
+        self.OPTIONS.validate(
+            mapper=mapper, method_override=method_override, auto_head=auto_head, auto_options=auto_options
+        )
         self.mapper = mapper
         self.controllers: dict[str, WSGIApplication] = dict(controllers or {})
         for name, app in self.controllers.items():
             if not callable(app):
                 raise ValueError(f"controllers: {name!r} is not a WSGI application")
-        self.method_override = bool(method_override)
-        self.auto_head = bool(auto_head)
-        self.auto_options = bool(auto_options)
+        self.method_override = method_override
+        self.auto_head = auto_head
+        self.auto_options = auto_options
         self.skipped: tuple[Any, ...] = ()
         """The routes ``resource()`` made for actions a named controller does not define: never matched."""
         self._matcher: CompiledMatcher = self._compile(check=True)

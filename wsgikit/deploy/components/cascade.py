@@ -7,6 +7,10 @@
     app1 = static
     app2 = api
     catch = 404 405
+
+Not :func:`~wsgikit.deploy.factory.app_factory_for`: a ``paste.composite_factory`` is called with
+the loader, to load the applications its keys name (``app1 = static``); the table is the INI side's own
+(those keys are not options of :class:`~wsgikit.middleware.cascade.Cascade`, which takes the applications).
 """
 
 from __future__ import annotations

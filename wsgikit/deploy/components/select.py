@@ -11,6 +11,9 @@ value is a pipeline — filters outermost first, the application last.
     key = %(auth_strategy)s
     keystone = request_id errors token_auth api_app
     noauth = request_id errors noauth api_app
+
+Not :func:`~wsgikit.deploy.factory.app_factory_for`: a ``paste.composite_factory`` is called with
+the loader, to load the pipeline it chooses; there is no class behind it, so its table is declared here.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ PasteDeploy ``paste.server_runner`` entry points, so a ``[server:main]`` section
 
 ``host``, ``port``, ``workers`` and ``threads`` are converted here; any other key is the server's own
 option (a waitress adjustment, a gunicorn setting) and is passed through to it. wsgiref takes no others.
+
+Not :func:`~wsgikit.deploy.factory.app_factory_for`: a ``paste.server_runner`` is called with the
+application and runs it (it returns nothing), and its table passes the server's own settings through
+(``accept_extra``), so the tables are declared here, next to the runners' entry points.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@
     /v2.1 = versions_v21
     /v2.1/+ = api_v21
     domain admin.example.com /v2.1/+ = admin_api
+
+Not :func:`~wsgikit.deploy.factory.app_factory_for`: a ``paste.composite_factory`` is called with
+the loader, to load the applications its mount keys name; the table is the INI side's own (the mount keys
+are not options of :class:`~wsgikit.middleware.urlmap.URLMap`, which takes the mounted applications).
 """
 
 from __future__ import annotations

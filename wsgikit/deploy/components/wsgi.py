@@ -16,9 +16,7 @@ it is: nothing is wrapped around it.
 
 from __future__ import annotations
 
-from typing import Any
-
-from wsgikit.deploy.factory import declares
+from wsgikit.deploy.factory import app_factory_for
 from wsgikit.deploy.options import REQUIRED, Option, OptionTable, to_callable
 from wsgikit.types import WSGIApplication
 
@@ -30,8 +28,10 @@ OPTIONS = OptionTable(
 )
 
 
-@declares(OPTIONS)
-def app_factory(global_conf: dict[str, Any], **local_conf: str) -> WSGIApplication:
-    """``[app:x] use = egg:wsgikit#wsgi``."""
-    app: WSGIApplication = OPTIONS.convert(local_conf, global_conf)["app"]
+def named_app(*, app: WSGIApplication) -> WSGIApplication:
+    """The application is the callable the section names: nothing is built around it. (The one component
+    with no class of its own, so its table is declared here.)"""
     return app
+
+
+app_factory = app_factory_for(named_app, OPTIONS)

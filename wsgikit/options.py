@@ -249,6 +249,13 @@ def _check_bool(value: Any) -> bool:
 to_bool = Converter("to_bool", _parse_bool, _check_bool)
 
 
+def _whole_number(value: Any, what: str) -> int:
+    """``value`` when it is an ``int`` of 0 or more (a bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"expected {what}, {_got(value)}")
+    return value
+
+
 def _parse_int(value: str) -> int:
     try:
         return int(value.strip())
@@ -307,9 +314,7 @@ def _parse_size(value: str) -> int:
 
 
 def _check_size(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"expected a non-negative number of bytes, {_got(value)}")
-    return value
+    return _whole_number(value, "a non-negative number of bytes")
 
 
 to_size = Converter("to_size", _parse_size, _check_size)
@@ -340,9 +345,7 @@ to_duration = Converter("to_duration", _parse_duration, _check_duration)
 
 
 def _check_seconds(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"expected whole seconds (0 or more), {_got(value)}")
-    return value
+    return _whole_number(value, "whole seconds (0 or more)")
 
 
 to_seconds = Converter("to_seconds", lambda value: int(_parse_duration(value)), _check_seconds)
@@ -483,9 +486,7 @@ def _parse_log_level(value: str) -> int:
 def _check_log_level(value: Any) -> int:
     if isinstance(value, str):  # a level name is a Python value too (logging takes it)
         return _parse_log_level(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"expected a logging level such as INFO or 20, {_got(value)}")
-    return value
+    return _whole_number(value, "a logging level such as INFO or 20")
 
 
 to_log_level = Converter("to_log_level", _parse_log_level, _check_log_level)

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from wsgikit.options import Option, OptionTable, to_choice, to_duration, to_int
+
 __all__ = [
     "POLICIES",
     "Backend",
@@ -188,20 +190,26 @@ class Balancer:
     :param clock: the time source (monotonic seconds).
     """
 
+    OPTIONS = OptionTable(
+        "balancer",  # the proxy's options for its backends (ProxyApp.OPTIONS holds these same three)
+        Option("policy", to_choice(*POLICIES), "round_robin", "round_robin, least_conn or hash (as nginx)"),
+        Option("max_fails", to_int(0), 1, "failures within fail_timeout that take a backend out (0: never)"),
+        Option(
+            "fail_timeout", to_duration, 10.0, "window for counting failures, and time a backend stays out"
+        ),
+    )
+
     def __init__(
         self,
         backends: Sequence[BackendSpec],
         *,
-        policy: str = "round_robin",
-        max_fails: int = 1,
-        fail_timeout: float = 10.0,
+        policy: str = OPTIONS.default("policy"),
+        max_fails: int = OPTIONS.default("max_fails"),
+        fail_timeout: float = OPTIONS.default("fail_timeout"),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if policy not in POLICIES:
-            raise ValueError(f"policy: expected one of {', '.join(POLICIES)}, got {policy!r}")
-        if isinstance(max_fails, bool) or not isinstance(max_fails, int) or max_fails < 0:
-            raise ValueError(f"max_fails: expected a whole number, 0 or more, got {max_fails!r}")
-        if not (isinstance(fail_timeout, int | float) and fail_timeout > 0):
+        self.OPTIONS.validate(policy=policy, max_fails=max_fails, fail_timeout=fail_timeout)
+        if fail_timeout <= 0:
             raise ValueError(f"fail_timeout: expected seconds greater than 0, got {fail_timeout!r}")
         if not backends:
             raise ValueError("backends: no backend given")

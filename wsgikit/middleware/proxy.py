@@ -48,13 +48,12 @@ from urllib3.exceptions import (
 from urllib3.util import SKIP_HEADER
 
 from wsgikit.exc import error_response
-from wsgikit.middleware._balancer import POLICIES, Backend, BackendSpec, Balancer, parse_backends
+from wsgikit.middleware._balancer import Backend, BackendSpec, Balancer, parse_backends
 from wsgikit.options import (
     Converter,
     Option,
     OptionTable,
     to_bool,
-    to_choice,
     to_duration,
     to_int,
     to_list,
@@ -237,12 +236,10 @@ class ProxyApp:
         "proxy",
         Option("url", _URL, None, "one backend: http://host[:port][/prefix] (or give backends)"),
         Option("backends", _BACKENDS, None, "several backends: URL [weight=N] URL [weight=N] ..."),
-        Option("policy", to_choice(*POLICIES), "round_robin", "round_robin, least_conn or hash (as nginx)"),
+        Balancer.OPTIONS.by_name["policy"],
         Option("hash_key", _HASH_KEY, "remote_addr", "what the hash policy hashes: remote_addr or a header"),
-        Option("max_fails", to_int(0), 1, "failures within fail_timeout that take a backend out (0: never)"),
-        Option(
-            "fail_timeout", to_duration, 10.0, "window for counting failures, and time a backend stays out"
-        ),
+        Balancer.OPTIONS.by_name["max_fails"],
+        Balancer.OPTIONS.by_name["fail_timeout"],
         Option(
             "retry_methods",
             _METHODS,

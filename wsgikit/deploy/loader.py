@@ -474,7 +474,8 @@ class WsgikitConfigLoader:
         if not found:
             raise _missing_section(self, object_type, name)
         if len(found) > 1:
-            raise ConfigLookupError(f"ambiguous: {' and '.join(f'[{s}]' for s in found)} are both {wanted!r}")
+            names = " and ".join(f"[{section}]" for section in found)
+            raise ConfigLookupError(f"ambiguous: {names} are both {wanted!r}", file=self.filename)
         return found[0]
 
     def _section_context(self, object_type: Any, section: str, place: Place, global_conf: Any) -> _Context:

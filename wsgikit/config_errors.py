@@ -17,17 +17,19 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ConfigError", "ConfigLookupError", "Place", "building", "resolving"]
+__all__ = ["ConfigError", "ConfigLookupError", "Place", "building", "current_place", "referring", "resolving"]
 
 
 @dataclass(frozen=True)
 class Place:
-    """A section being built: its file, name, header line and the keys written in it (with their lines)."""
+    """A section being built or resolved: its file, name, header line and the keys written in it (with their
+    lines). ``refers``: the key whose reference is being followed (see :func:`referring`)."""
 
     file: str
     section: str
     line: int | None = None
     keys: Mapping[str, int] = field(default_factory=dict)
+    refers: str | None = None
 
 
 _building: ContextVar[tuple[Place, ...]] = ContextVar("wsgikit.deploy.building", default=())
@@ -46,14 +48,35 @@ def building(place: Place) -> Iterator[None]:
 
 
 @contextmanager
-def resolving() -> Iterator[None]:
-    """While the loader resolves a reference (finding and reading another section), no section is being
-    built: errors there are located by the resolution itself."""
-    token = _building.set(())
+def resolving(place: Place | None = None) -> Iterator[None]:
+    """While the loader reads the section at ``place`` (its keys, the sections it uses), errors created there
+    are that section's (a :class:`ConfigError` with a ``key`` is located at the key's line); with no
+    ``place``, no section: an error is located by whoever creates it."""
+    token = _building.set((place,) if place is not None else ())
     try:
         yield
     finally:
         _building.reset(token)
+
+
+@contextmanager
+def referring(place: Place, key: str) -> Iterator[None]:
+    """While the loader follows the reference written at ``key`` of ``place`` (``use``, ``pipeline``,
+    ``next``, ``filter-with``, a composite's key), a :class:`ConfigError` created without a section — a
+    section, distribution or entry point that is not there, a cycle — is created located at that key."""
+    line = place.keys.get(key, place.line)
+    at = Place(place.file, place.section, line, {key: line} if line is not None else {}, refers=key)
+    token = _building.set((at,))
+    try:
+        yield
+    finally:
+        _building.reset(token)
+
+
+def current_place() -> Place | None:
+    """The section being built or resolved now, innermost first (``None`` outside the loader)."""
+    places = _building.get()
+    return places[-1] if places else None
 
 
 def _place_for(key: str | None) -> tuple[Place, int | None] | None:
@@ -88,10 +111,11 @@ class ConfigError(ValueError):
         self.message = message
         if section is None:
             found = _place_for(key)
-            if found is not None and (file is None or file == found[0].file):
+            if found is not None and (file is None or file == found[0].file or found[0].refers is not None):
                 place, place_line = found
                 file, section = place.file, place.section
                 line = place_line if line is None else line
+                key = key if place.refers is None else place.refers
         self.file = file
         self.line = line
         self.section = section

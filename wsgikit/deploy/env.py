@@ -88,10 +88,11 @@ class EnvInterpolation(configparser.BasicInterpolation):
             raise self._locate(ConfigError(message), section, option) from None
 
     def _locate(self, error: ConfigError, section: str, option: str) -> ConfigError:
-        line = self.line_of(section, option)
-        located = error.located(file=self.filename, line=line, section=section, key=option)
-        located._wsgikit_claimed = True  # type: ignore[attr-defined]  # exact already: loaders keep it
-        return located
+        """The error, created anew at the value it is about (which only the interpolation knows)."""
+        cls = type(error)
+        return cls(
+            error.message, file=self.filename, line=self.line_of(section, option), section=section, key=option
+        )
 
 
 def _reason(error: configparser.Error) -> str:

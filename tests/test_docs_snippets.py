@@ -168,14 +168,6 @@ def test_every_ini_block_has_a_request() -> None:
     assert sorted(REQUESTS) == INI_BLOCKS, "a new INI block on these pages needs a line in REQUESTS"
 
 
-# ``wsgikit check`` (and ``show``) resolve ``paste.app_factory = module:Class.factory`` with PasteDeploy's
-# ``lookup_object``, which does not follow the dots after the colon; the loader (PasteDeploy's entry-point
-# parser) does. nova's, cinder's and oslo's files spell their factories that way, so the nova-style blocks of
-# migration.rst fail the check though they load and serve (test_ini_block_loads_and_serves). The check test
-# xfails on exactly these lines and nothing else, and passes by itself once check follows the dots.
-DOTTED_FACTORY_BUG = re.compile(r"cannot import '[\w.]+:(\w+\.\w+)': module '[\w.]+' has no attribute '\1'$")
-
-
 @pytest.mark.parametrize(("page", "index"), INI_BLOCKS, ids=[f"{p}[ini {i}]" for p, i in INI_BLOCKS])
 def test_ini_block_passes_check(page: str, index: int, tmp_path: Path) -> None:
     """``wsgikit check FILE#NAME``, the real command, with the reader's packages on ``PYTHONPATH``."""
@@ -190,9 +182,6 @@ def test_ini_block_passes_check(page: str, index: int, tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    problems = checked.stdout.splitlines()
-    if checked.returncode == 1 and problems and all(DOTTED_FACTORY_BUG.search(line) for line in problems):
-        pytest.xfail("wsgikit check reports 'module:Class.factory' as 'cannot import' (loadapp loads it)")
     assert (checked.returncode, checked.stdout) == (0, f"{config}#{name}: OK\n"), (
         checked.stdout + checked.stderr
     )

@@ -241,3 +241,43 @@ def test_check_finds_options_that_exclude_each_other(tmp_path) -> None:
     (problem,) = check_config(str(config))
     assert (problem.line, problem.section, problem.key) == (7, "filter:access_log", "level")
     assert problem.message == "lines go to a file or to a logger; give file or level, not both"
+
+
+DOTTED_FACTORY_INI = """\
+[composite:main]
+use = egg:wsgikit#urlmap
+/v2.1 = api
+
+[app:api]
+paste.app_factory = dotted_factory_app:Router.factory
+"""
+
+
+def test_check_and_show_follow_a_dotted_factory_as_the_loader_does(tmp_path, monkeypatch) -> None:
+    """nova writes ``paste.app_factory = nova.api.openstack.compute:APIRouterV21.factory``: an entry-point
+    value whose attribute is dotted. PasteDeploy's loader imports it; ``check`` and ``show`` must agree."""
+    (tmp_path / "dotted_factory_app.py").write_text(
+        "class Router:\n"
+        "    @classmethod\n"
+        "    def factory(cls, global_conf, **local_conf):\n"
+        "        def app(environ, start_response):\n"
+        "            start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "            return [b'routed']\n"
+        "        return app\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = tmp_path / "api-paste.ini"
+    config.write_text(DOTTED_FACTORY_INI, encoding="utf-8")
+    assert check_config(str(config)) == []
+    assert loadapp(f"config:{config}") is not None
+    from wsgikit.deploy.structure import structure
+
+    api = next(piece for piece in structure(str(config)).walk() if piece.name == "app:api")
+    assert api.problem is None
+    # a dotted name that does not exist is still reported, naming what is missing
+    config.write_text(DOTTED_FACTORY_INI.replace("Router.factory", "Router.nope"), encoding="utf-8")
+    (problem,) = check_config(str(config))
+    assert (problem.section, problem.key) == ("app:api", "paste.app_factory")
+    assert "cannot import 'dotted_factory_app:Router.nope'" in problem.message and "nope" in problem.message
+    api = next(piece for piece in structure(str(config)).walk() if piece.name == "app:api")
+    assert api.problem is not None and "nope" in api.problem

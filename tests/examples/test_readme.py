@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -17,6 +19,7 @@ import types
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,6 +61,40 @@ def free_port(host: str) -> int:
         return port
 
 
+QUICKSTART = ROOT / "docs" / "quickstart.rst"
+
+
+def quickstart_curls() -> list[list[str]]:
+    """The curl lines of docs/quickstart.rst (what ``make run`` prints), as argument lists."""
+    text = QUICKSTART.read_text(encoding="utf-8").replace("\\\n", " ")
+    return [shlex.split(line.strip()[2:]) for line in text.splitlines() if line.strip().startswith("$ curl")]
+
+
+def quickstart_curl(argv: list[str], host: str, port: int) -> tuple[int, Any]:
+    """``curl -s [-H ...] [-d BODY] URL`` (the quickstart's options) to ``host:port``, over a socket."""
+    headers: dict[str, str] = {}
+    body: bytes | None = None
+    words = iter(argv[1:])
+    url = ""
+    for word in words:
+        if word == "-H":
+            name, _, value = next(words).partition(":")
+            headers[name] = value.strip()
+        elif word == "-d":
+            body = next(words).encode()
+        elif word != "-s":
+            url = word
+    assert url.startswith("http://127.0.0.1:8080/"), url
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        path = url.removeprefix("http://127.0.0.1:8080")
+        connection.request("POST" if body is not None else "GET", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
 def stop_group(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the process group this test started (make and the server it runs), then SIGKILL."""
     for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
@@ -70,7 +107,8 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.integration
 def test_make_run_serves_on_the_given_host_and_port(tmp_path: Path, tool: Callable[..., str]) -> None:
-    """``make run HOST=… PORT=…`` serves there, and the curl lines it prints use that address.
+    """``make run HOST=… PORT=…`` serves there, the curl lines it prints use that address, and the
+    quickstart's three curl commands get the answers the page describes: versions, a 202, the 2.5 list.
 
     127.0.0.2 (any 127.x address is loopback on Linux) shows that HOST is honoured: nothing answers on
     127.0.0.1 at that port. The venv is this test's own (``VENV=`` its prefix); ``-o`` tells make not to
@@ -104,6 +142,10 @@ def test_make_run_serves_on_the_given_host_and_port(tmp_path: Path, tool: Callab
                 assert time.monotonic() < deadline, log.read_text(errors="replace")
                 time.sleep(0.2)
         assert document["versions"][0]["id"] == "v2.1"
+        answers = [quickstart_curl(argv, host, port) for argv in quickstart_curls()]
+        assert [status for status, _ in answers] == [200, 202, 200]
+        (listed,) = answers[2][1]["servers"]
+        assert listed["name"] == "web-1" and "description" in listed  # the field 2.5 adds here
         with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
             pass
     finally:

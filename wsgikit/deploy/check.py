@@ -51,7 +51,7 @@ from wsgikit.deploy.loader import (
     section_kind,
 )
 from wsgikit.deploy.options import ConfigError, OptionTable
-from wsgikit.deploy.spec import parse_config_spec
+from wsgikit.deploy.spec import import_factory, parse_config_spec
 
 __all__ = ["Problem", "check_config", "load_problems", "options_table_for"]
 
@@ -304,7 +304,7 @@ class _Checker:
         if use is None:
             key = explicit[0]
             try:
-                factory = lookup_object(local[key].strip())
+                factory = import_factory(local[key])
             except Exception as error:
                 raise ConfigError(f"cannot import {local[key].strip()!r}: {error}", key=key) from None
             return _Factory(factory, {}, sys.modules.get(getattr(factory, "__module__", "") or ""))

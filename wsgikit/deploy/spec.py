@@ -13,11 +13,13 @@ a path (or a ``config:`` URI) with an optional ``#name``, ``main`` when it is le
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["DEFAULT_NAME", "ConfigSpec", "parse_config_spec"]
+__all__ = ["DEFAULT_NAME", "ConfigSpec", "import_factory", "parse_config_spec"]
 
 DEFAULT_NAME = "main"
 
@@ -52,3 +54,13 @@ def parse_config_spec(spec: str, *, relative_to: str | None = None) -> ConfigSpe
     name = name.strip()
     path = os.path.join(relative_to or os.getcwd(), path) if not os.path.isabs(path) else path
     return ConfigSpec(os.path.normpath(path), name or DEFAULT_NAME, bool(hash_ and name))
+
+
+def import_factory(value: str) -> Any:
+    """The object a ``paste.app_factory = ...`` (or any ``paste.*_factory``) value names, imported as
+    PasteDeploy's loader imports it: an entry-point value, ``package.module:attribute`` where the attribute
+    may be dotted (``nova.api.openstack.compute:APIRouterV21.factory``, as nova, cinder and oslo write them).
+
+    :raises ImportError, AttributeError: what the import raised.
+    """
+    return importlib.metadata.EntryPoint(name="", group="", value=value.strip()).load()

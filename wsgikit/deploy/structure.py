@@ -26,7 +26,7 @@ from typing import Any
 
 from wsgikit.deploy.env import expand_env
 from wsgikit.deploy.ini import IniFile, Placed, Section, read_ini
-from wsgikit.deploy.spec import parse_config_spec
+from wsgikit.deploy.spec import import_factory, parse_config_spec
 
 __all__ = ["Piece", "structure"]
 
@@ -124,11 +124,14 @@ def _installed(dist: str) -> bool:
     return True
 
 
-def _object(spec: str) -> _Factory:
+def _object(spec: str, *, factory_key: bool = False) -> _Factory:
+    """What ``call:spec`` (PasteDeploy's ``lookup_object``) or a ``paste.*_factory`` value (an entry-point
+    value, whose attribute may be dotted) names."""
     from paste.deploy.util import lookup_object
 
     try:
-        return _Factory(_module_of(lookup_object(spec.strip())))
+        found = import_factory(spec) if factory_key else lookup_object(spec.strip())
+        return _Factory(_module_of(found))
     except Exception as error:
         return _Factory(problem=f"cannot import {spec.strip()!r}: {type(error).__name__}: {error}")
 
@@ -248,7 +251,7 @@ class _Walk:
         if spec is None:
             return _Factory(problem="no 'use = ...' and no paste.*_factory key: nothing says what to build")
         if spec.startswith("paste."):
-            return _object(spec.partition("=")[2])
+            return _object(spec.partition("=")[2], factory_key=True)
         scheme, colon, rest = spec.partition(":")
         if colon and scheme.lower() == "egg":
             return _egg(rest, section.kind or "app")

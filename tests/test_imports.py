@@ -64,6 +64,8 @@ def test_no_import_circles() -> None:
         ("wsgikit.middleware", ("wsgikit.deploy", "wsgikit.cli")),
         ("wsgikit.routing", ("wsgikit.deploy", "wsgikit.cli")),
         ("wsgikit.deploy", ("wsgikit.cli",)),
+        ("wsgikit.options", ("wsgikit.deploy", "wsgikit.cli", "wsgikit.middleware")),
+        ("wsgikit.config_errors", ("wsgikit.deploy", "wsgikit.cli", "wsgikit.middleware")),
         ("wsgikit.servers", ("wsgikit.cli", "wsgikit.deploy")),
     ],
 )

@@ -1,7 +1,7 @@
 """Sphinx extension: render the option tables of ``wsgikit.deploy.components.*``.
 
 ``.. wsgikit-option-tables::`` renders one section per component module, with a table (option, default,
-description) for every :class:`~wsgikit.deploy.options.OptionTable` the module declares, and the entry-point
+description) for every :class:`~wsgikit.options.OptionTable` the module declares, and the entry-point
 names that use it. The tables are read from the code at build time, so the reference cannot drift from it.
 ``.. wsgikit-option-table:: gzip`` renders the table(s) of one module, for use in a feature page.
 """
@@ -30,7 +30,7 @@ GROUPS = {
 
 
 def _tables(module: Any) -> list[tuple[str, Any]]:
-    from wsgikit.deploy.options import OptionTable
+    from wsgikit.options import OptionTable
 
     seen: set[int] = set()
     found = []
@@ -51,7 +51,7 @@ def _entry_points(module_name: str) -> list[tuple[str, str, str]]:
 
 
 def _default(option: Any) -> str:
-    from wsgikit.deploy.options import REQUIRED
+    from wsgikit.options import REQUIRED
 
     if option.default is REQUIRED:
         return "*required*"

@@ -113,6 +113,44 @@ def test_use_config_keeps_the_other_files_references() -> None:
             "tag",
             "identifier",
         ),
+        (
+            "[app:main]\npaste.app_factory = kitapps:echo_factory\nget greeting = nope\n",
+            3,
+            "app:main",
+            "get greeting",
+            "no global",
+        ),
+        ("[filter-app:main]\nuse = egg:wsgikit#gzip\n", 1, "filter-app:main", None, "needs 'next"),
+        (
+            "[app:main]\npaste.app_factory = kitapps:echo_factory\n"
+            "paste.composite_factory = kitapps:echo_factory\n",
+            3,
+            "app:main",
+            "paste.composite_factory",
+            "keep one",
+        ),
+        (
+            "[app:main]\nuse = egg:wsgikit-hello\n[composite:main]\nuse = egg:wsgikit#urlmap\n",
+            None,
+            None,
+            None,
+            "ambiguous",
+        ),
+        ("[app:main]\nuse = config:other.ini#nope\n", 2, "app:main", "use", "cannot read"),
+        (
+            "[app:main]\npaste.app_factory = kitapps:echo_factory\nfilter-with = nope\n",
+            3,
+            "app:main",
+            "filter-with",
+            "no section for filter 'nope'",
+        ),
+        (
+            "[app:main]\npaste.app_factory = kitapps:echo_factory\nrequire = no-such-dist\n",
+            3,
+            "app:main",
+            "require",
+            "no-such-dist",
+        ),
     ],
     ids=[
         "unknown-entry-point",
@@ -126,6 +164,13 @@ def test_use_config_keeps_the_other_files_references() -> None:
         "pipeline-extra-key",
         "factory-type-error",
         "middleware-value-error",
+        "get-without-global",
+        "filter-app-without-next",
+        "two-factories",
+        "ambiguous-section",
+        "config-reference-to-a-missing-file",
+        "filter-with-missing",
+        "require-missing",
     ],
 )
 def test_errors_are_located(

@@ -17,7 +17,7 @@ import routes
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from wsgikit.deploy import options
+from wsgikit import options
 from wsgikit.deploy.env import ENV_RE, expand_env
 from wsgikit.deploy.options import ConfigError
 from wsgikit.routing import Mapper, Router

@@ -44,7 +44,6 @@ from wsgikit.deploy.loader import (
     SERVER,
     LoadSession,
     WsgikitConfigLoader,
-    _missing_section,
     as_config_error,
     pipeline_problems,
     resolve_egg,
@@ -361,11 +360,7 @@ class _Checker:
         return values
 
     def find_section(self, loader: WsgikitConfigLoader, object_type: Any, name: str | None) -> str:
-        try:
-            section: str = loader.find_config_section(object_type, name=name)
-        except LookupError:
-            raise _missing_section(loader, object_type, name) from None
-        return section
+        return loader.find_config_section(object_type, name=name)
 
     def config_target(
         self, loader: WsgikitConfigLoader, reference: str, object_type: Any

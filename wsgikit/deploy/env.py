@@ -22,75 +22,12 @@ every interpolation failure into a :class:`~wsgikit.deploy.options.ConfigError` 
 from __future__ import annotations
 
 import configparser
-import os
-import re
 from collections.abc import Callable, Mapping, MutableMapping
 
-from wsgikit.deploy.errors import ConfigError
+from wsgikit.config_errors import ConfigError
+from wsgikit.options import ENV_RE, expand_env, has_env
 
 __all__ = ["ENV_RE", "EnvInterpolation", "expand_env", "has_env"]
-
-ENV_RE = re.compile(r"\$\{ENV:(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
-"""``${ENV:NAME}`` or ``${ENV:NAME:-default}`` (a default cannot contain ``}``)."""
-
-
-def has_env(value: str) -> bool:
-    return "${ENV:" in value
-
-
-def expand_env(
-    value: str,
-    environ: Mapping[str, str] | None = None,
-    *,
-    escape_percent: bool = False,
-    strict: bool = True,
-) -> str:
-    """Replace every ``${ENV:NAME[:-default]}`` in ``value``.
-
-    :param environ: the environment (``os.environ`` by default).
-    :param escape_percent: double every ``%`` in the text taken from the environment, for values that
-        are about to go through ``%`` interpolation (so the environment's text stays literal).
-    :param strict: when false, a variable that is unset and has no default, or a malformed reference, is
-        left as written.
-    :raises ConfigError: when a variable without a default is not set, or a reference is malformed
-        (``strict`` only).
-    """
-    if "${ENV:" not in value:
-        return value
-    if strict:
-        _refuse_malformed(value)
-    env = os.environ if environ is None else environ
-
-    def replace(match: re.Match[str]) -> str:
-        name, default = match.group("name"), match.group("default")
-        found = env.get(name)
-        if found is None or (found == "" and default is not None):
-            if default is None:
-                if not strict:
-                    return match.group(0)
-                raise ConfigError(
-                    f"environment variable {name} is not set "
-                    f"(write ${{ENV:{name}:-default}} to give a default)"
-                )
-            return default
-        return found.replace("%", "%%") if escape_percent else found
-
-    return ENV_RE.sub(replace, value)
-
-
-def _refuse_malformed(value: str) -> None:
-    """A ``${ENV:`` that does not start a well-formed reference is an error whatever the environment."""
-    starts = {match.start() for match in ENV_RE.finditer(value)}
-    position = value.find("${ENV:")
-    while position != -1:
-        if position not in starts:
-            end = value.find("}", position)
-            fragment = value[position : end + 1 if end != -1 else len(value)]
-            raise ConfigError(
-                f"malformed environment reference {fragment!r}: write ${{ENV:NAME}} or "
-                "${ENV:NAME:-default} (NAME: letters, digits and _; the default cannot contain '}')"
-            )
-        position = value.find("${ENV:", position + 1)
 
 
 class EnvInterpolation(configparser.BasicInterpolation):
@@ -151,10 +88,11 @@ class EnvInterpolation(configparser.BasicInterpolation):
             raise self._locate(ConfigError(message), section, option) from None
 
     def _locate(self, error: ConfigError, section: str, option: str) -> ConfigError:
-        line = self.line_of(section, option)
-        located = error.located(file=self.filename, line=line, section=section, key=option)
-        located._wsgikit_claimed = True  # type: ignore[attr-defined]  # exact already: loaders keep it
-        return located
+        """The error, created anew at the value it is about (which only the interpolation knows)."""
+        cls = type(error)
+        return cls(
+            error.message, file=self.filename, line=self.line_of(section, option), section=section, key=option
+        )
 
 
 def _reason(error: configparser.Error) -> str:

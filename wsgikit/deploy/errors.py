@@ -1,117 +1,14 @@
-"""Configuration errors
-====================
+"""Configuration errors (moved to :mod:`wsgikit.config_errors`, which the middleware can import too; every
+name is still here)."""
 
-:class:`ConfigError` is what every part of :mod:`wsgikit.deploy` raises for a configuration problem, created
-with what is known of where it is — file, line, section, key; :class:`ConfigLookupError` is the one for what
-PasteDeploy reports as :class:`LookupError` (a missing section, distribution or entry point).
-"""
+from wsgikit.config_errors import (
+    ConfigError,
+    ConfigLookupError,
+    Place,
+    building,
+    current_place,
+    referring,
+    resolving,
+)
 
-from __future__ import annotations
-
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any
-
-__all__ = ["ConfigError", "ConfigLookupError", "Place", "building", "resolving"]
-
-
-@dataclass(frozen=True)
-class Place:
-    """A section being built: its file, name, header line and the keys written in it (with their lines)."""
-
-    file: str
-    section: str
-    line: int | None = None
-    keys: Mapping[str, int] = field(default_factory=dict)
-
-
-_building: ContextVar[tuple[Place, ...]] = ContextVar("wsgikit.deploy.building", default=())
-
-
-@contextmanager
-def building(place: Place) -> Iterator[None]:
-    """While the loader builds ``place`` (runs its factory, applies its filter), every :class:`ConfigError`
-    created without a section is created located there: a component factory, which PasteDeploy never tells
-    its section, still raises errors that name file, line, section and key."""
-    token = _building.set((*_building.get(), place))
-    try:
-        yield
-    finally:
-        _building.reset(token)
-
-
-@contextmanager
-def resolving() -> Iterator[None]:
-    """While the loader resolves a reference (finding and reading another section), no section is being
-    built: errors there are located by the resolution itself."""
-    token = _building.set(())
-    try:
-        yield
-    finally:
-        _building.reset(token)
-
-
-def _place_for(key: str | None) -> tuple[Place, int | None] | None:
-    """The innermost section being built that has ``key`` written in it (a section with ``use = another``
-    passes its own keys down), else the innermost one; with the line to report."""
-    places = _building.get()
-    if not places:
-        return None
-    if key is not None:
-        for place in reversed(places):
-            if key in place.keys:
-                return place, place.keys[key]
-    return places[-1], places[-1].line
-
-
-class ConfigError(ValueError):
-    """A configuration problem, located as precisely as is known.
-
-    ``str(error)`` reads ``file:line [section] key: message``, leaving out the parts that are unknown.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | None = None,
-        line: int | None = None,
-        section: str | None = None,
-        key: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        if section is None:
-            found = _place_for(key)
-            if found is not None and (file is None or file == found[0].file):
-                place, place_line = found
-                file, section = place.file, place.section
-                line = place_line if line is None else line
-        self.file = file
-        self.line = line
-        self.section = section
-        self.key = key
-
-    def located(self, **where: Any) -> ConfigError:
-        """Fill in location fields that are still unknown; returns ``self``."""
-        for name in ("file", "line", "section", "key"):
-            if getattr(self, name) is None and where.get(name) is not None:
-                setattr(self, name, where[name])
-        return self
-
-    def __str__(self) -> str:
-        parts: list[str] = []
-        if self.file:
-            parts.append(f"{self.file}:{self.line}" if self.line else self.file)
-        if self.section:
-            parts.append(f"[{self.section}]")
-        prefix = " ".join(parts)
-        key = f"{self.key}: " if self.key else ""
-        return f"{prefix} {key}{self.message}".strip() if prefix else f"{key}{self.message}"
-
-
-class ConfigLookupError(ConfigError, LookupError):
-    """A section, distribution or entry point that cannot be found. Also a :class:`LookupError`, which
-    is what PasteDeploy raises for these, so existing ``except LookupError`` handlers keep working."""
+__all__ = ["ConfigError", "ConfigLookupError", "Place", "building", "current_place", "referring", "resolving"]

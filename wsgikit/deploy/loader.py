@@ -1,20 +1,28 @@
 """The wsgikit loader
 ==================
 
-A thin layer over PasteDeploy's own ``ConfigLoader`` that keeps PasteDeploy's semantics and file format,
-and adds what it lacks:
+Resolves a ``paste.ini`` file by PasteDeploy's rules and file format — which section a name finds,
+``use``, ``set``/``get``, ``[DEFAULT]``, ``filter-with``, ``require``, pipelines and filter-apps — over
+its typed tree (:mod:`wsgikit.deploy.ini`), into PasteDeploy's own contexts, whose ``create()`` calls
+each factory by its protocol (``paste.app_factory``, ``paste.composite_factory``,
+``paste.filter_factory``, ...). It uses PasteDeploy through what it exposes (``LoaderContext`` and the
+object types, ``util.lookup_object``, ``loadcontext`` for a bare ``egg:``/``call:`` URI); no hook of its
+``ConfigLoader`` is overridden or patched.
+It adds what PasteDeploy lacks:
 
-* every error names the file, line, section and key (and suggests a close name for a typo);
+* every error is created where it is found and names the file, line, section and key (and suggests a close
+  name for a typo): see :func:`~wsgikit.deploy.errors.resolving`, ``referring`` and ``building``;
 * ``${ENV:NAME}`` / ``${ENV:NAME:-default}`` values (see :mod:`wsgikit.deploy.env`);
 * a section referenced more than once in one load is built once, and the instance is shared;
 * a local key shadowed by ``[DEFAULT]`` is reported (PasteDeploy drops it silently);
 * a cycle of references is an error, not a ``RecursionError``;
-* a record of what was built, from where (:class:`Node`), for ``wsgikit show`` and ``wsgikit routes``.
+* a record of what was built, from where (:class:`Node`), for ``wsgikit routes``.
 """
 
 from __future__ import annotations
 
 import configparser
+import contextlib
 import difflib
 import importlib.metadata
 import logging
@@ -25,13 +33,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paste.deploy import loadwsgi
+from paste.deploy.util import lookup_object
 
 from wsgikit.deploy.env import EnvInterpolation
-from wsgikit.deploy.errors import Place, building, resolving
+from wsgikit.deploy.errors import Place, building, current_place, referring, resolving
 from wsgikit.deploy.ini import IniIndex, Placed, parse_ini, section_kind
 from wsgikit.deploy.options import ConfigError, ConfigLookupError
 from wsgikit.deploy.paste_compat import PASTE_REPLACEMENTS, replacement
-from wsgikit.deploy.spec import parse_config_spec
+from wsgikit.deploy.spec import import_factory, parse_config_spec
 
 __all__ = [
     "IniIndex",
@@ -123,21 +132,22 @@ class LoadSession:
 
 # -- turning PasteDeploy's errors into located ConfigErrors ----------------------------------------------
 
-_CLAIMED = "_wsgikit_claimed"
 
-
-def as_config_error(error: BaseException, context: Any = None) -> ConfigError:
-    """A :class:`ConfigError` saying what ``error`` (raised while loading) means; for a middleware's
-    ``ValueError``, the option of ``context`` it names is the error's key."""
+def as_config_error(
+    error: BaseException, context: Any = None, *, key: str | None = None, file: str | None = None
+) -> ConfigError:
+    """A :class:`ConfigError` saying what ``error`` (raised while loading) means, created where the loader
+    is (so located there). For a factory's ``ValueError`` or ``TypeError``, the option of ``context`` it is
+    about is the error's key (see :func:`_mentioned_key`); ``key`` says it outright."""
     if isinstance(error, ConfigError):
         return error
     if isinstance(error, importlib.metadata.PackageNotFoundError):
         return _unknown_distribution(str(error.args[0]) if error.args else str(error))
     if isinstance(error, configparser.Error):
-        message = getattr(error, "message", str(error))
-        converted = ConfigError(str(message).replace("\n", " "))
-        line = getattr(error, "lineno", None)
-        return converted.located(file=getattr(error, "source", None), line=line)
+        message = str(getattr(error, "message", str(error))).replace("\n", " ")
+        return ConfigError(
+            message, file=getattr(error, "source", None) or file, line=getattr(error, "lineno", None)
+        )
     message = str(error) or type(error).__name__
     if isinstance(error, ImportError | AttributeError):
         message = f"cannot import: {message}"
@@ -145,8 +155,12 @@ def as_config_error(error: BaseException, context: Any = None) -> ConfigError:
         message = f"factory rejected the configuration: {message}"
     elif isinstance(error, RecursionError):
         message = "references nest too deeply (a cycle?)"
+    if key is None and context is not None:
+        key = _mentioned_key(message, context)
+    if key is not None and message.startswith(f"{key}: "):
+        message = message[len(key) + 2 :]
     cls = ConfigLookupError if isinstance(error, LookupError) else ConfigError
-    return cls(message, key=_mentioned_key(message, context) if context is not None else None)
+    return cls(message, key=key, file=file)
 
 
 def _unknown_distribution(name: str) -> ConfigLookupError:
@@ -246,23 +260,101 @@ def pipeline_problems(local_conf: Any) -> list[ConfigError]:
 
 
 # -- the loader -----------------------------------------------------------------------------------------
+#
+# wsgikit resolves a file itself, over its typed tree (:mod:`wsgikit.deploy.ini`) and a configparser for the
+# values (``%(here)s``, ``${ENV:...}``), with PasteDeploy's rules: which sections a name finds, ``use``,
+# ``set``/``get``, ``[DEFAULT]`` winning over a section's key, ``filter-with``, ``require``, pipelines and
+# filter-apps. What comes out is PasteDeploy's own :class:`~paste.deploy.loadwsgi.LoaderContext` (a
+# subclass), and building it is PasteDeploy's: ``LoaderContext.create()`` calls the factory by its protocol
+# (``paste.app_factory``, ``paste.composite_factory``, ``paste.filter_factory``, ...). Nothing of
+# PasteDeploy's ``ConfigLoader`` is overridden or patched. Every error is created where it is found, with
+# its file, line, section and key (:func:`~wsgikit.deploy.errors.resolving`, ``referring``, ``building``).
 
 
-class _Parser(loadwsgi.NicerConfigParser):  # type: ignore[misc]
-    """PasteDeploy's parser with wsgikit's interpolation (``${ENV:...}``, located errors)."""
+class _Parser(configparser.ConfigParser):
+    """A file's values, with wsgikit's interpolation (``${ENV:...}``, located errors); case is kept."""
 
     def __init__(
         self, filename: str, index: IniIndex, defaults: dict[str, str], environ: dict[str, str] | None = None
     ) -> None:
-        configparser.ConfigParser.__init__(
-            self, defaults=defaults, interpolation=EnvInterpolation(filename, index.line_of, environ)
-        )
+        super().__init__(defaults=defaults, interpolation=EnvInterpolation(filename, index.line_of, environ))
         self.filename = filename
-        self.optionxform = str
+        self.optionxform = str  # type: ignore[assignment,method-assign]
+
+    def defaults(self) -> dict[str, str]:
+        """The ``[DEFAULT]`` values, interpolated (``%(here)s`` in a default is expanded), as PasteDeploy
+        gives them to factories in ``global_conf``."""
+        values = dict(super().defaults())
+        return {key: self.get(self.default_section, key) or value for key, value in values.items()}
 
 
-class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
-    """PasteDeploy's ``ConfigLoader`` with located errors, shared instances and a load record."""
+@dataclass(frozen=True)
+class _Layer:
+    """One section a context is built for: a section with ``use = other`` has two layers, its own and the
+    other's (outermost first)."""
+
+    place: Place
+    node: Node
+    memo_key: tuple[Any, ...] | None
+
+
+class _Context(loadwsgi.LoaderContext):  # type: ignore[misc]
+    """PasteDeploy's context, built through its own ``create()`` — recorded (:class:`Node`), shared within
+    one load, and with the section being built known to every error raised while it is built."""
+
+    layers: tuple[_Layer, ...] = ()
+    session: LoadSession | None = None
+
+    def create(self) -> Any:
+        return self._create(0)
+
+    def _create(self, depth: int) -> Any:
+        if depth == len(self.layers) or self.session is None:
+            return super().create()
+        layer, session = self.layers[depth], self.session
+        node = _copy_node(layer.node)
+        node.label, session.next_label = session.next_label, None
+        session.stack[-1].children.append(node)
+        if layer.memo_key is not None and layer.memo_key in session.objects:
+            node.shared = True
+            node.obj = session.objects[layer.memo_key]
+            return node.obj
+        where = (layer.place.file, layer.place.section)
+        if where in session.creating:  # a composite refers back: the error is its reference's
+            raise _cycle(where, session.creating)
+        session.creating.append(where)
+        session.stack.append(node)
+        try:
+            with building(layer.place):
+                try:
+                    obj = self._create(depth + 1)
+                except ConfigError:
+                    raise
+                except Exception as error:  # created here, so located in this section
+                    raise as_config_error(error, self) from error
+        finally:
+            session.stack.pop()
+            session.creating.pop()
+        if self.object_type in (loadwsgi.PIPELINE, loadwsgi.FILTER_APP) and node.children:
+            node.children.append(node.children.pop(0))  # PasteDeploy builds the app first; show it last
+        if depth == 0 and self._makes_filter() and callable(obj):
+            obj = _LocatedFilter(obj, self)
+        node.obj = obj
+        if layer.memo_key is not None:
+            session.objects[layer.memo_key] = obj
+        return obj
+
+    def _makes_filter(self) -> bool:
+        return self.object_type is FILTER or (
+            self.object_type is loadwsgi.FILTER_WITH and self.next_context.object_type is FILTER
+        )
+
+
+class WsgikitConfigLoader:
+    """One configuration file: finds its sections and resolves them into contexts that build them.
+
+    Also what a composite factory gets as ``loader`` (``loader.get_app(name, global_conf=...)``).
+    """
 
     def __init__(self, filename: str, session: LoadSession | None = None) -> None:
         self.filename = filename = os.path.abspath(filename.strip())
@@ -285,189 +377,265 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
                 line=error.lineno,
             ) from None
         except configparser.Error as error:
-            raise as_config_error(error).located(file=filename) from None
+            raise as_config_error(error, file=filename) from None
+
+    # -- what composites call --------------------------------------------------------------------------
+
+    def get_app(self, name: str | None = None, global_conf: Any = None) -> Any:
+        return self.get_context(APP, name, global_conf).create()
+
+    def get_filter(self, name: str | None = None, global_conf: Any = None) -> Any:
+        return self.get_context(FILTER, name, global_conf).create()
+
+    def get_server(self, name: str | None = None, global_conf: Any = None) -> Any:
+        return self.get_context(SERVER, name, global_conf).create()
+
+    def app_context(self, name: str | None = None, global_conf: Any = None) -> Any:
+        return self.get_context(APP, name, global_conf)
+
+    def filter_context(self, name: str | None = None, global_conf: Any = None) -> Any:
+        return self.get_context(FILTER, name, global_conf)
+
+    def server_context(self, name: str | None = None, global_conf: Any = None) -> Any:
+        return self.get_context(SERVER, name, global_conf)
+
+    def update_defaults(self, new_defaults: dict[str, Any], overwrite: bool = True) -> None:
+        """Add ``new_defaults`` to ``[DEFAULT]`` (the ``global_conf`` a caller passes)."""
+        for key, value in new_defaults.items():
+            if overwrite or not self.parser.has_option(self.parser.default_section, key):
+                try:  # interpolated like the file's own defaults ...
+                    self.parser.set(self.parser.default_section, key, str(value))
+                except ValueError:  # ... unless it is not valid %-syntax: then taken as written
+                    self.parser.set(self.parser.default_section, key, str(value).replace("%", "%%"))
 
     # -- resolution ------------------------------------------------------------------------------------
 
     def get_context(self, object_type: Any, name: str | None = None, global_conf: Any = None) -> Any:
+        """The context of section ``name`` (or of a ``config:``/``egg:``/``call:`` URI), shared within the
+        load."""
         return self._context(object_type, name, global_conf, shared=True)
 
     def _context(self, object_type: Any, name: str | None, global_conf: Any, *, shared: bool) -> Any:
-        with resolving():
-            return self._resolve(object_type, name, global_conf, shared=shared)
-
-    def _resolve(self, object_type: Any, name: str | None, global_conf: Any, *, shared: bool) -> Any:
-        if self.absolute_name(name):
-            assert name is not None
+        if name is not None and _ABSOLUTE.match(name):
             return self._absolute_context(object_type, name, global_conf)
-        try:
-            section = self.find_config_section(object_type, name=name)
-        except LookupError:
-            raise _missing_section(self, object_type, name) from None
+        section = self.find_config_section(object_type, name=name)
         where = (self.filename, section)
         if where in self.session.resolving:
-            raise self._cycle(where, self.session.resolving)
+            raise _cycle(where, self.session.resolving)
         memo_key = (self.filename, section, _frozen(global_conf)) if shared else None
         if memo_key is not None and memo_key in self.session.contexts:
             return self.session.contexts[memo_key]
+        place = self.place(section)
         self.session.resolving.append(where)
         try:
-            self._warn_shadowed(section)
-            context = super().get_context(object_type, name=name, global_conf=global_conf)
-        except Exception as error:
-            raise self._claim(as_config_error(error), section, None) from _cause(error)
+            with resolving(place):
+                self._warn_shadowed(section)
+                context = self._section_context(object_type, section, place, global_conf)
         finally:
             self.session.resolving.pop()
-        self._wrap(context, section, memo_key, inner=not shared)
+        node = Node(
+            kind=section_kind(section) or context.object_type.name,
+            name=section,
+            file=self.filename,
+            line=place.line,
+            spec=self._spec(section),
+        )
+        context.layers = (_Layer(place, node, memo_key), *context.layers)
+        context.session = self.session
         if memo_key is not None:
             self.session.contexts[memo_key] = context
         return context
 
-    def _absolute_context(self, object_type: Any, uri: str, global_conf: Any) -> Any:
-        scheme, _, rest = uri.partition(":")
-        if scheme.lower() == "config":
-            target = parse_config_spec(uri, relative_to=os.path.dirname(self.filename))
-            name = target.name if target.explicit_name else None
-            return self.session.loader_for(target.path).get_context(object_type, name, global_conf)
-        if scheme.lower() == "egg":
-            resolve_egg(rest, _OBJECT_KINDS.get(object_type.name, "app"))
-        try:
-            context = loadwsgi.loadcontext(object_type, uri, global_conf=global_conf)
-        except Exception as error:
-            raise as_config_error(error) from _cause(error)
-        return context
+    def place(self, section: str) -> Place:
+        """Where ``section`` is: file, header line, its keys' lines."""
+        return Place(self.filename, section, self.index.line_of(section), self.index.keys.get(section, {}))
+
+    def find_config_section(self, object_type: Any, name: str | None = None) -> str:
+        """The section ``name`` (``main`` when ``None``) finds where ``object_type`` is wanted, by
+        PasteDeploy's rules: ``[app:x]``/``[application:x]``, then ``[composite:x]``, ``[pipeline:x]``,
+        ``[filter-app:x]`` for an application; a bare ``[app]`` is ``main``.
+
+        :raises ConfigLookupError: none, or several.
+        """
+        sections = self.parser.sections()
+        wanted = "main" if name is None else name
+        found: list[str] = []
+        for prefixes in object_type.config_prefixes:
+            for prefix in prefixes:
+                matches = [prefix] if name is None and prefix in sections else []
+                matches += [
+                    s
+                    for s in sections
+                    if s.startswith(f"{prefix}:") and s[len(prefix) + 1 :].strip() == wanted
+                ]
+                if matches:
+                    found.extend(matches)
+                    break
+        if not found:
+            raise _missing_section(self, object_type, name)
+        if len(found) > 1:
+            names = " and ".join(f"[{section}]" for section in found)
+            raise ConfigLookupError(f"ambiguous: {names} are both {wanted!r}", file=self.filename)
+        return found[0]
+
+    def _section_context(self, object_type: Any, section: str, place: Place, global_conf: Any) -> _Context:
+        defaults = self.parser.defaults()
+        conf = {**defaults, **(global_conf or {})}
+        local_conf: dict[str, Any] = {}
+        global_additions: dict[str, Any] = {}
+        get_from_globals: dict[str, str] = {}
+        for option in self.parser.options(section):
+            if option.startswith("set "):
+                global_additions[option[4:].strip()] = conf[option[4:].strip()] = self.parser.get(
+                    section, option
+                )
+            elif option.startswith("get "):
+                get_from_globals[option[4:].strip()] = self.parser.get(section, option)
+            elif option not in defaults:  # a key [DEFAULT] also sets: PasteDeploy lets [DEFAULT] win
+                local_conf[option] = self.parser.get(section, option)
+        for local_name, global_name in get_from_globals.items():
+            if global_name not in conf:
+                raise ConfigError(
+                    f"no global (a [DEFAULT] or 'set') value named {global_name!r}", key=f"get {local_name}"
+                )
+            local_conf[local_name] = conf[global_name]
+        filter_with = local_conf.pop("filter-with", None) if object_type in (APP, FILTER) else None
+        for requirement in str(local_conf.pop("require", "")).split():
+            try:
+                importlib.metadata.distribution(requirement)
+            except importlib.metadata.PackageNotFoundError:
+                raise ConfigLookupError(
+                    f"requires {requirement!r}, which is not installed", key="require"
+                ) from None
+        kind = section_kind(section)
+        if kind == "filter-app":
+            context = self._filter_app_context(section, place, conf, local_conf, global_additions)
+        elif kind == "pipeline":
+            context = self._pipeline_context(place, conf, local_conf)
+        elif "use" in local_conf:
+            context = self._context_from_use(object_type, section, place, conf, local_conf, global_additions)
+        else:
+            context = self._context_from_explicit(object_type, section, conf, local_conf)
+        if filter_with is None:
+            return context
+        wrapped = _Context(None, loadwsgi.FILTER_WITH, None, conf, local_conf, self)
+        with referring(place, "filter-with"):
+            wrapped.filter_context = self._context(FILTER, filter_with, conf, shared=True)
+        wrapped.next_context = context
+        return wrapped
 
     def _context_from_use(
-        self, object_type: Any, local_conf: Any, global_conf: Any, global_additions: Any, section: str
-    ) -> Any:
+        self,
+        object_type: Any,
+        section: str,
+        place: Place,
+        global_conf: dict[str, Any],
+        local_conf: dict[str, Any],
+        global_additions: dict[str, Any],
+    ) -> _Context:
         use = local_conf.pop("use")
-        try:
+        with referring(place, "use"):
             # `use = othersection` overlays keys on a copy: it must never share the instance.
             context = self._context(object_type, use, global_conf, shared=False)
-        except ConfigError as error:
-            raise self._claim(error, section, "use", force_key=True) from None
         context.global_conf.update(global_additions)
         context.local_conf.update(local_conf)
         if "__file__" in global_conf:
             context.global_conf["__file__"] = global_conf["__file__"]
-        if not isinstance(context.loader, WsgikitConfigLoader):
-            # PasteDeploy also replaces the loader of a `use = config:other.ini#name` section, so that a
-            # composite there looks its references up in the wrong file; keep the file's own loader.
-            context.loader = self
         if context.protocol is None:
             prefix = section.split(":", 1)[0]
-            if prefix in ("application", "app"):
-                context.protocol = "paste.app_factory"
-            elif prefix in ("composit", "composite"):
-                context.protocol = "paste.composit_factory"
-            else:
-                context.protocol = f"paste.{prefix}_factory"
+            context.protocol = {
+                "application": "paste.app_factory",
+                "app": "paste.app_factory",
+                "composit": "paste.composit_factory",
+                "composite": "paste.composit_factory",
+            }.get(prefix, f"paste.{prefix}_factory")
+        assert isinstance(context, _Context)
         return context
 
     def _context_from_explicit(
-        self, object_type: Any, local_conf: Any, global_conf: Any, global_addition: Any, section: str
-    ) -> Any:
-        key = next((key for key in local_conf if key.startswith("paste.")), None)
-        if key is None:  # what PasteDeploy would report as "No loader given"
-            raise ConfigLookupError(
-                "no 'use = ...' and no paste.*_factory key: nothing says what to build",
-                file=self.filename,
-                line=self.index.line_of(section),
-                section=section,
-            )
+        self, object_type: Any, section: str, global_conf: dict[str, Any], local_conf: dict[str, Any]
+    ) -> _Context:
+        given = [
+            next(protocol for protocol in protocols if protocol in local_conf)
+            for protocols in object_type.egg_protocols
+            if any(protocol in local_conf for protocol in protocols)
+        ]
+        if not given:
+            raise ConfigLookupError("no 'use = ...' and no paste.*_factory key: nothing says what to build")
+        if len(given) > 1:
+            raise ConfigLookupError(f"several factories given ({', '.join(given)}): keep one", key=given[1])
+        protocol = given[0]
+        expression = local_conf.pop(protocol)
         try:
-            return super()._context_from_explicit(
-                object_type, local_conf, global_conf, global_addition, section
-            )
+            factory = import_factory(expression)
         except Exception as error:
-            raise self._claim(as_config_error(error), section, key) from _cause(error)
+            raise as_config_error(error, key=protocol) from error
+        return _Context(factory, object_type, protocol, global_conf, local_conf, self)
 
-    def _pipeline_app_context(
-        self,
-        object_type: Any,
-        section: str,
-        name: Any,
-        global_conf: Any,
-        local_conf: Any,
-        global_additions: Any,
-    ) -> Any:
+    def _pipeline_context(
+        self, place: Place, global_conf: dict[str, Any], local_conf: dict[str, Any]
+    ) -> _Context:
         problems = pipeline_problems(local_conf)
         if problems:
-            raise self._claim(problems[0], section, problems[0].key)
-        try:
-            return super()._pipeline_app_context(
-                object_type, section, name, global_conf, local_conf, global_additions
-            )
-        except ConfigError as error:
-            raise self._claim(error, section, "pipeline", force_key=True) from None
+            raise problems[0]
+        names = str(local_conf.pop("pipeline")).split()
+        context = _Context(None, loadwsgi.PIPELINE, None, global_conf, local_conf, self)
+        with referring(place, "pipeline"):
+            context.app_context = self._context(APP, names[-1], global_conf, shared=True)
+            context.filter_contexts = [
+                self._context(FILTER, name, global_conf, shared=True) for name in names[:-1]
+            ]
+        return context
 
     def _filter_app_context(
         self,
-        object_type: Any,
         section: str,
-        name: Any,
-        global_conf: Any,
-        local_conf: Any,
-        global_additions: Any,
-    ) -> Any:
-        try:
-            return super()._filter_app_context(
-                object_type, section, name, global_conf, local_conf, global_additions
+        place: Place,
+        global_conf: dict[str, Any],
+        local_conf: dict[str, Any],
+        global_additions: dict[str, Any],
+    ) -> _Context:
+        if "next" not in local_conf:
+            raise ConfigLookupError("a filter-app section needs 'next = ...' (the application it wraps)")
+        next_name = local_conf.pop("next")
+        context = _Context(None, loadwsgi.FILTER_APP, None, global_conf, local_conf, self)
+        with referring(place, "next"):
+            context.next_context = self._context(APP, next_name, global_conf, shared=True)
+        if "use" in local_conf:
+            context.filter_context = self._context_from_use(
+                FILTER, section, place, global_conf, local_conf, global_additions
             )
-        except ConfigError as error:
-            raise self._claim(error, section, "next", force_key=True) from None
+        else:
+            context.filter_context = self._context_from_explicit(FILTER, section, global_conf, local_conf)
+        return context
 
-    # -- creation --------------------------------------------------------------------------------------
+    def _absolute_context(self, object_type: Any, uri: str, global_conf: Any) -> Any:
+        scheme, _, rest = uri.partition(":")
+        scheme = scheme.lower()
+        if scheme == "config":
+            target = parse_config_spec(uri, relative_to=os.path.dirname(self.filename))
+            name = target.name if target.explicit_name else None
+            return self.session.loader_for(target.path).get_context(object_type, name, global_conf)
+        if scheme == "egg":
+            entry_point, protocol = resolve_egg(rest, _OBJECT_KINDS.get(object_type.name, "app"))
+            factory = _load(entry_point.load)
+            dist, _, name = rest.partition("#")
+            return _Context(
+                factory,
+                object_type,
+                protocol,
+                dict(global_conf or {}),
+                {},
+                self,
+                dist.strip(),
+                name.strip() or "main",
+            )
+        if scheme == "call":
+            factory = _load(lambda: lookup_object(rest.strip()))
+            return _Context(factory, object_type, None, dict(global_conf or {}), {}, self)
+        raise ConfigLookupError(f"unknown scheme {scheme!r} in {uri!r} (expected config:, egg: or call:)")
 
-    def _wrap(self, context: Any, section: str, memo_key: tuple[Any, ...] | None, *, inner: bool) -> None:
-        original: Callable[[], Any] = context.create
-        session = self.session
-        node_template = Node(
-            kind=section_kind(section) or context.object_type.name,
-            name=section,
-            file=self.filename,
-            line=self.index.line_of(section),
-            spec=self._spec(section),
-        )
-        place = Place(self.filename, section, self.index.line_of(section), self.index.keys.get(section, {}))
-        rotate = context.object_type in (loadwsgi.PIPELINE, loadwsgi.FILTER_APP)
-        is_filter = context.object_type is FILTER or (
-            context.object_type is loadwsgi.FILTER_WITH and context.next_context.object_type is FILTER
-        )
-
-        def create() -> Any:
-            node = _copy_node(node_template)
-            node.label, session.next_label = session.next_label, None
-            session.stack[-1].children.append(node)
-            if memo_key is not None and memo_key in session.objects:
-                node.shared = True
-                node.obj = session.objects[memo_key]
-                return node.obj
-            where = (self.filename, section)
-            if where in session.creating:
-                raise self._cycle(where, session.creating)
-            session.creating.append(where)
-            session.stack.append(node)
-            try:
-                with building(place):
-                    try:
-                        obj = original()
-                    except Exception as error:  # converted here: created located in this section
-                        converted = as_config_error(error, context)
-                        raise self._claim(converted, section, None, context, inner=inner) from _cause(error)
-            finally:
-                session.stack.pop()
-                session.creating.pop()
-            if rotate and node.children:
-                node.children.append(node.children.pop(0))
-            if is_filter and callable(obj):
-                obj = _LocatedFilter(obj, self, place, context, inner)
-            node.obj = obj
-            if memo_key is not None:
-                session.objects[memo_key] = obj
-            return obj
-
-        context.create = create
+    # -- what check and show read ----------------------------------------------------------------------
 
     def _spec(self, section: str) -> str | None:
         found = self.ini.sections.get(section)
@@ -477,47 +645,6 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
         """The keys written in ``section`` itself (not inherited from ``[DEFAULT]``), in file order."""
         found = self.ini.sections.get(section)
         return list(found.keys) if found is not None else []
-
-    # -- errors and warnings ---------------------------------------------------------------------------
-
-    def _claim(
-        self,
-        error: ConfigError,
-        section: str,
-        key: str | None,
-        context: Any = None,
-        *,
-        inner: bool = False,
-        force_key: bool = False,
-    ) -> ConfigError:
-        """Attach this file and section to an error that was created without them: one converted from
-        PasteDeploy's or a factory's own exception (errors created while a section is built are located at
-        creation, see :func:`~wsgikit.deploy.errors.building`)."""
-        if getattr(error, _CLAIMED, False) or error.section is not None:
-            return error
-        if (
-            inner
-            and error.key is not None
-            and error.key not in self.index.keys.get(section, {})
-            and error.key in getattr(context, "local_conf", {})
-        ):
-            return error  # written in the section that `use`s this one: that section claims it
-        if (force_key and key is not None and error.section is None) or error.key is None:
-            error.key = key
-        if error.key and error.message.startswith(f"{error.key}: "):
-            error.message = error.message[len(error.key) + 2 :]
-            error.args = (error.message,)
-        # A factory knows the file but not the section (PasteDeploy does not pass it); we do.
-        error.section = section
-        error.file = self.filename
-        error.line = self.index.line_of(section, error.key)
-        setattr(error, _CLAIMED, True)
-        return error
-
-    def _cycle(self, where: tuple[str, str], stack: list[tuple[str, str]]) -> ConfigError:
-        start = stack.index(where)
-        path = " -> ".join(f"[{name}]" for _, name in [*stack[start:], where])
-        return ConfigError(f"reference cycle: {path}")
 
     def _warn_shadowed(self, section: str) -> None:
         defaults = self.parser.defaults()
@@ -535,33 +662,42 @@ class WsgikitConfigLoader(loadwsgi.ConfigLoader):  # type: ignore[misc]
                 )
 
 
-class _LocatedFilter:
-    """A filter (``app -> app``) whose errors when applied name the filter's section."""
+_ABSOLUTE = re.compile(r"^[a-zA-Z]+:")
 
-    def __init__(
-        self,
-        filter: Callable[[Any], Any],
-        loader: WsgikitConfigLoader,
-        place: Place,
-        context: Any,
-        inner: bool,
-    ) -> None:
-        self.inner = inner
+
+def _load(importer: Callable[[], Any]) -> Any:
+    """Import a factory; what cannot be imported is a located :class:`ConfigError` (at the reference)."""
+    try:
+        return importer()
+    except Exception as error:
+        raise as_config_error(error) from error
+
+
+def _cycle(where: tuple[str, str], stack: list[tuple[str, str]]) -> ConfigError:
+    start = stack.index(where)
+    path = " -> ".join(f"[{name}]" for _, name in [*stack[start:], where])
+    return ConfigError(f"reference cycle: {path}")
+
+
+class _LocatedFilter:
+    """A filter (``app -> app``) whose errors when applied are created in the filter's section."""
+
+    def __init__(self, filter: Callable[[Any], Any], context: _Context) -> None:
         self.filter = filter
-        self.loader = loader
-        self.place = place
-        self.section = place.section
         self.context = context
+        self.places = [layer.place for layer in context.layers]
+        self.section = self.places[0].section
 
     def __call__(self, app: Any) -> Any:
-        with building(self.place):
+        with contextlib.ExitStack() as stack:
+            for place in self.places:
+                stack.enter_context(building(place))
             try:
                 return self.filter(app)
-            except (ConfigError, ValueError, TypeError) as error:
-                converted = as_config_error(error, self.context)
-                raise self.loader._claim(
-                    converted, self.section, None, self.context, inner=self.inner
-                ) from _cause(error)
+            except (ValueError, TypeError) as error:
+                if isinstance(error, ConfigError):
+                    raise
+                raise as_config_error(error, self.context) from error
 
     def __repr__(self) -> str:
         return f"<filter [{self.section}] {self.filter!r}>"
@@ -647,20 +783,23 @@ def load(
     return obj, session
 
 
+def _reference(key: str) -> contextlib.AbstractContextManager[None]:
+    """The context in which a composite's reference at ``key`` is followed: errors about the reference are
+    created located at that key of the section being built (when one is)."""
+    place = current_place()
+    return referring(place, key) if place is not None else resolving()
+
+
 def load_app(loader: Any, name: str, global_conf: Any, *, key: str, label: bool = True) -> Any:
-    """For composite factories: ``loader.get_app(name)``, with errors about the reference itself
-    attributed to ``key`` of the composite's section, and ``key`` shown as the label in ``wsgikit show``
+    """For composite factories: ``loader.get_app(name)``, with errors about the reference itself created
+    located at ``key`` of the composite's section, and ``key`` shown as the label in ``wsgikit show``
     (unless ``label`` is false)."""
     session = getattr(loader, "session", None)
     if isinstance(session, LoadSession) and label:
         session.next_label = key
     try:
-        with resolving():  # an error about the reference is the composite's key's, not its section's
+        with _reference(key):
             return loader.get_app(name, global_conf=global_conf)
-    except ConfigError as error:
-        if error.section is None:
-            error.key = key
-        raise
     finally:
         if isinstance(session, LoadSession):
             session.next_label = None
@@ -668,13 +807,8 @@ def load_app(loader: Any, name: str, global_conf: Any, *, key: str, label: bool 
 
 def load_filter(loader: Any, name: str, global_conf: Any, *, key: str) -> Any:
     """Like :func:`load_app`, for a filter."""
-    try:
-        with resolving():
-            return loader.get_filter(name, global_conf=global_conf)
-    except ConfigError as error:
-        if error.section is None:
-            error.key = key
-        raise
+    with _reference(key):
+        return loader.get_filter(name, global_conf=global_conf)
 
 
 def annotate(loader: Any, detail: str) -> None:

@@ -43,7 +43,8 @@ from urllib.parse import quote
 from webob.exc import HTTPException
 
 from wsgikit.exc import FAULT_FORMAT_KEY, FAULT_FORMATS, REQUEST_ID_KEY, as_wsgikit, render_problem
-from wsgikit.middleware._networks import LOOPBACK, Network, address_in, parse_networks
+from wsgikit.middleware._networks import LOOPBACK, Network, address_in
+from wsgikit.options import Option, OptionTable, to_bool, to_choice, to_networks
 from wsgikit.types import (
     ExcInfo,
     Headers,
@@ -74,25 +75,30 @@ class ErrorCatcherMiddleware:
         fault bodies as ``application/json``), for every error rendered inside this filter.
     """
 
+    OPTIONS = OptionTable(
+        "errors",
+        Option("debug", to_bool, False, "put tracebacks in 500 bodies (only for debug_networks clients)"),
+        Option("debug_networks", to_networks, LOOPBACK, "client networks that may see debug output"),
+        Option(
+            "fault_format",
+            to_choice(*FAULT_FORMATS),
+            "problem",
+            "error bodies: problem (RFC 9457) or openstack (nova's faults, for the OpenStack clients)",
+        ),
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        debug: bool = False,
-        debug_networks: Iterable[Network | str] = LOOPBACK,
-        fault_format: str = "problem",
+        debug: bool = OPTIONS.default("debug"),
+        debug_networks: Iterable[Network | str] = OPTIONS.default("debug_networks"),
+        fault_format: str = OPTIONS.default("fault_format"),
     ) -> None:
-        if not isinstance(debug, bool):
-            raise ValueError(f"debug: expected a boolean, got {debug!r}")
-        if fault_format not in FAULT_FORMATS:
-            raise ValueError(
-                f"fault_format: expected one of {', '.join(FAULT_FORMATS)}, got {fault_format!r}"
-            )
-        if isinstance(debug_networks, str):
-            debug_networks = debug_networks.replace(",", " ").split()
+        checked = self.OPTIONS.validate(debug=debug, debug_networks=debug_networks, fault_format=fault_format)
         self.app = app
         self.debug = debug
-        self.debug_networks = parse_networks("debug_networks", debug_networks)
+        self.debug_networks: tuple[Network, ...] = tuple(checked["debug_networks"])
         self.fault_format = fault_format
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:

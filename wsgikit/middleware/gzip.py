@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from wsgikit.middleware._body import TransformedBody
 from wsgikit.middleware._encoding import (
     DEFAULT_TYPES,
+    GZIP_ENGINES,
     LARGE_BODY,
     Compressor,
     MediaTypeMatcher,
@@ -42,6 +43,16 @@ from wsgikit.middleware._encoding import (
     gzip_engine,
     large_body_engine,
     make_compressor,
+)
+from wsgikit.options import (
+    Converter,
+    Option,
+    OptionTable,
+    to_bool,
+    to_choice,
+    to_int,
+    to_list,
+    to_size,
 )
 from wsgikit.types import (
     Headers,
@@ -66,6 +77,38 @@ _KNOWN_ENCODINGS = ("gzip", "br", "zstd")
 _STREAMING_TYPES = ("text/event-stream",)
 
 
+def _offered(encodings: Iterable[str]) -> tuple[str, ...]:
+    """The codings to offer, lower-cased: known ones, installed, at least one."""
+    offered = tuple(encoding.lower() for encoding in encodings)
+    unknown = [encoding for encoding in offered if encoding not in _KNOWN_ENCODINGS]
+    if unknown or not offered:
+        raise ValueError(f"expected some of {', '.join(_KNOWN_ENCODINGS)}, got {encodings!r}")
+    missing = [encoding for encoding in offered if encoding not in available_encodings()]
+    if missing:
+        raise ValueError(f"{', '.join(missing)} needs a package that is not installed")
+    return offered
+
+
+def _check_engine(engine: str | None) -> str | None:
+    """``auto`` (or ``None``): the fastest installed; else a known engine that is installed."""
+    if engine not in (None, "auto"):
+        gzip_engine(engine)
+    return engine
+
+
+_ENGINE_CHOICE = to_choice("auto", *GZIP_ENGINES)
+_ENGINE = Converter(_ENGINE_CHOICE.__name__, _ENGINE_CHOICE.parse, _check_engine)
+
+
+def _check_encodings(value: Iterable[str]) -> list[str]:
+    items: list[str] = to_list.check(value)
+    _offered(items)
+    return items
+
+
+_ENCODINGS = Converter("to_encodings", to_list.parse, _check_encodings)
+
+
 class GzipMiddleware:
     """Compress response bodies that the client accepts compressed.
 
@@ -82,59 +125,61 @@ class GzipMiddleware:
     :param encodings: the codings offered, in server preference order for equal q-values. The default
         is ``gzip`` followed by ``br`` and ``zstd`` when their packages are installed.
     :param engine: the deflate engine behind ``gzip``: ``"isal"`` (ISA-L, the :mod:`isal` package),
-        ``"zlib-ng"`` (the :mod:`zlib_ng` package) or ``"zlib"`` (the stdlib). The default, ``None``, takes
-        the fastest one installed; the output is standard gzip whichever it is. The chosen one is
-        :attr:`gzip_engine`. Left to wsgikit at levels 4 to 6, with both ISA-L and zlib-ng installed, a
-        body whose ``Content-Length`` is 16 KiB or more goes to zlib-ng instead (its level 2): ISA-L's
-        output grows to 10 % above zlib's on large JSON bodies, zlib-ng's stays within 5 % at 3-4x
-        zlib's speed (:attr:`large_body_engine`).
+        ``"zlib-ng"`` (the :mod:`zlib_ng` package) or ``"zlib"`` (the stdlib). The default, ``"auto"`` (or
+        ``None``), takes the fastest one installed; the output is standard gzip whichever it is. The
+        chosen one is :attr:`gzip_engine`. Left to wsgikit at levels 4 to 6, with both ISA-L and zlib-ng
+        installed, a body whose ``Content-Length`` is 16 KiB or more goes to zlib-ng instead (its level
+        2): ISA-L's output grows to 10 % above zlib's on large JSON bodies, zlib-ng's stays within 5 % at
+        3-4x zlib's speed (:attr:`large_body_engine`).
     """
+
+    OPTIONS = OptionTable(
+        "gzip",
+        Option("level", to_int(1, 9), 6, "compression level, 1 (fast) to 9 (small)"),
+        Option("minimum_size", to_size, 500, "bodies with a smaller Content-Length are not compressed"),
+        Option(
+            "types",
+            to_list.checked(MediaTypeMatcher),
+            DEFAULT_TYPES,
+            "media types to compress (type/subtype, type/*, */*+json)",
+        ),
+        Option("flush", to_bool, False, "flush the compressor after every chunk"),
+        Option("engine", _ENGINE, "auto", "deflate engine; auto = fastest installed"),
+        Option(
+            "encodings", _ENCODINGS, None, "codings offered, best first (gzip, br, zstd); default: installed"
+        ),
+    )
 
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        level: int = 6,
-        minimum_size: int = 500,
-        types: Iterable[str] = DEFAULT_TYPES,
-        flush: bool = False,
-        encodings: Sequence[str] | None = None,
-        engine: str | None = None,
+        level: int = OPTIONS.default("level"),
+        minimum_size: int = OPTIONS.default("minimum_size"),
+        types: Iterable[str] = OPTIONS.default("types"),
+        flush: bool = OPTIONS.default("flush"),
+        encodings: Sequence[str] | None = OPTIONS.default("encodings"),
+        engine: str | None = OPTIONS.default("engine"),
     ) -> None:
-        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 9:
-            raise ValueError(f"level: expected an integer from 1 to 9, got {level!r}")
-        if isinstance(minimum_size, bool) or not isinstance(minimum_size, int) or minimum_size < 0:
-            raise ValueError(f"minimum_size: expected a non-negative integer, got {minimum_size!r}")
-        if isinstance(types, str):
-            raise ValueError("types: expected a list of media types, got a single string")
-        try:
-            self.types = MediaTypeMatcher(types)
-        except ValueError as error:
-            raise ValueError(f"types: {error}") from None
-        available = available_encodings()
-        if encodings is None:
-            offered = available
-        else:
-            offered = tuple(encoding.lower() for encoding in encodings)
-            unknown = [encoding for encoding in offered if encoding not in _KNOWN_ENCODINGS]
-            missing = [encoding for encoding in offered if encoding not in available]
-            if unknown or not offered:
-                expected = ", ".join(_KNOWN_ENCODINGS)
-                raise ValueError(f"encodings: expected some of {expected}, got {encodings!r}")
-            if missing:
-                raise ValueError(f"encodings: {', '.join(missing)} needs a package that is not installed")
-        try:
-            self.gzip_engine = gzip_engine(engine)
-        except ValueError as error:
-            raise ValueError(f"engine: {error}") from None
+        self.OPTIONS.validate(
+            level=level,
+            minimum_size=minimum_size,
+            types=types,
+            flush=flush,
+            encodings=encodings,
+            engine=engine,
+        )
+        self.types = MediaTypeMatcher(types)
+        automatic = engine in (None, "auto")
+        self.gzip_engine = gzip_engine(None if automatic else engine)
         #: with the engine left to wsgikit, the one for bodies declared at least ``LARGE_BODY`` long
         #: (zlib-ng at levels 4-6 when ISA-L is the fastest), or ``None`` for :attr:`gzip_engine` always
-        self.large_body_engine = large_body_engine(level, self.gzip_engine) if engine is None else None
+        self.large_body_engine = large_body_engine(level, self.gzip_engine) if automatic else None
         self.app = app
         self.level = level
         self.minimum_size = minimum_size
-        self.flush = bool(flush)
-        self.encodings = offered
+        self.flush = flush
+        self.encodings = available_encodings() if encodings is None else _offered(encodings)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         responder = _Responder(self, environ, start_response)

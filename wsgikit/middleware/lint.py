@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from wsgiref.validate import validator
 
+from wsgikit.options import OptionTable
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
 __all__ = ["LintMiddleware"]
@@ -33,6 +34,8 @@ class LintMiddleware:
 
     :param app: the WSGI application to check.
     """
+
+    OPTIONS = OptionTable("lint")  # no options: any key in its section is a mistake
 
     def __init__(self, app: WSGIApplication) -> None:
         self.app = app

@@ -30,7 +30,8 @@ from wsgikit.middleware._forwarded import (
     parse_proto,
     pick,
 )
-from wsgikit.middleware._networks import Network, address_in, parse_networks
+from wsgikit.middleware._networks import Network, address_in
+from wsgikit.options import Option, OptionTable, to_int, to_networks
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 
 __all__ = ["ORIG_KEY", "ProxyFixMiddleware"]
@@ -39,10 +40,8 @@ ORIG_KEY = "wsgikit.proxy_fix.orig"
 _SAVED = ("REMOTE_ADDR", "wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
 
 
-def _hops(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name}: expected a number of trusted proxies (0 or more), got {value!r}")
-    return value
+def _hops(name: str, header: str) -> Option:
+    return Option(name, to_int(0, 32), 0, f"proxies trusted to set {header}")
 
 
 class ProxyFixMiddleware:
@@ -66,26 +65,46 @@ class ProxyFixMiddleware:
     N the header is ignored.
     """
 
+    OPTIONS = OptionTable(
+        "proxy_fix",
+        _hops("x_for", "X-Forwarded-For (client address)"),
+        _hops("x_proto", "X-Forwarded-Proto (scheme)"),
+        _hops("x_host", "X-Forwarded-Host (host)"),
+        _hops("x_port", "X-Forwarded-Port (port)"),
+        _hops("x_prefix", "X-Forwarded-Prefix (SCRIPT_NAME prefix)"),
+        _hops("forwarded", "the RFC 7239 Forwarded header"),
+        Option("trusted_networks", to_networks, None, "use the headers only from these peers (default: any)"),
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        x_for: int = 0,
-        x_proto: int = 0,
-        x_host: int = 0,
-        x_port: int = 0,
-        x_prefix: int = 0,
-        forwarded: int = 0,
-        trusted_networks: Iterable[str | Network] | None = None,
+        x_for: int = OPTIONS.default("x_for"),
+        x_proto: int = OPTIONS.default("x_proto"),
+        x_host: int = OPTIONS.default("x_host"),
+        x_port: int = OPTIONS.default("x_port"),
+        x_prefix: int = OPTIONS.default("x_prefix"),
+        forwarded: int = OPTIONS.default("forwarded"),
+        trusted_networks: Iterable[str | Network] | None = OPTIONS.default("trusted_networks"),
     ) -> None:
+        checked = self.OPTIONS.validate(
+            x_for=x_for,
+            x_proto=x_proto,
+            x_host=x_host,
+            x_port=x_port,
+            x_prefix=x_prefix,
+            forwarded=forwarded,
+            trusted_networks=trusted_networks,
+        )
         self.app = app
-        self.x_for = _hops("x_for", x_for)
-        self.x_proto = _hops("x_proto", x_proto)
-        self.x_host = _hops("x_host", x_host)
-        self.x_port = _hops("x_port", x_port)
-        self.x_prefix = _hops("x_prefix", x_prefix)
-        self.forwarded = _hops("forwarded", forwarded)
-        self.trusted_networks = parse_networks("trusted_networks", trusted_networks or ())
+        self.x_for = x_for
+        self.x_proto = x_proto
+        self.x_host = x_host
+        self.x_port = x_port
+        self.x_prefix = x_prefix
+        self.forwarded = forwarded
+        self.trusted_networks: tuple[Network, ...] = tuple(checked["trusted_networks"] or ())
 
     def trusted_peer(self, remote_addr: str | None) -> bool:
         if not self.trusted_networks:

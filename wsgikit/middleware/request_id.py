@@ -34,6 +34,7 @@ from contextvars import ContextVar
 
 from wsgikit.exc import REQUEST_ID_KEY
 from wsgikit.middleware._body import TransformedBody
+from wsgikit.options import Option, OptionTable, to_list, to_str
 from wsgikit.types import (
     Headers,
     OptExcInfo,
@@ -96,6 +97,16 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def _header_name(name: object) -> None:
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9-]+", name):
+        raise ValueError(f"not a header name: {name!r}")
+
+
+def _header_names(names: Iterable[object]) -> None:
+    for name in names:
+        _header_name(name)
+
+
 def _header_key(name: str) -> str:
     return "HTTP_" + name.upper().replace("-", "_")
 
@@ -110,21 +121,32 @@ class RequestIdMiddleware:
     :param trust_inbound: keep a valid inbound id (default); set to false to always generate one.
     """
 
+    OPTIONS = OptionTable(
+        "request_id",
+        Option(
+            "header",
+            to_str.checked(_header_name),
+            "X-Request-ID",
+            "header that carries the id in both directions",
+        ),
+        Option(
+            "compat_headers",
+            to_list.checked(_header_names),
+            (),
+            "extra headers accepted inbound and echoed outbound",
+        ),
+    )
+
     def __init__(
         self,
         app: WSGIApplication,
         *,
-        header: str = "X-Request-ID",
-        compat_headers: Iterable[str] = (),
+        header: str = OPTIONS.default("header"),
+        compat_headers: Iterable[str] = OPTIONS.default("compat_headers"),
         trust_inbound: bool = True,
     ) -> None:
-        if isinstance(compat_headers, str):
-            raise ValueError("compat_headers: expected a list of header names, got a single string")
+        self.OPTIONS.validate(header=header, compat_headers=compat_headers)
         names = [header, *compat_headers]
-        for name in names:
-            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9-]+", name):
-                option = "header" if name is header else "compat_headers"
-                raise ValueError(f"{option}: not a header name: {name!r}")
         self.app = app
         self.header = header
         self.compat_headers = tuple(compat_headers)

@@ -29,6 +29,7 @@ from typing import Any
 
 from wsgikit.exc import GuardedInput, HTTPBadRequest, HTTPRequestEntityTooLarge, RequestBodyError
 from wsgikit.middleware._body import TransformedBody
+from wsgikit.options import Option, OptionTable, to_size
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 from wsgikit.wsgi import SendTracker
 
@@ -85,9 +86,20 @@ class SizeLimitMiddleware:
     :param max_body_size: the largest request body accepted, in bytes (default 1 MiB).
     """
 
-    def __init__(self, app: WSGIApplication, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> None:
-        if isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 0:
-            raise ValueError(f"max_body_size: expected a non-negative number of bytes, got {max_body_size!r}")
+    OPTIONS = OptionTable(
+        "sizelimit",
+        Option(
+            "max_body_size",
+            to_size,
+            DEFAULT_MAX_BODY_SIZE,
+            "largest request body accepted (10MB, 1MiB, ...)",
+        ),
+    )
+
+    def __init__(
+        self, app: WSGIApplication, *, max_body_size: int = OPTIONS.default("max_body_size")
+    ) -> None:
+        self.OPTIONS.validate(max_body_size=max_body_size)
         self.app = app
         self.max_body_size = max_body_size
 

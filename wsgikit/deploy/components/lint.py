@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from wsgikit.deploy.factory import declares
-from wsgikit.deploy.options import OptionTable
+from wsgikit.deploy.factory import filter_factory_for
 from wsgikit.middleware.lint import LintMiddleware
-from wsgikit.types import WSGIApplication
 
-OPTIONS = OptionTable("lint")
+__all__ = ["OPTIONS", "filter_factory"]
 
-
-@declares(OPTIONS)
-def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
-    OPTIONS.convert(local_conf, global_conf)  # no options: any key is a mistake
-
-    def make(app: WSGIApplication) -> LintMiddleware:
-        return LintMiddleware(app)
-
-    return make
+OPTIONS = LintMiddleware.OPTIONS
+filter_factory = filter_factory_for(LintMiddleware)

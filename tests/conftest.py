@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.util
 import os
 import shutil
@@ -47,6 +48,34 @@ def checkout_left_alone() -> Iterator[None]:
     after = checkout_files()
     written = sorted(path for path, stamp in after.items() if before.get(path) != stamp)
     assert not written, f"tests wrote into the checkout (use tmp_path): {written}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_pools_closed() -> Iterator[None]:
+    """Fail the run when a psycopg connection pool is still open at its end: the interpreter would stop it
+    in ``ConnectionPool.__del__`` while shutting down, when its threads' log lines can no longer be written
+    (Python 3.13 printed "--- Logging error ---"). A test closes the pools it opens."""
+    yield
+    pools = sys.modules.get("psycopg_pool")
+    if pools is not None:
+        left = [obj for obj in gc.get_objects() if isinstance(obj, pools.ConnectionPool) and not obj.closed]
+        assert not left, f"tests left psycopg pools open: {[pool.name for pool in left]}"
+
+
+@pytest.fixture(autouse=True)
+def compute_stores_closed() -> Iterator[None]:
+    """The compute example's database filter keeps every store it opens, for its health check
+    (``wsgikit_compute.database._stores``). Stores opened during a test are closed and forgotten after it:
+    a later test's health check would otherwise ping a closed store, which reopens its pool."""
+    database = sys.modules.get("wsgikit_compute.database")
+    before = list(database._stores) if database is not None else []
+    yield
+    database = sys.modules.get("wsgikit_compute.database")
+    if database is None:
+        return
+    for store in [store for store in database._stores if not any(store is old for old in before)]:
+        database._stores.remove(store)
+        store.close()
 
 
 def hidden_tools() -> set[str]:

@@ -107,6 +107,14 @@ def test_check_database_follows_the_database(postgres_server: Any, postgres_url:
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
             )
+            # pg_terminate_backend only signals: until a backend has gone, the pool's check of its
+            # connection can still succeed (a health check answered 200 here now and then)
+            deadline = time.monotonic() + 30
+            while admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)
+            ).fetchone()[0]:
+                assert time.monotonic() < deadline, "the terminated backends did not exit within 30 s"
+                time.sleep(0.05)
             try:
                 answer = health.get("/", status=503).json
                 assert answer["checks"][0]["name"] == "wsgikit_compute.database:check_database"

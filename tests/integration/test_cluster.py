@@ -25,6 +25,7 @@ import http.client
 import json
 import random
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -318,3 +319,103 @@ def test_node_killed_mid_run_loses_nothing(deployment: tuple[Nginx, list[Node], 
     ):
         assert time.monotonic() < deadline, f"{generated} is not in nginx's and a node's access log"
         time.sleep(0.05)
+
+
+# -- nginx passes a failed request to the next node for idempotent methods only -----------------------------
+
+
+class StubNode:
+    """A raw upstream for nginx on 127.0.0.1: records the method and X-Request-ID of every request it reads;
+    answers ``200 ok`` — or, as a node dying mid-request, closes the connection without a word."""
+
+    def __init__(self, *, answers: bool) -> None:
+        self.answers = answers
+        self.seen: list[tuple[str, str]] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)  # so that serve() sees stop() soon
+        self.port = self.listener.getsockname()[1]
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(10)
+                self.handle(connection)
+
+    def handle(self, connection: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {
+            name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in lines[1:])
+        }
+        length = int(headers.get("content-length", "0"))
+        while len(body) < length:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return
+            body += chunk
+        self.seen.append((lines[0].split(" ", 1)[0], headers.get("x-request-id", "")))
+        if self.answers:
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(10)
+        self.listener.close()
+
+
+@pytest.mark.parametrize(
+    ("method", "passed_on"),
+    [("GET", True), ("HEAD", True), ("PUT", True), ("DELETE", True), ("POST", False), ("PATCH", False)],
+)
+def test_nginx_passes_only_idempotent_requests_to_the_next_node(
+    tool: Any, tmp_path: Path, method: str, passed_on: bool
+) -> None:
+    """paste-configs/nginx-cluster.conf as shipped, two nodes: one dies with the request read (closes without
+    answering), one answers. An idempotent request goes on to the live node and is answered there; a POST or
+    PATCH reaches one node only — nginx answers 502 rather than send it twice — and the client decides."""
+    nginx_bin = tool("nginx", "apt-get install nginx")
+    dying, live = StubNode(answers=False), StubNode(answers=True)
+    proxy = Nginx(nginx_bin, tmp_path, [dying, live])  # type: ignore[list-item]
+    try:
+        answers = {}
+        for n in range(4):  # round robin: the dying node gets the first or the second request
+            request_id = f"{method.lower()}-{n}"
+            connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30)
+            body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+            connection.request(method, "/v2.1/servers/x", body=body, headers={"X-Request-ID": request_id})
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            answers[request_id] = response.status
+            if any(rid == request_id for _, rid in dying.seen):
+                break
+        assert len(dying.seen) == 1, (dying.seen, live.seen)
+        failed = dying.seen[0][1]
+        sent = [rid for _, rid in live.seen]
+        assert all(seen_method == method for seen_method, _ in dying.seen + live.seen)
+        if passed_on:
+            assert answers[failed] == 200 and sent.count(failed) == 1, (answers, live.seen)
+        else:
+            assert answers[failed] == 502 and failed not in sent, (answers, live.seen)
+        assert all(status == 200 for rid, status in answers.items() if rid != failed), answers
+        deadline = time.monotonic() + 10  # nginx writes its log line once the response is out
+        while f"rid={failed} " not in proxy.access_log():
+            assert time.monotonic() < deadline, proxy.access_log()
+            time.sleep(0.05)
+    finally:
+        proxy.stop()
+        dying.stop()
+        live.stop()

@@ -38,6 +38,7 @@ from typing import Any
 
 from paste.deploy.util import lookup_object
 
+from wsgikit.deploy.errors import referring, resolving
 from wsgikit.deploy.loader import (
     APP,
     FILTER,
@@ -126,18 +127,10 @@ class _Checker:
 
     # -- reporting ---------------------------------------------------------------------------------------
 
-    def report(
-        self, error: ConfigError | BaseException, loader: WsgikitConfigLoader, section: str, key: str | None
-    ) -> None:
-        converted = as_config_error(error)
-        if converted.section is None or converted.file is None:
-            converted.file = loader.filename
-            converted.section = section
-            converted.key = converted.key or key
-        if converted.line is None:
-            owner = self.session.loaders.get(os.path.abspath(converted.file or ""), loader)
-            converted.line = owner.index.line_of(converted.section or section, converted.key)
-        self.problems.append(Problem.from_error(converted))
+    def report(self, error: ConfigError) -> None:
+        """Keep ``error``, located where it was created (the checker creates its errors in the section or
+        at the reference they are about: :func:`~wsgikit.deploy.errors.resolving`, ``referring``)."""
+        self.problems.append(Problem.from_error(error))
 
     # -- files -------------------------------------------------------------------------------------------
 
@@ -190,7 +183,7 @@ class _Checker:
                 continue
             if key.startswith("get "):
                 if value not in defaults:
-                    self.report(ConfigError(f"[DEFAULT] has no key {value!r} to get"), loader, section, key)
+                    self.report(ConfigError(f"[DEFAULT] has no key {value!r} to get", key=key))
                 values[key[4:].strip()] = defaults.get(value, "")
                 continue
             if key in defaults:
@@ -210,6 +203,10 @@ class _Checker:
     # -- sections ------------------------------------------------------------------------------------------
 
     def check_section(self, loader: WsgikitConfigLoader, section: str, kind: str) -> None:
+        with resolving(loader.place(section)):
+            self._check_section(loader, section, kind)
+
+    def _check_section(self, loader: WsgikitConfigLoader, section: str, kind: str) -> None:
         local = self.local_conf(loader, section)
         local.pop("require", None)
         filter_with = local.pop("filter-with", None)
@@ -221,7 +218,7 @@ class _Checker:
         if kind == "filter-app":
             next_name = local.pop("next", None)
             if next_name is None:
-                self.report(ConfigError("a filter-app section needs 'next = <app>'"), loader, section, "next")
+                self.report(ConfigError("a filter-app section needs 'next = <app>'", key="next"))
             else:
                 self.reference(loader, section, "next", next_name, APP)
             kind = "filter"
@@ -229,7 +226,7 @@ class _Checker:
         try:
             found = self.factory(loader, section, local, object_type, kind, seen=[])
         except ConfigError as error:
-            self.report(error, loader, section, "use")
+            self.report(error)
             return
         if found is None:
             return
@@ -240,8 +237,8 @@ class _Checker:
         table = options_table_for(found.factory)
         global_conf = {**self.defaults(loader), "__file__": loader.filename}
         if table is not None:
-            for problem in table.check(conf, global_conf):
-                self.report(problem.located(section=section), loader, section, problem.key)
+            for problem in table.check(conf, global_conf):  # created here: located in this section
+                self.report(problem)
         if found.module is not None:
             self.component_hooks(loader, section, found.module, conf, found.owner or loader)
 
@@ -257,7 +254,7 @@ class _Checker:
         extra: Callable[[dict[str, str]], list[ConfigError]] | None = getattr(module, "check_section", None)
         if extra is not None:
             for error in extra(conf):
-                self.report(error, loader, section, error.key)
+                self.report(error)
         references: Callable[[dict[str, str]], list[tuple[str, str, str]]] | None = getattr(
             module, "references", None
         )
@@ -269,7 +266,7 @@ class _Checker:
     def check_pipeline(self, loader: WsgikitConfigLoader, section: str, local: dict[str, str]) -> None:
         problems = pipeline_problems(local)
         for problem in problems:
-            self.report(problem, loader, section, problem.key)
+            self.report(problem)
         items = local.get("pipeline", "").split()
         if not items:
             return
@@ -309,43 +306,39 @@ class _Checker:
             return _Factory(factory, {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
         use = use.strip()
         scheme, colon, rest = use.partition(":")
-        if colon and scheme.lower() == "egg":
-            entry_point, _ = resolve_egg(rest, kind)
-            try:
-                factory = entry_point.load()
-            except Exception as error:
-                raise ConfigError(f"{use}: cannot import {entry_point.value!r}: {error}") from None
-            module = sys.modules.get(getattr(factory, "__module__", "") or "")
-            return _Factory(factory, {}, module)
-        if colon and scheme.lower() == "call":
-            try:
-                factory = lookup_object(rest.strip())
-            except Exception as error:
-                raise ConfigError(f"cannot import {rest.strip()!r}: {error}") from None
-            return _Factory(factory, {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
-        if colon and scheme.lower() == "config":
-            other, target = self.config_target(loader, rest, object_type)
+        with referring(loader.place(section), "use"):  # what goes wrong finding it is the 'use' key's
+            if colon and scheme.lower() == "egg":
+                entry_point, _ = resolve_egg(rest, kind)
+                try:
+                    factory = entry_point.load()
+                except Exception as error:
+                    raise ConfigError(f"{use}: cannot import {entry_point.value!r}: {error}") from None
+                module = sys.modules.get(getattr(factory, "__module__", "") or "")
+                return _Factory(factory, {}, module)
+            if colon and scheme.lower() == "call":
+                try:
+                    factory = lookup_object(rest.strip())
+                except Exception as error:
+                    raise ConfigError(f"cannot import {rest.strip()!r}: {error}") from None
+                return _Factory(factory, {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
+            if colon and scheme.lower() != "config":
+                raise ConfigError(f"unknown scheme {scheme!r} in 'use' (expected egg:, call: or config:)")
+            if colon:
+                owner, target = self.config_target(loader, rest, object_type)
+            else:
+                owner, target = loader, self.find_section(loader, object_type, use)
             target_kind = section_kind(target) or kind
             if target_kind in ("pipeline", "filter-app"):
-                return None  # checked as a section of that file
-            inherited = self.quiet_local_conf(other, target)
-            found = self.factory(other, target, inherited, object_type, target_kind, seen=seen)
-            if found is not None:
-                found.inherited = {**found.inherited, **inherited}
-                found.owner = found.owner or other  # its references name sections of that file
-            return found
-        if colon:
-            raise ConfigError(f"unknown scheme {scheme!r} in 'use' (expected egg:, call: or config:)")
-        target = self.find_section(loader, object_type, use)
-        target_kind = section_kind(target) or kind
-        if target_kind in ("pipeline", "filter-app"):
-            raise ConfigError(
-                f"'use' cannot reuse [{target}]: only app, filter and server sections", key="use"
-            )
-        inherited = self.quiet_local_conf(loader, target)
-        found = self.factory(loader, target, inherited, object_type, target_kind, seen=seen)
+                if colon:
+                    return None  # checked as a section of that file
+                raise ConfigError(f"'use' cannot reuse [{target}]: only app, filter and server sections")
+        with resolving(owner.place(target)):  # what is wrong in the section it uses is that section's
+            inherited = self.quiet_local_conf(owner, target)
+            found = self.factory(owner, target, inherited, object_type, target_kind, seen=seen)
         if found is not None:
             found.inherited = {**found.inherited, **inherited}
+            if colon:
+                found.owner = found.owner or owner  # its references name sections of that file
         return found
 
     def quiet_local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
@@ -388,26 +381,24 @@ class _Checker:
         lookup = lookup or loader
         name = name.strip()
         scheme, colon, rest = name.partition(":")
-        try:
-            if colon and scheme.lower() == "egg":
-                resolve_egg(rest, "filter" if object_type is FILTER else "app")
+        with referring(loader.place(section), key):  # an error here is created located at the key
+            try:
+                if colon and scheme.lower() == "egg":
+                    resolve_egg(rest, "filter" if object_type is FILTER else "app")
+                    return
+                if colon and scheme.lower() == "call":
+                    lookup_object(rest)
+                    return
+                if colon and scheme.lower() == "config":
+                    lookup, target = self.config_target(lookup, rest, object_type)
+                else:
+                    target = self.find_section(lookup, object_type, name)
+            except ConfigError as error:
+                self.report(error)
                 return
-            if colon and scheme.lower() == "call":
-                lookup_object(rest)
+            except Exception as error:
+                self.report(ConfigError(f"cannot import {rest!r}: {error}"))
                 return
-            if colon and scheme.lower() == "config":
-                other, target = self.config_target(lookup, rest, object_type)
-                self.edges.setdefault((loader.filename, section), []).append((key, (other.filename, target)))
-                return
-            target = self.find_section(lookup, object_type, name)
-        except ConfigError as error:
-            error.file = error.section = None  # about the reference: located at the referring key
-            error.key = None
-            self.report(error, loader, section, key)
-            return
-        except Exception as error:
-            self.report(ConfigError(f"cannot import {rest!r}: {error}"), loader, section, key)
-            return
         self.edges.setdefault((loader.filename, section), []).append((key, (lookup.filename, target)))
 
     def find_cycles(self) -> None:
@@ -424,13 +415,13 @@ class _Checker:
                     if signature not in reported:
                         reported.add(signature)
                         names = " -> ".join(f"[{name}]" for _, name in [*cycle, target])
-                        loader = self.session.loaders[node[0]]
-                        self.report(ConfigError(f"reference cycle: {names}"), loader, node[1], key)
+                        with referring(self.session.loaders[node[0]].place(node[1]), key):
+                            self.report(ConfigError(f"reference cycle: {names}"))
                 elif target != node:
                     visit(target, [*path, node])
                 else:
-                    loader = self.session.loaders[node[0]]
-                    self.report(ConfigError(f"[{node[1]}] refers to itself"), loader, node[1], key)
+                    with referring(self.session.loaders[node[0]].place(node[1]), key):
+                        self.report(ConfigError(f"[{node[1]}] refers to itself"))
             done.add(node)
 
         for node in list(self.edges):
@@ -456,7 +447,7 @@ def check_config(
     try:
         loader = session.loader_for(spec.path)
     except ConfigError as error:
-        return [Problem.from_error(error.located(file=spec.path))]
+        return [Problem.from_error(error)]  # created with the file's name
     checker = _Checker(session)
     checker.run(loader)
     # A file without any PasteDeploy section (uWSGI's own ini, say) is not a pipeline: nothing to load.
@@ -464,7 +455,7 @@ def check_config(
         try:
             checker.find_section(loader, APP, name)
         except ConfigError as error:
-            checker.problems.append(Problem.from_error(error.located(file=spec.path)))
+            checker.problems.append(Problem.from_error(error))  # created with the file's name
     unique = dict.fromkeys(checker.problems)
     return sorted(unique, key=lambda p: (p.file or "", p.line or 0, p.section or "", p.key or "", p.message))
 

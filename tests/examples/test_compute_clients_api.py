@@ -92,9 +92,11 @@ def test_server_create_as_openstackclient_sends_it(app: TestApp) -> None:
         assert server[member] == value, member
     assert len(server["hostId"]) == 56
     assert server["links"][0]["href"].endswith(f"/v2.1/servers/{server_id}")
-    assert "description" not in server and "locked" not in server  # 2.5 and 2.9
+    assert "locked" not in server and "description" not in server  # 2.9 and 2.19
     later = app.get(f"/v2.1/servers/{server_id}", headers={**DEMO, LEGACY: "2.9"}).json["server"]
-    assert later["description"] is None and later["locked"] is False
+    assert later["locked"] is False and "description" not in later
+    latest = app.get(f"/v2.1/servers/{server_id}", headers={**DEMO, LEGACY: "2.19"}).json["server"]
+    assert latest["locked"] is False and latest["description"] is None
 
 
 def test_detail_list_carries_the_same_view(app: TestApp) -> None:

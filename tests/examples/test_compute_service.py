@@ -56,7 +56,7 @@ def code_of(call: Any, *args: Any) -> int:
         ({"server": {"name": "a", "flavorRef": "1", "metadata": []}}, "'metadata'"),
         ({"server": {"name": "a", "flavorRef": "1", "metadata": {"k": 1}}}, "must be a string"),
         ({"server": {"name": "a", "flavorRef": "1", "bogus": 1}}, "unknown field"),
-        ({"server": {"name": "a", "flavorRef": "1", "description": "d"}}, "unknown field"),  # before 2.5
+        ({"server": {"name": "a", "flavorRef": "1", "description": "d"}}, "unknown field"),  # before 2.19
     ],
     ids=lambda v: str(v)[:40],
 )
@@ -102,13 +102,16 @@ def test_server_crud(store: Store) -> None:
     assert code_of(service.delete_server, store, ctx(), server_id) == 404
 
 
-def test_description_appears_from_2_5(store: Store) -> None:
-    server_id = create(store, ctx((2, 5)), description="front end")
-    assert "description" not in service.show_server(store, ctx((2, 4)), server_id)["server"]
-    assert service.show_server(store, ctx((2, 5)), server_id)["server"]["description"] == "front end"
-    assert (
-        code_of(service.update_server, store, ctx((2, 4)), server_id, {"server": {"description": "x"}}) == 400
-    )
+def test_description_appears_from_2_19_as_in_nova(store: Store) -> None:
+    body = {"server": {"name": "web-0", "flavorRef": "1", "description": "front end"}}
+    assert code_of(service.create_server, store, ctx((2, 18)), body) == 400
+    server_id = create(store, ctx((2, 19)), description="front end")
+    assert "description" not in service.show_server(store, ctx((2, 18)), server_id)["server"]
+    assert service.show_server(store, ctx((2, 19)), server_id)["server"]["description"] == "front end"
+    described = {"server": {"description": "x"}}
+    assert code_of(service.update_server, store, ctx((2, 18)), server_id, described) == 400
+    updated = service.update_server(store, ctx((2, 19)), server_id, {"server": {"description": None}})
+    assert updated["server"]["description"] is None
 
 
 def test_unknown_flavor_and_keypair_are_400(store: Store) -> None:

@@ -216,6 +216,12 @@ def test_openstack_server_lifecycle(clients_bin: Path, endpoint: str) -> None:
     openstack(clients_bin, endpoint, "server", "unset", "--property", "role", "web-1")
     shown = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))
     assert shown["properties"] == {"owner": "ops"}
+    assert shown["description"] is None  # a 2.19 member; openstackclient asks for 2.1 by default
+    # the client refuses --description below 2.19 and checks that the service offers 2.19
+    v2_19 = ("--os-compute-api-version", "2.19")
+    openstack(clients_bin, endpoint, *v2_19, "server", "set", "--description", "web-tier", "web-1")
+    described = as_json(openstack(clients_bin, endpoint, *v2_19, "server", "show", "web-1", "-f", "json"))
+    assert described["description"] == "web-tier"
 
     openstack(clients_bin, endpoint, "server", "stop", "web-1")
     stopped = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))

@@ -17,6 +17,7 @@ from wsgiref.validate import validator
 import pytest
 import webob
 from paste.deploy import loadapp
+from waitress import wasyncore
 from waitress.server import create_server
 
 from wsgikit.deploy.components import proxy as proxy_component
@@ -88,8 +89,12 @@ def backend() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         release.set()
-        server.close()
+        # close every socket from inside the loop thread (server.close() from here races the loop's select
+        # and can kill the thread with an exception), so the loop ends with an empty map
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         thread.join(10)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "waitress did not stop"
 
 
 class RawHandler(BaseHTTPRequestHandler):

@@ -121,10 +121,10 @@ def server_view(ctx: Context, server: Server) -> dict[str, Any]:
         "OS-EXT-STS:power_state": power_state,
         "os-extended-volumes:volumes_attached": [],
     }
-    if ctx.version >= (2, 5):
-        view["description"] = server.description
     if ctx.version >= (2, 9):
         view["locked"] = False
+    if ctx.version >= (2, 19):
+        view["description"] = server.description
     return view
 
 

@@ -171,11 +171,11 @@ def server_create(body: Any, *, version: tuple[int, int]) -> dict[str, Any]:
     honour them: ``min_count``/``max_count`` = 1, ``networks``
     (``auto``, ``none``, ``[]`` or the one network), ``block_device_mapping_v2`` naming the image as local
     disk, ``availability_zone`` ``nova``, ``security_groups`` ``default``, ``config_drive`` false,
-    ``description`` from 2.5. Anything else is a 400 naming it.
+    ``description`` from 2.19 (as in nova). Anything else is a 400 naming it.
     """
     inner = _envelope(body, "server")
     allowed = set(_SERVER_CREATE)
-    if version >= (2, 5):
+    if version >= (2, 19):
         allowed.add("description")
     _only(inner, allowed, "server")
     name = _string(inner, "name", required=True)
@@ -209,9 +209,9 @@ def server_create(body: Any, *, version: tuple[int, int]) -> dict[str, Any]:
 
 
 def server_update(body: Any, *, version: tuple[int, int]) -> dict[str, Any]:
-    """``{"server": {"name"?, "description"? (2.5+)}}`` with at least one of them."""
+    """``{"server": {"name"?, "description"? (2.19+)}}`` with at least one of them."""
     inner = _envelope(body, "server")
-    allowed = {"name", "description"} if version >= (2, 5) else {"name"}
+    allowed = {"name", "description"} if version >= (2, 19) else {"name"}
     _only(inner, allowed, "server")
     if not inner:
         raise _bad(f"nothing to update: give {' or '.join(repr(f) for f in sorted(allowed))}")

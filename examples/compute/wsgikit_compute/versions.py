@@ -10,7 +10,7 @@ this first to learn which ``OpenStack-API-Version: compute X.Y`` values it may s
     from wsgikit.testing import TestApp
 
     body = TestApp(versions_app).get("/").json
-    assert body["versions"][0]["version"] == "2.10"
+    assert body["versions"][0]["version"] == "2.19"
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from wsgikit import Request, exc, wsgify
 __all__ = ["MAX_VERSION", "MIN_VERSION", "version_app", "version_document", "versions_app"]
 
 MIN_VERSION = "2.1"
-MAX_VERSION = "2.10"
+MAX_VERSION = "2.19"
 UPDATED = "2013-07-23T11:33:21Z"  # nova's date for v2.1; clients only compare it for equality
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from wsgikit.deploy.options import (
+from wsgikit.options import (
     REQUIRED,
     ConfigError,
     Option,
@@ -147,3 +147,123 @@ def test_exclusive_options() -> None:
     ]
     with pytest.raises(ValueError, match="undeclared option"):
         OptionTable("bad", Option("file", str), exclusive=[("file", "nope", "")])
+
+
+# -- one declaration for Python and INI ---------------------------------------------------------------------
+
+
+def test_deploy_options_re_exports_every_name() -> None:
+    import wsgikit.deploy.options
+    import wsgikit.options
+
+    for name in wsgikit.options.__all__:
+        assert getattr(wsgikit.deploy.options, name) is getattr(wsgikit.options, name)
+
+
+def test_a_converter_parses_ini_text_and_checks_python_values() -> None:
+    level = to_int(1, 9)
+    assert level("6") == 6 == level(6) == level.check(6)
+    with pytest.raises(ValueError, match="expected an integer, got '6'"):
+        level.check("6")  # from Python a string is not parsed
+    for value in (True, "true"):
+        with pytest.raises(ValueError):
+            level(value)
+    with pytest.raises(ValueError, match="must be at most 9, got 10"):
+        level("10")
+    assert to_list.check(("a", "b")) == ["a", "b"]
+    with pytest.raises(ValueError, match="single string"):
+        to_list.check("a b")
+
+
+def test_checked_adds_a_rule_to_both_sides_and_keeps_the_name() -> None:
+    def no_x(items: list[str]) -> None:
+        if "x" in items:
+            raise ValueError("x is not allowed")
+
+    converter = to_list.checked(no_x)
+    assert converter.__name__ == "to_list"
+    assert converter("a, b") == ["a", "b"]
+    for value in ("a x", ["a", "x"]):
+        with pytest.raises(ValueError, match="x is not allowed"):
+            converter(value)
+
+
+def test_validate_checks_python_keyword_arguments_naming_the_option() -> None:
+    assert TABLE.validate(level=3, flush=True, path=object()) == {"level": 3, "flush": True, "path": ANY}
+    with pytest.raises(ConfigError, match=r"^level: must be at least 1, got 0$") as caught:
+        TABLE.validate(level=0)
+    assert isinstance(caught.value, ValueError) and caught.value.key == "level"
+    with pytest.raises(ValueError, match=r"^flush: expected a boolean, got 1$"):
+        TABLE.validate(flush=1)
+    with pytest.raises(ValueError, match=r"^minimum_size:"):
+        TABLE.validate(minimum_size=None)  # None is "not set" only where the default is None
+    assert OptionTable("t", Option("limit", to_size, None)).validate(limit=None) == {"limit": None}
+    assert TABLE.default("level") == 6
+
+
+class _Any:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+
+ANY: Any = _Any()
+
+
+def _classes_with_tables() -> list[Any]:
+    from wsgikit.middleware import (
+        access_log,
+        auth,
+        cors,
+        errors,
+        gzip,
+        healthcheck,
+        lint,
+        proxy,
+        proxy_fix,
+        request_id,
+        sizelimit,
+        static,
+        versions,
+    )
+    from wsgikit.routing import Router
+
+    return [
+        access_log.AccessLogMiddleware,
+        auth.AuthMiddleware,
+        auth.BasicAuthMiddleware,
+        auth.TokenAuthMiddleware,
+        auth.NoAuthBackend,
+        cors.CorsMiddleware,
+        errors.ErrorCatcherMiddleware,
+        gzip.GzipMiddleware,
+        healthcheck.HealthcheckApp,
+        healthcheck.HealthcheckMiddleware,
+        lint.LintMiddleware,
+        proxy.ProxyApp,
+        proxy_fix.ProxyFixMiddleware,
+        request_id.RequestIdMiddleware,
+        sizelimit.SizeLimitMiddleware,
+        static.StaticApp,
+        versions.VersionsMiddleware,
+        Router,
+    ]
+
+
+# None in the signature means "the table's default" there: a file takes neither a logger nor a level
+_NONE_MEANS_DEFAULT = {("AccessLogMiddleware", "logger_name"), ("AccessLogMiddleware", "level")}
+
+
+@pytest.mark.parametrize("cls", _classes_with_tables(), ids=lambda cls: cls.__name__)
+def test_every_class_takes_its_defaults_from_its_table(cls: Any) -> None:
+    import inspect
+
+    from wsgikit.middleware.auth import NOAUTH_OPTIONS
+
+    table = NOAUTH_OPTIONS if cls.__name__ == "NoAuthBackend" else cls.OPTIONS
+    parameters = inspect.signature(cls).parameters
+    for kwarg, option in table.by_kwarg.items():
+        if kwarg not in parameters:
+            continue  # an INI-only key (setup_console_handler), or one the class's backend takes
+        expected = None if (cls.__name__, kwarg) in _NONE_MEANS_DEFAULT else option.default
+        default = parameters[kwarg].default
+        assert default is inspect.Parameter.empty if option.required else default == expected, kwarg

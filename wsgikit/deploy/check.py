@@ -326,7 +326,7 @@ class _Checker:
             if colon:
                 owner, target = self.config_target(loader, rest, object_type)
             else:
-                owner, target = loader, self.find_section(loader, object_type, use)
+                owner, target = loader, loader.find_config_section(object_type, use)
             target_kind = section_kind(target) or kind
             if target_kind in ("pipeline", "filter-app"):
                 if colon:
@@ -352,9 +352,6 @@ class _Checker:
                 values[key] = loader.parser.get(section, key, raw=True)
         return values
 
-    def find_section(self, loader: WsgikitConfigLoader, object_type: Any, name: str | None) -> str:
-        return loader.find_config_section(object_type, name=name)
-
     def config_target(
         self, loader: WsgikitConfigLoader, reference: str, object_type: Any
     ) -> tuple[WsgikitConfigLoader, str]:
@@ -363,7 +360,7 @@ class _Checker:
         target = parse_config_spec(f"config:{reference}", relative_to=os.path.dirname(loader.filename))
         other = self.session.loader_for(target.path)
         self.add_file(other)
-        return other, self.find_section(other, object_type, target.name if target.explicit_name else None)
+        return other, other.find_config_section(object_type, target.name if target.explicit_name else None)
 
     # -- references and cycles ---------------------------------------------------------------------------
 
@@ -392,7 +389,7 @@ class _Checker:
                 if colon and scheme.lower() == "config":
                     lookup, target = self.config_target(lookup, rest, object_type)
                 else:
-                    target = self.find_section(lookup, object_type, name)
+                    target = lookup.find_config_section(object_type, name)
             except ConfigError as error:
                 self.report(error)
                 return
@@ -453,7 +450,7 @@ def check_config(
     # A file without any PasteDeploy section (uWSGI's own ini, say) is not a pipeline: nothing to load.
     if name is not None and any(section_kind(section) for section in loader.parser.sections()):
         try:
-            checker.find_section(loader, APP, name)
+            loader.find_config_section(APP, name)
         except ConfigError as error:
             checker.problems.append(Problem.from_error(error))  # created with the file's name
     unique = dict.fromkeys(checker.problems)

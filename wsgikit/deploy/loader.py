@@ -259,16 +259,7 @@ def pipeline_problems(local_conf: Any) -> list[ConfigError]:
     return problems
 
 
-# -- the loader -----------------------------------------------------------------------------------------
-#
-# wsgikit resolves a file itself, over its typed tree (:mod:`wsgikit.deploy.ini`) and a configparser for the
-# values (``%(here)s``, ``${ENV:...}``), with PasteDeploy's rules: which sections a name finds, ``use``,
-# ``set``/``get``, ``[DEFAULT]`` winning over a section's key, ``filter-with``, ``require``, pipelines and
-# filter-apps. What comes out is PasteDeploy's own :class:`~paste.deploy.loadwsgi.LoaderContext` (a
-# subclass), and building it is PasteDeploy's: ``LoaderContext.create()`` calls the factory by its protocol
-# (``paste.app_factory``, ``paste.composite_factory``, ``paste.filter_factory``, ...). Nothing of
-# PasteDeploy's ``ConfigLoader`` is overridden or patched. Every error is created where it is found, with
-# its file, line, section and key (:func:`~wsgikit.deploy.errors.resolving`, ``referring``, ``building``).
+# -- the loader (see the module docstring) -------------------------------------------------------------
 
 
 class _Parser(configparser.ConfigParser):
@@ -429,8 +420,9 @@ class WsgikitConfigLoader:
         self.session.resolving.append(where)
         try:
             with resolving(place):
-                self._warn_shadowed(section)
-                context = self._section_context(object_type, section, place, global_conf)
+                defaults = self.parser.defaults()
+                self._warn_shadowed(section, defaults)
+                context = self._section_context(object_type, section, place, defaults, global_conf)
         finally:
             self.session.resolving.pop()
         node = Node(
@@ -478,17 +470,17 @@ class WsgikitConfigLoader:
             raise ConfigLookupError(f"ambiguous: {names} are both {wanted!r}", file=self.filename)
         return found[0]
 
-    def _section_context(self, object_type: Any, section: str, place: Place, global_conf: Any) -> _Context:
-        defaults = self.parser.defaults()
+    def _section_context(
+        self, object_type: Any, section: str, place: Place, defaults: dict[str, str], global_conf: Any
+    ) -> _Context:
         conf = {**defaults, **(global_conf or {})}
         local_conf: dict[str, Any] = {}
         global_additions: dict[str, Any] = {}
         get_from_globals: dict[str, str] = {}
         for option in self.parser.options(section):
             if option.startswith("set "):
-                global_additions[option[4:].strip()] = conf[option[4:].strip()] = self.parser.get(
-                    section, option
-                )
+                name = option[4:].strip()
+                global_additions[name] = conf[name] = self.parser.get(section, option)
             elif option.startswith("get "):
                 get_from_globals[option[4:].strip()] = self.parser.get(section, option)
             elif option not in defaults:  # a key [DEFAULT] also sets: PasteDeploy lets [DEFAULT] win
@@ -512,10 +504,8 @@ class WsgikitConfigLoader:
             context = self._filter_app_context(section, place, conf, local_conf, global_additions)
         elif kind == "pipeline":
             context = self._pipeline_context(place, conf, local_conf)
-        elif "use" in local_conf:
-            context = self._context_from_use(object_type, section, place, conf, local_conf, global_additions)
         else:
-            context = self._context_from_explicit(object_type, section, conf, local_conf)
+            context = self._factory_context(object_type, section, place, conf, local_conf, global_additions)
         if filter_with is None:
             return context
         wrapped = _Context(None, loadwsgi.FILTER_WITH, None, conf, local_conf, self)
@@ -524,7 +514,7 @@ class WsgikitConfigLoader:
         wrapped.next_context = context
         return wrapped
 
-    def _context_from_use(
+    def _factory_context(
         self,
         object_type: Any,
         section: str,
@@ -533,6 +523,10 @@ class WsgikitConfigLoader:
         local_conf: dict[str, Any],
         global_additions: dict[str, Any],
     ) -> _Context:
+        """The context of what the section's ``use`` names, its own keys laid over it; or, without
+        ``use``, of its ``paste.*_factory`` key."""
+        if "use" not in local_conf:
+            return self._context_from_explicit(object_type, global_conf, local_conf)
         use = local_conf.pop("use")
         with referring(place, "use"):
             # `use = othersection` overlays keys on a copy: it must never share the instance.
@@ -553,7 +547,7 @@ class WsgikitConfigLoader:
         return context
 
     def _context_from_explicit(
-        self, object_type: Any, section: str, global_conf: dict[str, Any], local_conf: dict[str, Any]
+        self, object_type: Any, global_conf: dict[str, Any], local_conf: dict[str, Any]
     ) -> _Context:
         given = [
             next(protocol for protocol in protocols if protocol in local_conf)
@@ -601,12 +595,9 @@ class WsgikitConfigLoader:
         context = _Context(None, loadwsgi.FILTER_APP, None, global_conf, local_conf, self)
         with referring(place, "next"):
             context.next_context = self._context(APP, next_name, global_conf, shared=True)
-        if "use" in local_conf:
-            context.filter_context = self._context_from_use(
-                FILTER, section, place, global_conf, local_conf, global_additions
-            )
-        else:
-            context.filter_context = self._context_from_explicit(FILTER, section, global_conf, local_conf)
+        context.filter_context = self._factory_context(
+            FILTER, section, place, global_conf, local_conf, global_additions
+        )
         return context
 
     def _absolute_context(self, object_type: Any, uri: str, global_conf: Any) -> Any:
@@ -646,8 +637,7 @@ class WsgikitConfigLoader:
         found = self.ini.sections.get(section)
         return list(found.keys) if found is not None else []
 
-    def _warn_shadowed(self, section: str) -> None:
-        defaults = self.parser.defaults()
+    def _warn_shadowed(self, section: str, defaults: dict[str, str]) -> None:
         for key, line in self.index.keys.get(section, {}).items():
             if key in defaults and not key.startswith(("set ", "get ")):
                 self.session.warn(

@@ -165,6 +165,13 @@ CASES = [
         "use",
         "reference cycle: [app:main] -> [app:a]",
     ),
+    (
+        "[composite:main]\nuse = egg:wsgikit#urlmap\n/health = main\n",
+        3,
+        "composite:main",
+        "/health",
+        "reference cycle: [composite:main] -> [composite:main]",
+    ),
 ]
 CASE_IDS = [
     "unknown-entry-point",
@@ -186,6 +193,7 @@ CASE_IDS = [
     "filter-with-missing",
     "require-missing",
     "use-cycle",
+    "composite-refers-to-itself",
 ]
 LOCATED_ERRORS = pytest.mark.parametrize(FIELDS, CASES, ids=CASE_IDS)
 

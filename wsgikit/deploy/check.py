@@ -46,6 +46,7 @@ from wsgikit.deploy.loader import (
     LoadSession,
     WsgikitConfigLoader,
     as_config_error,
+    cycle_error,
     missing_next,
     pipeline_problems,
     resolve_egg,
@@ -283,19 +284,15 @@ class _Checker:
             if node in done:
                 return
             for key, target in self.edges.get(node, []):
-                if target in path:
-                    cycle = [*path[path.index(target) :], node]
-                    signature = frozenset(cycle)
+                if target in (*path, node):
+                    stack = [*path, node]
+                    signature = frozenset(stack[stack.index(target) :])
                     if signature not in reported:
                         reported.add(signature)
-                        names = " -> ".join(f"[{name}]" for _, name in [*cycle, target])
                         with referring(self.session.loaders[node[0]].place(node[1]), key):
-                            self.report(ConfigError(f"reference cycle: {names}"))
-                elif target != node:
-                    visit(target, [*path, node])
+                            self.report(cycle_error(target, stack))  # worded as loading words it
                 else:
-                    with referring(self.session.loaders[node[0]].place(node[1]), key):
-                        self.report(ConfigError(f"[{node[1]}] refers to itself"))
+                    visit(target, [*path, node])
             done.add(node)
 
         for node in list(self.edges):

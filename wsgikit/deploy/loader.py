@@ -319,7 +319,7 @@ class _Context(loadwsgi.LoaderContext):  # type: ignore[misc]
             return node.obj
         where = (layer.place.file, layer.place.section)
         if where in session.creating:  # a composite refers back: the error is its reference's
-            raise _cycle(where, session.creating)
+            raise cycle_error(where, session.creating)
         session.creating.append(where)
         session.stack.append(node)
         try:
@@ -444,7 +444,7 @@ class WsgikitConfigLoader:
     ) -> Any:
         where = (self.filename, section)
         if where in self.session.resolving:
-            raise _cycle(where, self.session.resolving)
+            raise cycle_error(where, self.session.resolving)
         memo_key = (self.filename, section, _frozen(global_conf)) if shared else None
         if memo_key is not None and memo_key in self.session.contexts:
             return self.session.contexts[memo_key]
@@ -704,7 +704,8 @@ def _load(importer: Callable[[], Any], what: str, *, key: str | None = None) -> 
         raise ConfigError(f"cannot import {what.strip()!r}: {error}", key=key) from error
 
 
-def _cycle(where: tuple[str, str], stack: list[tuple[str, str]]) -> ConfigError:
+def cycle_error(where: tuple[str, str], stack: list[tuple[str, str]]) -> ConfigError:
+    """``(file, section)`` reached again while following ``stack``: ``reference cycle: [a] -> [b] -> [a]``."""
     start = stack.index(where)
     path = " -> ".join(f"[{name}]" for _, name in [*stack[start:], where])
     return ConfigError(f"reference cycle: {path}")

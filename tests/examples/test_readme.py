@@ -199,7 +199,9 @@ def test_the_apt_packages_listed_are_the_ones_ci_installs() -> None:
     text = README.read_text(encoding="utf-8")
     listed = re.search(r"apt packages: ((?:`[\w.+-]+`,?\s*)+)", text)
     assert listed is not None
-    needed = re.findall(r"^\s*need \S+ (\S+)", (ROOT / ".ci" / "run").read_text(encoding="utf-8"), re.MULTILINE)
+    needed = re.findall(
+        r"^\s*need \S+ (\S+)", (ROOT / ".ci" / "run").read_text(encoding="utf-8"), re.MULTILINE
+    )
     assert re.findall(r"`([\w.+-]+)`", listed.group(1)) == needed
 
 

@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 PASTE_CONFIGS = ROOT / "paste-configs"
 CLUSTER_INI = PASTE_CONFIGS / "compute-cluster.ini"
@@ -37,13 +39,6 @@ NGINX_CONF = PASTE_CONFIGS / "nginx-cluster.conf"
 TOKEN = "demo-token"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def postgres_bindir_path() -> str:

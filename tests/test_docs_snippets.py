@@ -27,7 +27,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -38,6 +37,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from wsgikit.deploy import loadapp
 from wsgikit.testing import TestApp
@@ -66,13 +66,6 @@ INI_PATHS = {"/var/log/api/": "{root}/var/log/api/", "/etc/compute/": "{root}/et
 # the environment the reader runs these with (${ENV:TOKENS_FILE} has no default in paste-ini.rst)
 READER_ENV = {"TOKENS_FILE": "{here}/tokens"}
 TOKEN = {"X-Auth-Token": "reader-token"}  # alice's, in tests/data/docs_reader/tokens
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def blocks(page: str, language: str) -> list[str]:

@@ -59,9 +59,12 @@ def test_env_values_are_expanded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert caught.value.key == "level"
 
 
-def test_located_fills_only_unknown_fields() -> None:
-    error = ConfigError("bad", key="k").located(file="f.ini", line=3, section="s", key="other")
-    assert str(error) == "f.ini:3 [s] k: bad"
+def test_a_value_that_does_not_expand_is_located_at_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_LEVEL", raising=False)
+    conf = {"level": "${ENV:DEMO_LEVEL}", "path": "p"}
+    (problem,) = TABLE.check(conf, {"__file__": "f.ini"}, section="filter:demo", lines={"level": 3})
+    assert str(problem).startswith("f.ini:3 [filter:demo] level: ")
+    assert "DEMO_LEVEL" in problem.message
 
 
 @pytest.mark.parametrize(

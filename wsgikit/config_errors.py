@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
 
 __all__ = ["ConfigError", "ConfigLookupError", "Place", "building", "current_place", "referring", "resolving"]
 
@@ -120,13 +119,6 @@ class ConfigError(ValueError):
         self.line = line
         self.section = section
         self.key = key
-
-    def located(self, **where: Any) -> ConfigError:
-        """Fill in location fields that are still unknown; returns ``self``."""
-        for name in ("file", "line", "section", "key"):
-            if getattr(self, name) is None and where.get(name) is not None:
-                setattr(self, name, where[name])
-        return self
 
     def __str__(self) -> str:
         parts: list[str] = []

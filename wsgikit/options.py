@@ -708,8 +708,16 @@ class OptionTable:
                     result[option.kwarg] = option.convert(value)
                     if option.must_exist is not None:
                         _check_exists(result[option.kwarg], option.must_exist, global_conf)
-                except ConfigError as error:
-                    errors.append(error.located(key=key, file=file, line=lines.get(key), section=section))
+                except ConfigError as error:  # created here again, at this key, keeping what it knew
+                    errors.append(
+                        type(error)(
+                            error.message,
+                            key=error.key or key,
+                            file=error.file or file,
+                            line=error.line or lines.get(key),
+                            section=error.section or section,
+                        )
+                    )
                 except ValueError as error:
                     errors.append(
                         ConfigError(str(error), key=key, file=file, line=lines.get(key), section=section)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "reference" / "cli.rst"
@@ -69,13 +70,6 @@ def page_commands() -> list[tuple[str, list[str]]]:
 def shown_pattern(shown: list[str]) -> re.Pattern[str]:
     pieces = [r"\s*".join(map(re.escape, piece.split())) for piece in " ".join(shown).split("...")]
     return re.compile(r"\s*" + r".*?".join(pieces) + r"\s*$", re.DOTALL)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -5,7 +5,15 @@ import os
 
 import pytest
 
-from wsgikit.deploy import ConfigError, ConfigLookupError, loadapp, loadfilter, loadserver
+from wsgikit.deploy import (
+    ConfigError,
+    ConfigLookupError,
+    Problem,
+    check_config,
+    loadapp,
+    loadfilter,
+    loadserver,
+)
 from wsgikit.deploy.loader import IniIndex, load
 from wsgikit.testing import TestApp
 
@@ -86,93 +94,111 @@ def test_use_config_keeps_the_other_files_references() -> None:
     assert client.get("/a/x").json["app"] == "api"
 
 
-@pytest.mark.parametrize(
-    ("text", "line", "section", "key", "fragment"),
-    [
-        ("[app:main]\nuse = egg:wsgikit#nope\n", 2, "app:main", "use", "no application entry point"),
-        ("[app:main]\nuse = egg:wsgikit#gzip\n", 2, "app:main", "use", "not a application"),
-        ("[app:main]\nuse = call:kitapps:nope\n", 2, "app:main", "use", "cannot import"),
-        ("[app:main]\nuse = call:no_such_module_x:f\n", 2, "app:main", "use", "cannot import"),
-        (
-            "[app:main]\npaste.app_factory = kitapps:nope\n",
-            2,
-            "app:main",
-            "paste.app_factory",
-            "cannot import",
-        ),
-        ("[app:main]\nuse = other\n", 2, "app:main", "use", "no section for app 'other'"),
-        ("[app:main]\nx = 1\n", 1, "app:main", None, "nothing says what to build"),
-        ("[pipeline:main]\npipeline =\n", 2, "pipeline:main", "pipeline", "empty"),
-        ("[pipeline:main]\npipeline = a\nextra = 1\n", 3, "pipeline:main", "extra", "only 'pipeline'"),
-        ("[app:main]\npaste.app_factory = kitapps:echo_factory\nnmae = x\n", 3, "app:main", "nmae", "nmae"),
-        (
-            "[app:main]\npaste.app_factory = kitapps:echo_factory\nfilter-with = t\n"
-            "[filter:t]\npaste.filter_factory = kitapps:tag_factory\ntag = 1-x\n",
-            6,
-            "filter:t",
-            "tag",
-            "identifier",
-        ),
-        (
-            "[app:main]\npaste.app_factory = kitapps:echo_factory\nget greeting = nope\n",
-            3,
-            "app:main",
-            "get greeting",
-            "no global",
-        ),
-        ("[filter-app:main]\nuse = egg:wsgikit#gzip\n", 1, "filter-app:main", None, "needs 'next"),
-        (
-            "[app:main]\npaste.app_factory = kitapps:echo_factory\n"
-            "paste.composite_factory = kitapps:echo_factory\n",
-            3,
-            "app:main",
-            "paste.composite_factory",
-            "keep one",
-        ),
-        (
-            "[app:main]\nuse = egg:wsgikit-hello\n[composite:main]\nuse = egg:wsgikit#urlmap\n",
-            None,
-            None,
-            None,
-            "ambiguous",
-        ),
-        ("[app:main]\nuse = config:other.ini#nope\n", 2, "app:main", "use", "cannot read"),
-        (
-            "[app:main]\npaste.app_factory = kitapps:echo_factory\nfilter-with = nope\n",
-            3,
-            "app:main",
-            "filter-with",
-            "no section for filter 'nope'",
-        ),
-        (
-            "[app:main]\npaste.app_factory = kitapps:echo_factory\nrequire = no-such-dist\n",
-            3,
-            "app:main",
-            "require",
-            "no-such-dist",
-        ),
-    ],
-    ids=[
-        "unknown-entry-point",
-        "filter-used-as-app",
-        "bad-call-attribute",
-        "bad-call-module",
-        "bad-explicit-factory",
-        "missing-used-section",
-        "no-factory",
-        "empty-pipeline",
-        "pipeline-extra-key",
-        "factory-type-error",
-        "middleware-value-error",
-        "get-without-global",
-        "filter-app-without-next",
-        "two-factories",
-        "ambiguous-section",
-        "config-reference-to-a-missing-file",
-        "filter-with-missing",
-        "require-missing",
-    ],
-)
+FIELDS = ("text", "line", "section", "key", "fragment")
+CASES = [
+    ("[app:main]\nuse = egg:wsgikit#nope\n", 2, "app:main", "use", "no application entry point"),
+    ("[app:main]\nuse = egg:wsgikit#gzip\n", 2, "app:main", "use", "not a application"),
+    ("[app:main]\nuse = call:kitapps:nope\n", 2, "app:main", "use", "cannot import"),
+    ("[app:main]\nuse = call:no_such_module_x:f\n", 2, "app:main", "use", "cannot import"),
+    (
+        "[app:main]\npaste.app_factory = kitapps:nope\n",
+        2,
+        "app:main",
+        "paste.app_factory",
+        "cannot import",
+    ),
+    ("[app:main]\nuse = other\n", 2, "app:main", "use", "no section for app 'other'"),
+    ("[app:main]\nx = 1\n", 1, "app:main", None, "nothing says what to build"),
+    ("[pipeline:main]\npipeline =\n", 2, "pipeline:main", "pipeline", "empty"),
+    ("[pipeline:main]\npipeline = a\nextra = 1\n", 3, "pipeline:main", "extra", "only 'pipeline'"),
+    ("[app:main]\npaste.app_factory = kitapps:echo_factory\nnmae = x\n", 3, "app:main", "nmae", "nmae"),
+    (
+        "[app:main]\npaste.app_factory = kitapps:echo_factory\nfilter-with = t\n"
+        "[filter:t]\npaste.filter_factory = kitapps:tag_factory\ntag = 1-x\n",
+        6,
+        "filter:t",
+        "tag",
+        "identifier",
+    ),
+    (
+        "[app:main]\npaste.app_factory = kitapps:echo_factory\nget greeting = nope\n",
+        3,
+        "app:main",
+        "get greeting",
+        "no global",
+    ),
+    ("[filter-app:main]\nuse = egg:wsgikit#gzip\n", 1, "filter-app:main", None, "needs 'next"),
+    (
+        "[app:main]\npaste.app_factory = kitapps:echo_factory\n"
+        "paste.composite_factory = kitapps:echo_factory\n",
+        3,
+        "app:main",
+        "paste.composite_factory",
+        "keep one",
+    ),
+    (
+        "[app:main]\nuse = egg:wsgikit-hello\n[composite:main]\nuse = egg:wsgikit#urlmap\n",
+        None,
+        None,
+        None,
+        "ambiguous",
+    ),
+    ("[app:main]\nuse = config:other.ini#nope\n", 2, "app:main", "use", "cannot read"),
+    (
+        "[app:main]\npaste.app_factory = kitapps:echo_factory\nfilter-with = nope\n",
+        3,
+        "app:main",
+        "filter-with",
+        "no section for filter 'nope'",
+    ),
+    (
+        "[app:main]\npaste.app_factory = kitapps:echo_factory\nrequire = no-such-dist\n",
+        3,
+        "app:main",
+        "require",
+        "no-such-dist",
+    ),
+    (
+        "[app:main]\nuse = a\n[app:a]\nuse = main\n",
+        4,
+        "app:a",
+        "use",
+        "reference cycle: [app:main] -> [app:a]",
+    ),
+    (
+        "[composite:main]\nuse = egg:wsgikit#urlmap\n/health = main\n",
+        3,
+        "composite:main",
+        "/health",
+        "reference cycle: [composite:main] -> [composite:main]",
+    ),
+]
+CASE_IDS = [
+    "unknown-entry-point",
+    "filter-used-as-app",
+    "bad-call-attribute",
+    "bad-call-module",
+    "bad-explicit-factory",
+    "missing-used-section",
+    "no-factory",
+    "empty-pipeline",
+    "pipeline-extra-key",
+    "factory-type-error",
+    "middleware-value-error",
+    "get-without-global",
+    "filter-app-without-next",
+    "two-factories",
+    "ambiguous-section",
+    "config-reference-to-a-missing-file",
+    "filter-with-missing",
+    "require-missing",
+    "use-cycle",
+    "composite-refers-to-itself",
+]
+LOCATED_ERRORS = pytest.mark.parametrize(FIELDS, CASES, ids=CASE_IDS)
+
+
+@LOCATED_ERRORS
 def test_errors_are_located(
     tmp_path: pytest.TempPathFactory, text: str, line: int, section: str, key: str | None, fragment: str
 ) -> None:
@@ -183,6 +209,28 @@ def test_errors_are_located(
     error = caught.value
     assert (error.file, error.line, error.section, error.key) == (str(ini), line, section, key)
     assert fragment in error.message
+
+
+# What only building finds: the factory itself rejects its keys (`wsgikit check --load` reports those).
+BUILD_TIME_ONLY = {"factory-type-error", "middleware-value-error"}
+
+
+@pytest.mark.parametrize(
+    FIELDS,
+    [case for case, id in zip(CASES, CASE_IDS, strict=True) if id not in BUILD_TIME_ONLY],
+    ids=[id for id in CASE_IDS if id not in BUILD_TIME_ONLY],
+)
+def test_check_reports_what_loading_raises(
+    tmp_path: pytest.TempPathFactory, text: str, line: int, section: str, key: str | None, fragment: str
+) -> None:
+    """`wsgikit check` resolves sections with the loader's own resolution: every problem loading stops at
+    is among check's problems, word for word and at the same place."""
+    ini = tmp_path / "bad.ini"  # type: ignore[operator]
+    ini.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        loadapp(f"config:{ini}")
+    problems = check_config(str(ini), name="main")
+    assert Problem.from_error(caught.value) in problems, problems
 
 
 def test_missing_things_are_also_lookup_errors(tmp_path: pytest.TempPathFactory) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ports import free_port
 
 from wsgikit.testing import TestApp
 
@@ -52,13 +53,6 @@ def test_two_commands_come_before_anything_else() -> None:
     commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines()]
     assert commands == ["make run", "make test"]
     assert text.index("make run") < text.index("```python")
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 QUICKSTART = ROOT / "docs" / "quickstart.rst"
@@ -199,7 +193,9 @@ def test_the_apt_packages_listed_are_the_ones_ci_installs() -> None:
     text = README.read_text(encoding="utf-8")
     listed = re.search(r"apt packages: ((?:`[\w.+-]+`,?\s*)+)", text)
     assert listed is not None
-    needed = re.findall(r"^need \S+ (\S+)", (ROOT / ".ci" / "run").read_text(encoding="utf-8"), re.MULTILINE)
+    needed = re.findall(
+        r"^\s*need \S+ (\S+)", (ROOT / ".ci" / "run").read_text(encoding="utf-8"), re.MULTILINE
+    )
     assert re.findall(r"`([\w.+-]+)`", listed.group(1)) == needed
 
 

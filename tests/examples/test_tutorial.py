@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ from itertools import takewhile
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from wsgikit.cli import build_parser
 
@@ -97,13 +97,6 @@ def test_console_commands_run(tmp_path: Path) -> None:
         assert result.stdout.strip(), line
         printed = [out.rstrip() for out in result.stdout.splitlines()]
         assert shown[line] == printed[: len(shown[line])], "the page shows other output than is printed"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.mark.integration

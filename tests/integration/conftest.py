@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
 import pytest
+from ports import free_port
 
 from wsgikit.testing import TestApp
 
@@ -63,13 +64,6 @@ def uwsgi_binary() -> str:
 def nginx_binary() -> str:
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     return require_binary(found, "nginx (apt-get install nginx)")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def template(source: Path, target: Path, replacements: dict[str, str]) -> Path:

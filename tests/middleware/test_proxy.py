@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import io
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from wsgiref.validate import validator
 import pytest
 import webob
 from paste.deploy import loadapp
+from ports import free_port
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -261,13 +261,6 @@ def test_chunked_request_body_is_sent_chunked(backend: str) -> None:
     assert status == ["200 OK"]
     assert seen["body_len"] == len(data)
     assert seen["headers"].get("TRANSFER_ENCODING", "chunked") == "chunked"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def test_connection_refused_is_502() -> None:

@@ -46,12 +46,14 @@ from wsgikit.deploy.loader import (
     LoadSession,
     WsgikitConfigLoader,
     as_config_error,
+    cycle_error,
+    missing_next,
     pipeline_problems,
     resolve_egg,
     section_kind,
 )
 from wsgikit.deploy.options import ConfigError, OptionTable
-from wsgikit.deploy.spec import import_factory, parse_config_spec
+from wsgikit.deploy.spec import parse_config_spec
 
 __all__ = ["Problem", "check_config", "load_problems", "options_table_for"]
 
@@ -108,24 +110,24 @@ def options_table_for(factory: Any) -> OptionTable | None:
 
 # -- the checker ----------------------------------------------------------------------------------------
 
-
-@dataclass
-class _Factory:
-    factory: Any
-    inherited: dict[str, str]
-    module: ModuleType | None
-    owner: WsgikitConfigLoader | None = None  # the file whose sections its references name
+_OBJECT_TYPES = {"filter": FILTER, "filter-app": FILTER, "server": SERVER}
 
 
 class _Checker:
+    """Checks every section of a file (and of the files it refers to) on its own.
+
+    What a section's factory is, which keys it gets and every problem met finding them come from the
+    loader's own resolution (:meth:`~wsgikit.deploy.loader.WsgikitConfigLoader.resolve_section`), so
+    ``check`` and loading cannot disagree. The checker adds what a load stops at or never sees: every
+    problem of a section instead of the first, each of a section's references on its own, and cycles
+    through composites (a load follows those only when the composite is built).
+    """
+
     def __init__(self, session: LoadSession) -> None:
         self.session = session
         self.problems: list[Problem] = []
         self.edges: dict[tuple[str, str], list[tuple[str, tuple[str, str]]]] = {}
         self.checked: set[str] = set()
-        self.queue: list[WsgikitConfigLoader] = []
-
-    # -- reporting ---------------------------------------------------------------------------------------
 
     def report(self, error: ConfigError) -> None:
         """Keep ``error``, located where it was created (the checker creates its errors in the section or
@@ -134,113 +136,69 @@ class _Checker:
 
     # -- files -------------------------------------------------------------------------------------------
 
-    def add_file(self, loader: WsgikitConfigLoader) -> None:
-        if loader.filename not in self.checked:
-            self.checked.add(loader.filename)
-            self.queue.append(loader)
-
-    def run(self, loader: WsgikitConfigLoader) -> None:
-        self.add_file(loader)
-        while self.queue:
-            self.check_file(self.queue.pop(0))
+    def run(self) -> None:
+        """Check every file the session has read, including those read while checking (``config:``)."""
+        while unchecked := [path for path in self.session.loaders if path not in self.checked]:
+            self.checked.add(unchecked[0])
+            self.check_file(self.session.loaders[unchecked[0]])
         self.find_cycles()
-
-    def defaults(self, loader: WsgikitConfigLoader) -> dict[str, str]:
-        values: dict[str, str] = {}
-        for key in loader.parser.defaults():
-            try:
-                values[key] = loader.parser.get("DEFAULT", key)
-            except ConfigError:
-                values[key] = loader.parser.get("DEFAULT", key, raw=True)
-        return values
+        for warning in self.session.warnings:
+            self.problems.append(Problem.from_error(warning, severity="warning"))
 
     def check_file(self, loader: WsgikitConfigLoader) -> None:
-        parser = loader.parser
-        for key in parser.defaults():
+        for key in loader.parser.defaults():
             if key in ("here", "__file__"):
                 continue
             try:
-                parser.get("DEFAULT", key)
+                loader.parser.get("DEFAULT", key)
             except ConfigError as error:
-                self.problems.append(Problem.from_error(error))
-        for section in parser.sections():
+                self.report(error)
+        for section in loader.parser.sections():
             kind = section_kind(section)
             if kind is not None:
-                self.check_section(loader, section, kind)
-
-    def local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
-        """The section's keys as PasteDeploy hands them to the factory; problems reported on the way."""
-        parser = loader.parser
-        defaults = parser.defaults()
-        values: dict[str, str] = {}
-        for key in loader.own_keys(section):
-            try:
-                value = parser.get(section, key)
-            except ConfigError as error:
-                self.problems.append(Problem.from_error(error))
-                continue
-            if key.startswith("set "):
-                continue
-            if key.startswith("get "):
-                if value not in defaults:
-                    self.report(ConfigError(f"[DEFAULT] has no key {value!r} to get", key=key))
-                values[key[4:].strip()] = defaults.get(value, "")
-                continue
-            if key in defaults:
-                warning = ConfigError(
-                    f"ignored: [DEFAULT] also sets {key!r} and PasteDeploy lets [DEFAULT] win; "
-                    f"write 'set {key} = ...' to override it here, or rename one of them",
-                    file=loader.filename,
-                    line=loader.index.line_of(section, key),
-                    section=section,
-                    key=key,
-                )
-                self.problems.append(Problem.from_error(warning, severity="warning"))
-                continue
-            values[key] = value
-        return values
+                with resolving(loader.place(section)):
+                    self.check_section(loader, section, kind)
 
     # -- sections ------------------------------------------------------------------------------------------
 
     def check_section(self, loader: WsgikitConfigLoader, section: str, kind: str) -> None:
-        with resolving(loader.place(section)):
-            self._check_section(loader, section, kind)
-
-    def _check_section(self, loader: WsgikitConfigLoader, section: str, kind: str) -> None:
-        local = self.local_conf(loader, section)
-        local.pop("require", None)
-        filter_with = local.pop("filter-with", None)
-        if filter_with is not None and kind in ("app", "filter"):
-            self.reference(loader, section, "filter-with", filter_with, FILTER)
-        if kind == "pipeline":
-            self.check_pipeline(loader, section, local)
-            return
+        own = self.own_values(loader, section)
+        if kind in ("app", "filter") and "filter-with" in own:
+            self.reference(loader, section, "filter-with", own["filter-with"], FILTER)
         if kind == "filter-app":
-            next_name = local.pop("next", None)
-            if next_name is None:
-                self.report(ConfigError("a filter-app section needs 'next = <app>'", key="next"))
+            if "next" in own:
+                self.reference(loader, section, "next", own["next"], APP)
             else:
-                self.reference(loader, section, "next", next_name, APP)
-            kind = "filter"
-        object_type = {"filter": FILTER, "server": SERVER}.get(kind, APP)
+                self.report(missing_next())
         try:
-            found = self.factory(loader, section, local, object_type, kind, seen=[])
+            context = loader.resolve_section(_OBJECT_TYPES.get(kind, APP), section)
         except ConfigError as error:
             self.report(error)
             return
-        if found is None:
+        if kind == "pipeline":
+            self.check_pipeline(loader, section, context.local_conf)
             return
-        conf = {**found.inherited, **local}
-        conf.pop("use", None)
-        for key in [key for key in conf if key.startswith("paste.")]:
-            conf.pop(key)
-        table = options_table_for(found.factory)
-        global_conf = {**self.defaults(loader), "__file__": loader.filename}
+        if context.object is None:
+            return  # `use = config:...` of a pipeline: checked as a section of that file
+        conf = {key: value for key, value in context.local_conf.items() if not key.startswith("paste.")}
+        table = options_table_for(context.object)
         if table is not None:
-            for problem in table.check(conf, global_conf):  # created here: located in this section
+            for problem in table.check(conf, context.global_conf):  # created here: located in this section
                 self.report(problem)
-        if found.module is not None:
-            self.component_hooks(loader, section, found.module, conf, found.owner or loader)
+        module = sys.modules.get(getattr(context.object, "__module__", "") or "")
+        if module is not None:
+            self.component_hooks(loader, section, module, conf, context.loader)
+
+    def own_values(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
+        """The keys written in ``section``, interpolated; each one that does not interpolate is reported
+        (a load stops at the first)."""
+        values: dict[str, str] = {}
+        for key in loader.own_keys(section):
+            try:
+                values[key] = loader.parser.get(section, key)
+            except ConfigError as error:
+                self.report(error)
+        return values
 
     def component_hooks(
         self,
@@ -263,94 +221,15 @@ class _Checker:
                 kind = FILTER if ref_kind == "filter" else APP
                 self.reference(loader, section, key, name, kind, lookup=owner)
 
-    def check_pipeline(self, loader: WsgikitConfigLoader, section: str, local: dict[str, str]) -> None:
-        problems = pipeline_problems(local)
-        for problem in problems:
+    def check_pipeline(self, loader: WsgikitConfigLoader, section: str, local: dict[str, Any]) -> None:
+        for problem in pipeline_problems(local):
             self.report(problem)
-        items = local.get("pipeline", "").split()
+        items = str(local.get("pipeline", "")).split()
         if not items:
             return
         for item in items[:-1]:
             self.reference(loader, section, "pipeline", item, FILTER)
         self.reference(loader, section, "pipeline", items[-1], APP)
-
-    def factory(
-        self,
-        loader: WsgikitConfigLoader,
-        section: str,
-        local: dict[str, str],
-        object_type: Any,
-        kind: str,
-        *,
-        seen: list[tuple[str, str]],
-    ) -> _Factory | None:
-        """What builds ``section``: the factory and the keys ``use`` inherits."""
-        where = (loader.filename, section)
-        if where in seen:
-            path = " -> ".join(f"[{name}]" for _, name in [*seen, where])
-            raise ConfigError(f"reference cycle through 'use': {path}", key="use")
-        seen = [*seen, where]
-        explicit = [key for key in local if key.startswith("paste.") and key.endswith("_factory")]
-        explicit += [key for key in local if key == "paste.server_runner"]
-        use = local.get("use")
-        if use is None and not explicit:
-            raise ConfigError(
-                "no 'use = ...' and no paste.*_factory key: nothing says what to build", key="use"
-            )
-        if use is None:
-            key = explicit[0]
-            try:
-                factory = import_factory(local[key])
-            except Exception as error:
-                raise ConfigError(f"cannot import {local[key].strip()!r}: {error}", key=key) from None
-            return _Factory(factory, {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
-        use = use.strip()
-        scheme, colon, rest = use.partition(":")
-        with referring(loader.place(section), "use"):  # what goes wrong finding it is the 'use' key's
-            if colon and scheme.lower() == "egg":
-                entry_point, _ = resolve_egg(rest, kind)
-                try:
-                    factory = entry_point.load()
-                except Exception as error:
-                    raise ConfigError(f"{use}: cannot import {entry_point.value!r}: {error}") from None
-                module = sys.modules.get(getattr(factory, "__module__", "") or "")
-                return _Factory(factory, {}, module)
-            if colon and scheme.lower() == "call":
-                try:
-                    factory = lookup_object(rest.strip())
-                except Exception as error:
-                    raise ConfigError(f"cannot import {rest.strip()!r}: {error}") from None
-                return _Factory(factory, {}, sys.modules.get(getattr(factory, "__module__", "") or ""))
-            if colon and scheme.lower() != "config":
-                raise ConfigError(f"unknown scheme {scheme!r} in 'use' (expected egg:, call: or config:)")
-            if colon:
-                owner, target = self.config_target(loader, rest, object_type)
-            else:
-                owner, target = loader, loader.find_config_section(object_type, use)
-            target_kind = section_kind(target) or kind
-            if target_kind in ("pipeline", "filter-app"):
-                if colon:
-                    return None  # checked as a section of that file
-                raise ConfigError(f"'use' cannot reuse [{target}]: only app, filter and server sections")
-        with resolving(owner.place(target)):  # what is wrong in the section it uses is that section's
-            inherited = self.quiet_local_conf(owner, target)
-            found = self.factory(owner, target, inherited, object_type, target_kind, seen=seen)
-        if found is not None:
-            found.inherited = {**found.inherited, **inherited}
-            if colon:
-                found.owner = found.owner or owner  # its references name sections of that file
-        return found
-
-    def quiet_local_conf(self, loader: WsgikitConfigLoader, section: str) -> dict[str, str]:
-        values: dict[str, str] = {}
-        for key in loader.own_keys(section):
-            if key in loader.parser.defaults() or key.startswith(("set ", "get ")):
-                continue
-            try:
-                values[key] = loader.parser.get(section, key)
-            except ConfigError:
-                values[key] = loader.parser.get(section, key, raw=True)
-        return values
 
     def config_target(
         self, loader: WsgikitConfigLoader, reference: str, object_type: Any
@@ -359,7 +238,6 @@ class _Checker:
         (``PATH`` relative to that file); the file joins the check."""
         target = parse_config_spec(f"config:{reference}", relative_to=os.path.dirname(loader.filename))
         other = self.session.loader_for(target.path)
-        self.add_file(other)
         return other, other.find_config_section(object_type, target.name if target.explicit_name else None)
 
     # -- references and cycles ---------------------------------------------------------------------------
@@ -406,19 +284,15 @@ class _Checker:
             if node in done:
                 return
             for key, target in self.edges.get(node, []):
-                if target in path:
-                    cycle = [*path[path.index(target) :], node]
-                    signature = frozenset(cycle)
+                if target in (*path, node):
+                    stack = [*path, node]
+                    signature = frozenset(stack[stack.index(target) :])
                     if signature not in reported:
                         reported.add(signature)
-                        names = " -> ".join(f"[{name}]" for _, name in [*cycle, target])
                         with referring(self.session.loaders[node[0]].place(node[1]), key):
-                            self.report(ConfigError(f"reference cycle: {names}"))
-                elif target != node:
-                    visit(target, [*path, node])
+                            self.report(cycle_error(target, stack))  # worded as loading words it
                 else:
-                    with referring(self.session.loaders[node[0]].place(node[1]), key):
-                        self.report(ConfigError(f"[{node[1]}] refers to itself"))
+                    visit(target, [*path, node])
             done.add(node)
 
         for node in list(self.edges):
@@ -440,13 +314,13 @@ def check_config(
     spec = parse_config_spec(path)
     if spec.explicit_name:
         name = spec.name
-    session = LoadSession(environ=environ)
+    session = LoadSession(environ=environ, log_warnings=False)
     try:
         loader = session.loader_for(spec.path)
     except ConfigError as error:
         return [Problem.from_error(error)]  # created with the file's name
     checker = _Checker(session)
-    checker.run(loader)
+    checker.run()
     # A file without any PasteDeploy section (uWSGI's own ini, say) is not a pipeline: nothing to load.
     if name is not None and any(section_kind(section) for section in loader.parser.sections()):
         try:

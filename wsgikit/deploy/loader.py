@@ -96,8 +96,9 @@ class Node(Placed):
 class LoadSession:
     """State of one load: loaders per file, shared instances, the tree being recorded, warnings."""
 
-    def __init__(self, environ: dict[str, str] | None = None) -> None:
+    def __init__(self, environ: dict[str, str] | None = None, *, log_warnings: bool = True) -> None:
         self.environ = environ
+        self.log_warnings = log_warnings  # `wsgikit check` reports them as problems instead
         self.loaders: dict[str, WsgikitConfigLoader] = {}
         self.contexts: dict[tuple[Any, ...], Any] = {}
         self.objects: dict[tuple[Any, ...], Any] = {}
@@ -122,7 +123,8 @@ class LoadSession:
             return
         self._warned.add(where)
         self.warnings.append(warning)
-        log.warning("%s", warning)
+        if self.log_warnings:
+            log.warning("%s", warning)
 
     @property
     def tree(self) -> Node | None:
@@ -240,6 +242,11 @@ def _missing_section(loader: WsgikitConfigLoader, object_type: Any, name: str | 
     return ConfigLookupError(message, file=loader.filename)
 
 
+def missing_next() -> ConfigLookupError:
+    """A ``[filter-app:...]`` without its ``next`` key."""
+    return ConfigLookupError("a filter-app section needs 'next = ...' (the application it wraps)")
+
+
 def _a(word: str) -> str:
     return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
@@ -312,7 +319,7 @@ class _Context(loadwsgi.LoaderContext):  # type: ignore[misc]
             return node.obj
         where = (layer.place.file, layer.place.section)
         if where in session.creating:  # a composite refers back: the error is its reference's
-            raise _cycle(where, session.creating)
+            raise cycle_error(where, session.creating)
         session.creating.append(where)
         session.stack.append(node)
         try:
@@ -406,13 +413,38 @@ class WsgikitConfigLoader:
         load."""
         return self._context(object_type, name, global_conf, shared=True)
 
-    def _context(self, object_type: Any, name: str | None, global_conf: Any, *, shared: bool) -> Any:
+    def resolve_section(self, object_type: Any, section: str) -> _Context:
+        """``section`` resolved as loading resolves it, without building anything: for a section with a
+        factory, the context of its ``use`` chain (other sections, ``config:`` files, ``egg:``, ``call:``)
+        or its ``paste.*_factory`` key, with the keys of every layer laid over it — ``context.object`` is
+        the factory, ``local_conf`` and ``global_conf`` what it would be called with, ``loader`` the file
+        whose sections its references name. For a ``[pipeline:...]``, a context whose ``local_conf``
+        holds the section's keys.
+
+        The section's own references (a pipeline's items, a filter-app's ``next``, ``filter-with``) are
+        not followed: ``wsgikit check`` checks each of them on its own, so that one missing section does
+        not hide the others.
+
+        :raises ConfigError: located: the first problem met, the one loading would raise.
+        """
+        context = self._resolve(object_type, section, None, shared=False, follow=False)
+        assert isinstance(context, _Context)
+        return context
+
+    def _context(
+        self, object_type: Any, name: str | None, global_conf: Any, *, shared: bool, follow: bool = True
+    ) -> Any:
         if name is not None and _ABSOLUTE.match(name):
             return self._absolute_context(object_type, name, global_conf)
         section = self.find_config_section(object_type, name=name)
+        return self._resolve(object_type, section, global_conf, shared=shared, follow=follow)
+
+    def _resolve(
+        self, object_type: Any, section: str, global_conf: Any, *, shared: bool, follow: bool
+    ) -> Any:
         where = (self.filename, section)
         if where in self.session.resolving:
-            raise _cycle(where, self.session.resolving)
+            raise cycle_error(where, self.session.resolving)
         memo_key = (self.filename, section, _frozen(global_conf)) if shared else None
         if memo_key is not None and memo_key in self.session.contexts:
             return self.session.contexts[memo_key]
@@ -422,7 +454,7 @@ class WsgikitConfigLoader:
             with resolving(place):
                 defaults = self.parser.defaults()
                 self._warn_shadowed(section, defaults)
-                context = self._section_context(object_type, section, place, defaults, global_conf)
+                context = self._section_context(object_type, section, place, defaults, global_conf, follow)
         finally:
             self.session.resolving.pop()
         node = Node(
@@ -471,7 +503,13 @@ class WsgikitConfigLoader:
         return found[0]
 
     def _section_context(
-        self, object_type: Any, section: str, place: Place, defaults: dict[str, str], global_conf: Any
+        self,
+        object_type: Any,
+        section: str,
+        place: Place,
+        defaults: dict[str, str],
+        global_conf: Any,
+        follow: bool = True,
     ) -> _Context:
         conf = {**defaults, **(global_conf or {})}
         local_conf: dict[str, Any] = {}
@@ -500,13 +538,18 @@ class WsgikitConfigLoader:
                     f"requires {requirement!r}, which is not installed", key="require"
                 ) from None
         kind = section_kind(section)
+        if kind == "pipeline" and not follow:
+            return _Context(None, loadwsgi.PIPELINE, None, conf, local_conf, self)
+        if kind == "filter-app" and not follow:
+            local_conf.pop("next", None)
+            return self._factory_context(FILTER, section, place, conf, local_conf, global_additions)
         if kind == "filter-app":
             context = self._filter_app_context(section, place, conf, local_conf, global_additions)
         elif kind == "pipeline":
             context = self._pipeline_context(place, conf, local_conf)
         else:
             context = self._factory_context(object_type, section, place, conf, local_conf, global_additions)
-        if filter_with is None:
+        if filter_with is None or not follow:
             return context
         wrapped = _Context(None, loadwsgi.FILTER_WITH, None, conf, local_conf, self)
         with referring(place, "filter-with"):
@@ -560,10 +603,7 @@ class WsgikitConfigLoader:
             raise ConfigLookupError(f"several factories given ({', '.join(given)}): keep one", key=given[1])
         protocol = given[0]
         expression = local_conf.pop(protocol)
-        try:
-            factory = import_factory(expression)
-        except Exception as error:
-            raise as_config_error(error, key=protocol) from error
+        factory = _load(lambda: import_factory(expression), expression, key=protocol)
         return _Context(factory, object_type, protocol, global_conf, local_conf, self)
 
     def _pipeline_context(
@@ -590,7 +630,7 @@ class WsgikitConfigLoader:
         global_additions: dict[str, Any],
     ) -> _Context:
         if "next" not in local_conf:
-            raise ConfigLookupError("a filter-app section needs 'next = ...' (the application it wraps)")
+            raise missing_next()
         next_name = local_conf.pop("next")
         context = _Context(None, loadwsgi.FILTER_APP, None, global_conf, local_conf, self)
         with referring(place, "next"):
@@ -609,7 +649,7 @@ class WsgikitConfigLoader:
             return self.session.loader_for(target.path).get_context(object_type, name, global_conf)
         if scheme == "egg":
             entry_point, protocol = resolve_egg(rest, _OBJECT_KINDS.get(object_type.name, "app"))
-            factory = _load(entry_point.load)
+            factory = _load(entry_point.load, entry_point.value)
             dist, _, name = rest.partition("#")
             return _Context(
                 factory,
@@ -622,7 +662,7 @@ class WsgikitConfigLoader:
                 name.strip() or "main",
             )
         if scheme == "call":
-            factory = _load(lambda: lookup_object(rest.strip()))
+            factory = _load(lambda: lookup_object(rest.strip()), rest)
             return _Context(factory, object_type, None, dict(global_conf or {}), {}, self)
         raise ConfigLookupError(f"unknown scheme {scheme!r} in {uri!r} (expected config:, egg: or call:)")
 
@@ -655,15 +695,17 @@ class WsgikitConfigLoader:
 _ABSOLUTE = re.compile(r"^[a-zA-Z]+:")
 
 
-def _load(importer: Callable[[], Any]) -> Any:
-    """Import a factory; what cannot be imported is a located :class:`ConfigError` (at the reference)."""
+def _load(importer: Callable[[], Any], what: str, *, key: str | None = None) -> Any:
+    """Import the factory ``what`` names; what cannot be imported is a :class:`ConfigError` created at the
+    reference (or at ``key`` of the section being resolved), naming ``what``."""
     try:
         return importer()
     except Exception as error:
-        raise as_config_error(error) from error
+        raise ConfigError(f"cannot import {what.strip()!r}: {error}", key=key) from error
 
 
-def _cycle(where: tuple[str, str], stack: list[tuple[str, str]]) -> ConfigError:
+def cycle_error(where: tuple[str, str], stack: list[tuple[str, str]]) -> ConfigError:
+    """``(file, section)`` reached again while following ``stack``: ``reference cycle: [a] -> [b] -> [a]``."""
     start = stack.index(where)
     path = " -> ".join(f"[{name}]" for _, name in [*stack[start:], where])
     return ConfigError(f"reference cycle: {path}")

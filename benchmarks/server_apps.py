@@ -66,9 +66,9 @@ def router(body: str = "small") -> Router:
 LAYERS = ("request_id", "errors", "access_log", "sizelimit", "gzip", "token_auth")
 
 
-def pipeline(body: str = "small", engine: str | None = None) -> Any:
+def pipeline(body: str = "small", engine: str | None = None, layers: tuple[str, ...] = LAYERS) -> Any:
     """The production pipeline, outermost first: request_id, errors, access_log (file), sizelimit, gzip,
-    token_auth, then the router."""
+    token_auth, then the router (``layers``: the middleware to include, in that order)."""
     factories = {
         "request_id": lambda app: RequestIdMiddleware(app),
         "errors": lambda app: ErrorCatcherMiddleware(app),
@@ -86,7 +86,7 @@ def pipeline(body: str = "small", engine: str | None = None) -> Any:
         app = _Timed(app, "router + wsgify handler", stats)
         # a layer doing nothing: its measured cost is what a shim adds, subtracted from the others
         app = _Timed(_passthrough(app), "pass-through (shim cost)", stats)
-    for name in reversed(LAYERS):
+    for name in reversed(layers):
         app = factories[name](app)
         if stats:
             app = _Timed(app, name, stats)

@@ -118,22 +118,17 @@ class Response(webob.Response):
         content_type = content_type or self.default_content_type
         charset = None
         if content_type:
-            default_charset = self.default_charset
-            if (
-                default_charset
-                and "charset=" not in content_type
-                and (content_type == "text/html" or _has_charset(content_type))
-            ):
-                if ";" not in content_type:
-                    charset = default_charset  # the only parameter: what reading it back would give
-                content_type += "; charset=" + default_charset
+            key = (content_type, self.default_charset)
+            known = _content_types.get(key)
+            if known is None:
+                known = _content_type_header(content_type, self.default_charset)
+                if len(_content_types) < _CONTENT_TYPES_KEPT:
+                    _content_types[key] = known
+            content_type, charset = known
             headers.append(("Content-Type", content_type))
         if isinstance(body, str):
             if charset is None:
-                found = _CHARSET_RE.search(content_type) if content_type else None
-                if found is None:
-                    raise TypeError("You cannot set the body to a text value without a charset")
-                charset = found.group(1)
+                raise TypeError("You cannot set the body to a text value without a charset")
             body = body.encode(charset)
         self._app_iter = [body]
         headers.append(("Content-Length", str(len(body))))
@@ -154,6 +149,30 @@ class Response(webob.Response):
         if environ["REQUEST_METHOD"] == "HEAD":
             return webob.response.EmptyResponse(self._app_iter)
         return self._app_iter
+
+
+# (content type, default charset) -> what _content_type_header() answers: handlers build their responses
+# with a few literal content types, so the answers are remembered (a bounded number of them)
+_content_types: dict[tuple[str, str | None], tuple[str, str | None]] = {}
+_CONTENT_TYPES_KEPT = 256
+
+
+def _content_type_header(content_type: str, default_charset: str | None) -> tuple[str, str | None]:
+    """The ``Content-Type`` value WebOb's constructor writes for ``content_type``, and the charset a ``str``
+    body is encoded with (None when it has none)."""
+    charset = None
+    if (
+        default_charset
+        and "charset=" not in content_type
+        and (content_type == "text/html" or _has_charset(content_type))
+    ):
+        if ";" not in content_type:
+            charset = default_charset  # the only parameter: what reading it back would give
+        content_type += "; charset=" + default_charset
+    if charset is None:
+        found = _CHARSET_RE.search(content_type)
+        charset = None if found is None else found.group(1)
+    return content_type, charset
 
 
 def json_dumps(value: Any) -> bytes:

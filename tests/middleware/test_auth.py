@@ -181,6 +181,31 @@ def test_token_identity_follows_a_rewritten_tokens_file(tmp_path: Path) -> None:
     assert seen["HTTP_X_ROLES"] == "admin,reader"
 
 
+def test_remembered_tokens_are_bounded_and_forgotten_when_the_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wsgikit.middleware import auth
+    from wsgikit.middleware._authfiles import hash_token
+
+    monkeypatch.setattr(auth, "TOKEN_CACHE_SIZE", 2)
+    path = tmp_path / "tokens"
+    users = {"t-1": "alice", "t-2": "bob", "t-3": "carol"}
+    path.write_text("".join(f"{hash_token(token)} {user} proj reader\n" for token, user in users.items()))
+    middleware = TokenAuthMiddleware(echo_identity, tokens_file=str(path))
+    client = TestApp(middleware)
+    for _ in range(2):  # more tokens than the cache holds: every one keeps its own identity
+        for token, user in users.items():
+            assert client.get("/", headers={"X-Auth-Token": token}).json["identity"][0] == user
+            assert len(middleware.backend._verified[1]) <= 2  # type: ignore[attr-defined]
+    client.get("/", headers={"X-Auth-Token": "t-4"}, status=401)  # unknown tokens are not remembered
+    assert "t-4" not in middleware.backend._verified[1]  # type: ignore[attr-defined]
+    path.write_text(f"{hash_token('t-2')} bob proj reader\n")  # t-1 and t-3 revoked
+    os.utime(path, ns=(1, 1))
+    client.get("/", headers={"X-Auth-Token": "t-3"}, status=401)
+    client.get("/", headers={"X-Auth-Token": "t-1"}, status=401)
+    assert client.get("/", headers={"X-Auth-Token": "t-2"}).json["identity"][0] == "bob"
+
+
 def test_htpasswd_broken_reload_keeps_old_content(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "htpasswd"
     shutil.copy(HTPASSWD, path)

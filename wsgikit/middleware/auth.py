@@ -91,6 +91,7 @@ ENVIRON_KEY = "wsgikit.identity"
 logger = logging.getLogger("wsgikit.auth")
 
 MAX_CREDENTIALS = 8192  # longer Authorization / token values are refused without decoding them
+TOKEN_CACHE_SIZE = 1024  # tokens a TokenBackend remembers as found in its file's current content
 
 # Identity headers the middleware owns, as environ keys. Dashes and underscores fold into the same key
 # ("X-User_Id" and "X-User-Id" both become HTTP_X_USER_ID), so matching on keys covers both spellings.
@@ -318,9 +319,13 @@ class TokenBackend:
         self.file: WatchedFile[list[TokenEntry]] | None = (
             WatchedFile(tokens_file, parse_tokens) if tokens_file is not None else None
         )
-        # The Identity of each entry of the file's current content, built (and validated) once rather than
-        # on every request; Identity is frozen, so requests can share it. Dropped when the file is re-read.
-        self._identities: tuple[list[TokenEntry] | None, dict[TokenEntry, Identity]] = (None, {})
+        # The tokens found in the file's current content and their Identity, built (and validated) once
+        # rather than on every request; Identity is frozen, so requests can share it. A token seen again
+        # skips the SHA-256 and the comparison with every entry. Only tokens the file holds are kept, at
+        # most TOKEN_CACHE_SIZE of them, and all are dropped when the file is re-read, so a revoked token
+        # stops working on the first request after the change, as without the cache. The lookup by the
+        # token tells a client nothing a response does not: it finds only tokens the file holds.
+        self._verified: tuple[list[TokenEntry] | None, dict[str, Identity]] = (None, {})
 
     def challenge(self, realm: str) -> str:
         return f'Bearer realm="{realm}"'
@@ -345,18 +350,22 @@ class TokenBackend:
         if self.file is None:
             return None
         entries = self.file.get()
+        content, verified = self._verified
+        if content is not entries:
+            verified = {}
+            self._verified = (entries, verified)
+        identity = verified.get(token)
+        if identity is not None:
+            return identity
         entry = find_token(entries, token)
         if entry is None:
             return None
-        content, identities = self._identities
-        if content is not entries:
-            identities = {}
-            self._identities = (entries, identities)
-        identity = identities.get(entry)
-        if identity is None:
-            identity = identities[entry] = Identity(
-                user_id=entry.user, user_name=entry.user, project_id=entry.project, roles=entry.roles
-            )
+        identity = Identity(
+            user_id=entry.user, user_name=entry.user, project_id=entry.project, roles=entry.roles
+        )
+        if len(verified) >= TOKEN_CACHE_SIZE:
+            verified.clear()  # bounded; the tokens in use come back on their next request
+        verified[token] = identity
         return identity
 
 
@@ -522,7 +531,10 @@ class AuthMiddleware:
             # e.g. Basic with delay_auth_decision in front of a token filter accepts either.
             return self.app(environ, start_response)
         strip_identity_headers(environ)
-        if self.is_exempt(environ.get("PATH_INFO", "")) or is_preflight(environ):
+        # the calls only when they can say yes: most pipelines exempt nothing, most requests are no OPTIONS
+        if (self.exempt and self.is_exempt(environ.get("PATH_INFO", ""))) or (
+            environ.get("REQUEST_METHOD") == "OPTIONS" and is_preflight(environ)
+        ):
             return self.app(environ, start_response)
         try:
             identity = self.backend.authenticate(environ)

@@ -172,8 +172,13 @@ class RequestIdMiddleware:
         def tagged_start_response(
             status: str, headers: Headers, exc_info: OptExcInfo | None = None
         ) -> WriteCallable:
-            headers = [(name, value) for name, value in headers if name.lower() not in lower]
-            headers.extend((name, request_id) for name in names)
+            headers = list(headers)  # a new list: the application's stays as it gave it
+            for name, _ in headers:
+                if name.lower() in lower:  # the application set one of ours: ours replaces it
+                    headers = [header for header in headers if header[0].lower() not in lower]
+                    break
+            for name in names:
+                headers.append((name, request_id))
             if exc_info is not None:
                 return start_response(status, headers, exc_info)
             return start_response(status, headers)
@@ -192,7 +197,11 @@ class _TaggedBody(TransformedBody):
     __slots__ = ("_request_id",)
 
     def __init__(self, iterable: WSGIIterable, request_id: str) -> None:
-        super().__init__(iterable, _in_context(iterable, request_id))
+        # TransformedBody's fields, set here rather than through its __init__: one call less per request
+        self._iterable = iterable
+        self._iterator = _in_context(iterable, request_id)
+        self._callbacks = None
+        self._closed = False
         self._request_id = request_id
 
     def close(self) -> None:

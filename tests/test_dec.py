@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import io
+import json
 import uuid
 from typing import Any
 
@@ -502,6 +503,38 @@ def test_a_body_shorter_than_its_content_length_is_400() -> None:
     app = as_a_server_reads(wsgify(lambda req: {"got": req.json}), io.BytesIO(b'{"a": 1'), 100)
     res = TestApp(app).post("/", b'{"a": 1', content_type="application/json", status=400)
     assert "could not be read" in res.json["detail"]
+
+
+@pytest.mark.parametrize("length", [True, False], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("size", [20, 50_000], ids=["small", "over-webob-tempfile-limit"])
+def test_req_json_reads_the_body_once_and_keeps_it(length: bool, size: int) -> None:
+    document = {"servers": [{"id": str(index), "name": "web-" + "x" * 40} for index in range(size // 60)]}
+    body = json.dumps(document).encode()
+    seen: dict[str, Any] = {}
+
+    def handler(req: Request) -> Any:
+        parsed = req.json
+        # the body stays the request's, in memory (WebOb's req.body would spool one over 10 KB to a file)
+        seen.update(body=req.body, again=req.json, raw=req.body_file_raw, file=req.body_file.read())
+        return {"count": len(parsed["servers"])}
+
+    app = as_a_server_reads(wsgify(handler), io.BytesIO(body), len(body) if length else None)
+    res = TestApp(app).post("/", body, content_type="application/json")
+    assert res.json == {"count": len(document["servers"])}
+    assert seen["body"] == seen["file"] == body
+    assert seen["again"] == document
+    assert isinstance(seen["raw"], io.BytesIO)
+
+
+def test_req_json_after_part_of_the_body_was_read_through_body_file() -> None:
+    def handler(req: Request) -> Any:
+        assert req.body_file.read(0) == b""
+        return {"got": req.json}
+
+    app = as_a_server_reads(wsgify(handler), io.BytesIO(b'{"a": [1, 2]}'), 13)
+    assert TestApp(app).post("/", b'{"a": [1, 2]}', content_type="application/json").json == {
+        "got": {"a": [1, 2]}
+    }
 
 
 def test_application_errors_are_not_taken_for_body_errors() -> None:

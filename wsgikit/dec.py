@@ -241,12 +241,34 @@ class Request(webob.Request):
                 raise HTTPUnsupportedMediaType(
                     "The request body must be JSON (Content-Type: application/json)."
                 )
-        body = self.body
+        body = self._body_in_memory()
         if not body:
             raise HTTPBadRequest("The request body is empty; a JSON document was expected.")
         return parse_json(body, self.charset)
 
     json_body = json
+
+    def _body_in_memory(self) -> bytes:
+        """The body, read once into memory and kept as the request's (``req.body`` gives it again).
+
+        WebOb's :attr:`body` first copies a body over 10 KB into a temporary file and then reads it
+        back: half a millisecond for a 110 KB document, a third of the time of parsing it. A body about
+        to be parsed into Python objects is held in memory anyway, so it is read straight from the
+        (guarded) input. A body already made seekable, or partly read through ``body_file``, goes
+        through WebOb.
+        """
+        environ = self.environ
+        if (
+            environ.get("webob.is_body_seekable")
+            or "webob._body_file" in environ
+            or not self.is_body_readable
+        ):
+            body: bytes = self.body
+            return body
+        length = self.content_length
+        data: bytes = self.body_file_raw.read(-1 if length is None else length)
+        self.body = data  # seekable from now on, as WebOb's body leaves it
+        return data
 
 
 def _is_json_suffix(media_type: str) -> bool:
@@ -276,8 +298,11 @@ def parse_json(body: bytes, charset: str | None = None) -> Any:
         raise HTTPBadRequest("The request body nests too deeply.") from None
     except ValueError as error:  # JSONDecodeError, and the integer digit limit
         raise HTTPBadRequest(_json_error_detail(error)) from None
-    # a surrogate escape can only be unpaired if there is one; other charsets are checked in full
-    if (charset not in _UTF8 or _SURROGATE_ESCAPE.search(body) is not None) and _has_lone_surrogate(value):
+    # a surrogate escape can only be unpaired if there is one (a backslash first: one memchr, where the
+    # regular expression scans the whole body); other charsets are checked in full
+    if (
+        charset not in _UTF8 or (b"\\" in body and _SURROGATE_ESCAPE.search(body) is not None)
+    ) and _has_lone_surrogate(value):
         raise HTTPBadRequest("The request body is not valid JSON: a string holds an unpaired surrogate.")
     return value
 

@@ -548,6 +548,69 @@ def test_a_list_body_is_one_stream_a_streamed_one_flushes_its_first_chunk(
     assert served.body == expected_gzip(pieces, 6, engine, flush_first=kind is iter)
 
 
+@pytest.mark.parametrize("engine", GZIP_ENGINES)
+@pytest.mark.parametrize("kind", [list, tuple])
+@pytest.mark.parametrize("body", [b"", JSON_BODY, LARGE_JSON], ids=["empty", "4KB", "22KB"])
+def test_a_body_in_one_chunk_is_compressed_in_one_call(
+    engine: str, kind: Callable[[list[bytes]], Any], body: bytes, serve: Callable[..., Any]
+) -> None:
+    if not installed(engine):
+        pytest.skip(f"{engine} is not installed (pip install wsgikit[compress])")
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return kind([body])
+
+    served = serve(GzipMiddleware(app, engine=engine), headers={"Accept-Encoding": "gzip"})
+    assert served.header("Content-Encoding") == "gzip"
+    assert served.chunks == [served.body]  # one chunk out for one chunk in
+    assert served.body[:2] == b"\x1f\x8b"
+    assert gzip.decompress(served.body) == body
+    # the same engine and level as the stream would use: the one-shot output is the engine's own
+    module = _encoding._engine_module(engine)
+    assert served.body == module.compress(body, _encoding._ISAL_LEVELS[6] if engine == "isal" else 6, 31)
+
+
+@pytest.mark.skipif(not (installed("isal") and installed("zlib-ng")), reason="needs isal and zlib-ng")
+def test_a_large_body_in_one_chunk_goes_to_zlib_ng_without_a_content_length(
+    serve: Callable[..., Any],
+) -> None:
+    # all of it is there, so its size is known even when the application declares none
+    app, _ = json_app(LARGE_JSON, chunks=1, length=False)
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert served.body == _encoding._engine_module("zlib-ng").compress(LARGE_JSON, 2, 31)
+    app, _ = json_app(JSON_BODY, chunks=1, length=False)
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert served.body == _encoding._engine_module("isal").compress(JSON_BODY, 2, 31)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "zstd"])
+def test_write_then_one_chunk_is_one_stream(
+    encoding: str, serve: Callable[..., Any], python_package: Callable[[str, str], None]
+) -> None:
+    if encoding in CODEC_PACKAGES:
+        python_package(CODEC_PACKAGES[encoding], "pip install -e '.[compress]'")
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])(JSON_BODY[:100])
+        return [JSON_BODY[100:]]
+
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": encoding})
+    assert served.header("Content-Encoding") == encoding
+    assert served.decoded() == JSON_BODY
+
+
+@pytest.mark.parametrize("encoding", ["br", "zstd"])
+def test_other_codings_compress_one_chunk_in_one_call(
+    encoding: str, serve: Callable[..., Any], python_package: Callable[[str, str], None]
+) -> None:
+    python_package(CODEC_PACKAGES[encoding], "pip install -e '.[compress]'")
+    served = serve(GzipMiddleware(make_app(chunks=[BODY])), headers={"Accept-Encoding": encoding})
+    assert served.header("Content-Encoding") == encoding
+    assert len(served.chunks) == 1
+    assert served.decoded() == BODY
+
+
 def test_engine_option_is_checked() -> None:
     with pytest.raises(ValueError, match=r"^engine: expected one of isal, zlib-ng, zlib"):
         GzipMiddleware(make_app(), engine="pigz")

@@ -4,7 +4,8 @@
 The pure parts of :mod:`wsgikit.middleware.gzip`: parsing ``Accept-Encoding`` with q-values, choosing a
 coding, deciding whether a media type is worth compressing, and one incremental compressor per coding
 (``gzip`` from the stdlib; ``br`` and ``zstd`` only when the :mod:`brotli` / :mod:`zstandard` packages are
-installed). Nothing here knows about WSGI.
+installed), with a :class:`Coding` that also compresses a whole body in one call. Nothing here knows
+about WSGI.
 
 ``gzip`` has three deflate engines, all writing standard gzip that any client (and the stdlib's
 :mod:`gzip`) decodes: ISA-L through :mod:`isal` (fastest), zlib-ng through :mod:`zlib_ng`, and the
@@ -30,6 +31,7 @@ from typing import Any, Protocol
 __all__ = [
     "DEFAULT_TYPES",
     "GZIP_ENGINES",
+    "Coding",
     "Compressor",
     "MediaTypeMatcher",
     "available_encodings",
@@ -336,3 +338,56 @@ def make_compressor(
     if encoding == "gzip":
         return GzipCompressor(level, gzip_engine, large=large)
     return _COMPRESSORS[encoding][1](level)
+
+
+class Coding:
+    """One content coding at one level, prepared once (by the middleware) for every response it compresses.
+
+    :meth:`stream` gives a fresh incremental :class:`Compressor`; :meth:`whole` compresses a body that is
+    all there in one call, without a compressor object and the calls to it. Both write the same format
+    with the same engine and level, so that a client cannot tell them apart. For ``gzip``,
+    ``large_body_engine`` (:func:`large_body_engine`'s answer, or None) takes bodies of at least
+    :data:`LARGE_BODY` bytes: declared ones for :meth:`stream`, measured ones for :meth:`whole`.
+    """
+
+    __slots__ = ("_large", "_large_level", "_large_module", "_level", "_module", "engine", "level", "name")
+
+    def __init__(
+        self, encoding: str, level: int, gzip_engine: str = "zlib", large_body_engine: str | None = None
+    ) -> None:
+        #: the ``Content-Encoding`` token
+        self.name = encoding
+        self.level = level
+        self.engine = gzip_engine
+        self._large = large_body_engine
+        self._large_module: Any = None
+        self._level = self._large_level = level
+        if encoding == "gzip":
+            self._module: Any = _engine_module(gzip_engine)
+            self._level = _ISAL_LEVELS[level] if gzip_engine == "isal" else level
+            if large_body_engine is not None:
+                self._large_module = _engine_module(large_body_engine)
+                if large_body_engine == "zlib-ng":
+                    self._large_level = _ZLIB_NG_LARGE_LEVELS.get(level, level)
+        else:
+            self._module = importlib.import_module(_COMPRESSORS[encoding][0] or encoding)
+
+    def stream(self, size: int = -1) -> Compressor:
+        """A fresh compressor for a body of ``size`` bytes (``-1``: not known)."""
+        if self._large is not None and size >= LARGE_BODY:
+            return make_compressor(self.name, self.level, self._large, large=True)
+        return make_compressor(self.name, self.level, self.engine)
+
+    def whole(self, data: bytes) -> bytes:
+        """``data`` compressed in one call, a complete stream."""
+        out: bytes
+        if self.name == "gzip":
+            if self._large_module is not None and len(data) >= LARGE_BODY:
+                out = self._large_module.compress(data, self._large_level, 31)
+            else:
+                out = self._module.compress(data, self._level, 31)
+        elif self.name == "br":
+            out = self._module.compress(data, quality=self.level)
+        else:
+            out = self._module.ZstdCompressor(level=self.level).compress(data)
+        return out

@@ -6,8 +6,9 @@ Compress responses on the fly with ``gzip`` (ISA-L or zlib-ng when installed, el
 :mod:`brotli` / :mod:`zstandard` packages are installed and the client ranks them higher.
 
 Unlike Paste's ``gzipper`` this streams: each chunk is compressed as the application yields it, the first
-compressed bytes leave after the first chunk, and memory is bounded by the chunk size, not the body. It
-honours ``Accept-Encoding`` q-values (``gzip;q=0``, ``identity;q=1, *;q=0``), merges
+compressed bytes leave after the first chunk, and memory is bounded by the chunk size, not the body (a
+body returned whole, as a one-element list or tuple, is compressed in one call). It honours
+``Accept-Encoding`` q-values (``gzip;q=0``, ``identity;q=1, *;q=0``), merges
 ``Vary: Accept-Encoding``, weakens strong ETags, compresses what the application passes to ``write()`` too,
 and leaves alone what must not be touched: responses that already have a ``Content-Encoding``,
 ``Cache-Control: no-transform``, ``206`` / ``Content-Range``, ``HEAD``, ``1xx`` / ``204`` / ``304``, bodies
@@ -35,14 +36,13 @@ from wsgikit.middleware._body import TransformedBody
 from wsgikit.middleware._encoding import (
     DEFAULT_TYPES,
     GZIP_ENGINES,
-    LARGE_BODY,
+    Coding,
     Compressor,
     MediaTypeMatcher,
     available_encodings,
     choose_encoding,
     gzip_engine,
     large_body_engine,
-    make_compressor,
 )
 from wsgikit.options import (
     Converter,
@@ -65,16 +65,16 @@ from wsgikit.types import (
 )
 from wsgikit.wsgi import (
     SendTracker,
-    get_header,
     merge_header_tokens,
-    remove_header,
-    status_code,
 )
 
 __all__ = ["GzipMiddleware"]
 
 _KNOWN_ENCODINGS = ("gzip", "br", "zstd")
 _STREAMING_TYPES = ("text/event-stream",)
+# The headers a compressed response loses (a strong ETag is sent again, weakened).
+_DROPPED = frozenset(("content-length", "accept-ranges"))
+_DROPPED_WITH_ETAG = _DROPPED | {"etag"}
 
 
 def _offered(encodings: Iterable[str]) -> tuple[str, ...]:
@@ -128,9 +128,9 @@ class GzipMiddleware:
         ``"zlib-ng"`` (the :mod:`zlib_ng` package) or ``"zlib"`` (the stdlib). The default, ``"auto"`` (or
         ``None``), takes the fastest one installed; the output is standard gzip whichever it is. The
         chosen one is :attr:`gzip_engine`. Left to wsgikit at levels 4 to 6, with both ISA-L and zlib-ng
-        installed, a body whose ``Content-Length`` is 16 KiB or more goes to zlib-ng instead (its level
-        2): ISA-L's output grows to 10 % above zlib's on large JSON bodies, zlib-ng's stays within 5 % at
-        3-4x zlib's speed (:attr:`large_body_engine`).
+        installed, a body whose ``Content-Length`` (or, returned whole, whose length) is 16 KiB or more
+        goes to zlib-ng instead (its level 2): ISA-L's output grows to 10 % above zlib's on large JSON
+        bodies, zlib-ng's stays within 5 % at 3-4x zlib's speed (:attr:`large_body_engine`).
     """
 
     OPTIONS = OptionTable(
@@ -180,28 +180,45 @@ class GzipMiddleware:
         self.minimum_size = minimum_size
         self.flush = flush
         self.encodings = available_encodings() if encodings is None else _offered(encodings)
+        self._codings = {
+            encoding: Coding(encoding, level, self.gzip_engine, self.large_body_engine)
+            for encoding in self.encodings
+        }
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         responder = _Responder(self, environ, start_response)
         iterable = self.app(environ, responder.start_response)
-        if responder.started and responder.compressor is None:
-            # Decided already and nothing to do: hand the server the app's own iterable.
-            responder.passthrough = True
-            return iterable
+        if responder.status is not None:
+            coding = responder.coding
+            if coding is None:
+                # Decided already and nothing to do: hand the server the app's own iterable.
+                responder.passthrough = True
+                return iterable
+            if (
+                responder.compressor is None
+                and (type(iterable) is list or type(iterable) is tuple)
+                and len(iterable) == 1
+            ):
+                # The whole body in one chunk (what wsgify and most frameworks return), and no write()
+                # began a stream: compress it in one call. A list or tuple has no close().
+                out = coding.whole(iterable[0])
+                responder.bytes_sent += len(out)
+                return [out]
         return TransformedBody(iterable, responder.chunks(iterable))
 
     def decide(
         self, status: str, headers: Headers, method: str, accept_encoding: str | None
-    ) -> tuple[Compressor | None, bool]:
-        """Edit ``headers`` in place for the chosen coding; return ``(compressor or None, flush_each)``."""
-        code = status_code(status)
+    ) -> tuple[Coding | None, bool, int]:
+        """Edit ``headers`` in place for the chosen coding; return ``(coding or None, flush_each, size)``,
+        ``size`` being the declared ``Content-Length`` (``-1`` when there is none)."""
+        code = int(status[:3])
         if code < 200 or code in (204, 206, 304):
-            return None, False
+            return None, False, -1
         # One pass over the headers for everything the decision reads (first value of each, as
         # get_header() gives), instead of a scan per header name.
-        content_type = length = content_range = None
+        content_type = length = content_range = etag = None
         cache_control: list[str] = []
-        has_vary = False
+        has_vary = has_accept_ranges = False
         for name, value in headers:
             lname = name.lower()
             if lname == "content-type":
@@ -211,7 +228,7 @@ class GzipMiddleware:
                 if length is None:
                     length = value
             elif lname == "content-encoding":
-                return None, False
+                return None, False, -1
             elif lname == "content-range":
                 if content_range is None:
                     content_range = value
@@ -219,53 +236,72 @@ class GzipMiddleware:
                 cache_control.append(value)
             elif lname == "vary":
                 has_vary = True
+            elif lname == "etag":
+                if etag is None:
+                    etag = value
+            elif lname == "accept-ranges":
+                has_accept_ranges = True
         if content_range:
-            return None, False
+            return None, False, -1
         if cache_control and "no-transform" in (
             token.strip().lower() for value in cache_control for token in value.split(",")
         ):
-            return None, False
+            return None, False, -1
         if not self.types(content_type):
-            return None, False
+            return None, False, -1
         # From here the representation depends on Accept-Encoding, whatever this request carried.
         if has_vary:
             merge_header_tokens(headers, "Vary", "Accept-Encoding")
         else:
             headers.append(("Vary", "Accept-Encoding"))
         if method == "HEAD":
-            return None, False
-        size = (
-            int(length)
-            if length is not None and length.strip().isascii() and length.strip().isdigit()
-            else -1
-        )
-        if 0 <= size < self.minimum_size:
-            return None, False
+            return None, False, -1
+        size = -1
+        if length is not None:
+            length = length.strip()
+            if length.isascii() and length.isdigit():
+                size = int(length)
+                if size < self.minimum_size:
+                    return None, False, -1
         encoding = choose_encoding(accept_encoding, self.encodings)
         if encoding is None:
-            return None, False
-        remove_header(headers, "Content-Length")
-        remove_header(headers, "Accept-Ranges")  # ranges would address the identity bytes
-        etag = get_header(headers, "ETag")
-        if etag is not None and etag.startswith('"'):
-            remove_header(headers, "ETag")
-            headers.append(("ETag", "W/" + etag))
+            return None, False, -1
+        # Content-Length and Accept-Ranges (ranges would address the identity bytes) go, a strong ETag
+        # is weakened: one pass over the headers for all three.
+        weak_etag = "W/" + etag if etag is not None and etag.startswith('"') else None
+        if length is not None or has_accept_ranges or weak_etag is not None:
+            dropped = _DROPPED if weak_etag is None else _DROPPED_WITH_ETAG
+            headers[:] = [header for header in headers if header[0].lower() not in dropped]
+            if weak_etag is not None:
+                headers.append(("ETag", weak_etag))
         headers.append(("Content-Encoding", encoding))
-        media_type = (content_type or "").partition(";")[0].strip().lower()
-        flush_each = self.flush or media_type in _STREAMING_TYPES
-        if encoding == "gzip" and self.large_body_engine is not None and size >= LARGE_BODY:
-            return make_compressor(encoding, self.level, self.large_body_engine, large=True), flush_each
-        return make_compressor(encoding, self.level, self.gzip_engine), flush_each
+        flush_each = self.flush or (
+            content_type is not None  # always, as self.types() said yes
+            and "event-stream" in content_type.lower()
+            and content_type.partition(";")[0].strip().lower() in _STREAMING_TYPES
+        )
+        return self._codings[encoding], flush_each, size
 
 
 class _Responder(SendTracker):
-    """Per-request state: what the app said, and the compressor when the body is being compressed.
+    """Per-request state: what the app said, and the coding when the body is being compressed.
 
     As a :class:`~wsgikit.wsgi.SendTracker` it forwards ``start_response`` (with ``exc_info`` when
-    given) and counts the bytes it hands to the server — compressed bytes when compressing.
+    given) and counts the bytes it hands to the server — compressed bytes when compressing. The
+    incremental compressor is made only when a stream begins (a ``write()`` or a body in several
+    chunks); a body in one chunk is compressed in one call instead.
     """
 
-    __slots__ = ("accept_encoding", "compressor", "flush_each", "method", "middleware", "passthrough")
+    __slots__ = (
+        "accept_encoding",
+        "coding",
+        "compressor",
+        "flush_each",
+        "method",
+        "middleware",
+        "passthrough",
+        "size",
+    )
 
     def __init__(
         self, middleware: GzipMiddleware, environ: WSGIEnvironment, start_response: StartResponse
@@ -274,9 +310,11 @@ class _Responder(SendTracker):
         self.middleware = middleware
         self.method: str = environ.get("REQUEST_METHOD", "GET")
         self.accept_encoding: str | None = environ.get("HTTP_ACCEPT_ENCODING")
+        self.coding: Coding | None = None
         self.compressor: Compressor | None = None
         self.flush_each = False
         self.passthrough = False
+        self.size = -1
 
     @property
     def started(self) -> bool:
@@ -286,23 +324,35 @@ class _Responder(SendTracker):
         self, status: str, headers: Headers, exc_info: OptExcInfo | None = None
     ) -> WriteCallable:
         headers = list(headers)
+        # A replacement response (exc_info) starts afresh: no stream of the first one carries over.
+        self.compressor = None
         if self.passthrough:
             # The app's iterable went to the server untouched; a replacement response (exc_info) must
             # not be compressed either.
-            self.compressor = None
+            self.coding = None
         else:
-            self.compressor, self.flush_each = self.middleware.decide(
+            self.coding, self.flush_each, self.size = self.middleware.decide(
                 status, headers, self.method, self.accept_encoding
             )
         return SendTracker.start_response(self, status, headers, exc_info)
 
+    def begin(self) -> Compressor | None:
+        """The stream's compressor, made on first use; ``None`` when not compressing."""
+        compressor = self.compressor
+        if compressor is None and self.coding is not None:
+            compressor = self.compressor = self.coding.stream(self.size)
+        return compressor
+
     def write(self, data: bytes) -> None:
         # write() promises the data is on its way when it returns, so each call ends in a sync flush.
-        compressor = self.compressor
-        if compressor is None:
+        if self.coding is None:
             SendTracker.write(self, data)
             return
-        out = compressor.compress(data) + compressor.flush() if data else b""
+        if not data:
+            return
+        compressor = self.begin()
+        assert compressor is not None
+        out = compressor.compress(data) + compressor.flush()
         if out:
             SendTracker.write(self, out)
 
@@ -312,7 +362,7 @@ class _Responder(SendTracker):
         # flush would only cost a second deflate call (a fifth of the work on a 2 KB body) and 5 bytes.
         flushed_first = type(iterable) is list or type(iterable) is tuple
         for chunk in iterable:
-            compressor = self.compressor
+            compressor = self.begin()
             if compressor is None:
                 self.bytes_sent += len(chunk)
                 yield chunk
@@ -324,7 +374,8 @@ class _Responder(SendTracker):
             if out:
                 self.bytes_sent += len(out)
                 yield out
-        if self.compressor is not None:
-            tail = self.compressor.finish()
+        compressor = self.begin()
+        if compressor is not None:
+            tail = compressor.finish()
             self.bytes_sent += len(tail)
             yield tail

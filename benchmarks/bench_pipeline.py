@@ -106,26 +106,27 @@ def measure(path: str) -> dict[str, Any]:
     medians = _harness.run(
         {name: (lambda a=app: request(a, path)) for name, app in built.items()}, rounds=ROUNDS, target=TARGET
     )
-    names = list(built)
-    costs = {"bare WSGI hello": medians["bare WSGI hello"], "router + wsgify handler": medians[names[1]]}
-    # the pipeline from layer i inwards minus the pipeline from layer i + 1 inwards
-    inner = medians["router + wsgify handler"]
-    for name in reversed(server_apps.LAYERS):
-        costs[name] = medians[name] - inner
-        inner = medians[name]
-    middleware = medians[server_apps.LAYERS[0]] - medians["router + wsgify handler"]
+    layers = server_apps.LAYERS
+    # outermost first, as the pipeline reads: the pipeline from layer i inwards minus the pipeline from
+    # layer i + 1 inwards, then the router with its handler
+    costs = {"bare WSGI hello": medians["bare WSGI hello"]}
+    for index, name in enumerate(layers):
+        inner = layers[index + 1] if index + 1 < len(layers) else "router + wsgify handler"
+        costs[name] = medians[name] - medians[inner]
+    costs["router + wsgify handler"] = medians["router + wsgify handler"]
+    middleware = medians[layers[0]] - medians["router + wsgify handler"]
     print(f"the production pipeline in process: GET {path}")
     print(f"{'layer':<28}{'µs per request':>16}")
     print("-" * 44)
-    for name in ("bare WSGI hello", "router + wsgify handler", *server_apps.LAYERS):
-        print(f"{name:<28}{costs[name] * 1e6:>16.2f}")
+    for name, value in costs.items():
+        print(f"{name:<28}{value * 1e6:>16.2f}")
     print(f"{'middleware, all six':<28}{middleware * 1e6:>16.2f}")
-    print(f"{'full pipeline':<28}{medians[server_apps.LAYERS[0]] * 1e6:>16.2f}")
+    print(f"{'full pipeline':<28}{medians[layers[0]] * 1e6:>16.2f}")
     return {
         "request": f"GET {path}",
         "layer_cost_us": {name: value * 1e6 for name, value in costs.items()},
         "middleware_us": middleware * 1e6,
-        "pipeline_us": medians[server_apps.LAYERS[0]] * 1e6,
+        "pipeline_us": medians[layers[0]] * 1e6,
     }
 
 

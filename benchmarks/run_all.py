@@ -119,6 +119,14 @@ def plot(results: dict[str, Any]) -> None:
         plot_middleware(results["middleware"])
     if "server" in results:
         plot_server(results["server"])
+    if "pipeline" in results:
+        costs = results["pipeline"]["layer_cost_us"]
+        bar_chart(
+            PLOTS / "pipeline-layers.png",
+            "the production pipeline in process: what each layer adds (µs per request)",
+            {"µs per request": costs},
+            "µs",
+        )
     if "compress" in results:
         plot_compress(results["compress"])
     if "json" in results:

@@ -431,13 +431,11 @@ class WsgikitConfigLoader:
         assert isinstance(context, _Context)
         return context
 
-    def _context(
-        self, object_type: Any, name: str | None, global_conf: Any, *, shared: bool, follow: bool = True
-    ) -> Any:
+    def _context(self, object_type: Any, name: str | None, global_conf: Any, *, shared: bool) -> Any:
         if name is not None and _ABSOLUTE.match(name):
             return self._absolute_context(object_type, name, global_conf)
         section = self.find_config_section(object_type, name=name)
-        return self._resolve(object_type, section, global_conf, shared=shared, follow=follow)
+        return self._resolve(object_type, section, global_conf, shared=shared, follow=True)
 
     def _resolve(
         self, object_type: Any, section: str, global_conf: Any, *, shared: bool, follow: bool
@@ -509,7 +507,7 @@ class WsgikitConfigLoader:
         place: Place,
         defaults: dict[str, str],
         global_conf: Any,
-        follow: bool = True,
+        follow: bool,
     ) -> _Context:
         conf = {**defaults, **(global_conf or {})}
         local_conf: dict[str, Any] = {}

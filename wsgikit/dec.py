@@ -459,10 +459,10 @@ class wsgify:
         named: Mapping[str, Any] = routing_args[1]
         accepted = self._route_params
         if accepted is None:
-            # a copy minus the reserved keys (_ROUTES_RESERVED, written out): C calls, no loop or frame
+            # a copy minus the reserved keys: C calls, no comprehension frame
             kw = dict(named)
-            kw.pop("controller", None)
-            kw.pop("action", None)
+            for key in _ROUTES_RESERVED:
+                kw.pop(key, None)
             return kw
         return {k: v for k, v in named.items() if k in accepted}
 

@@ -63,10 +63,7 @@ from wsgikit.types import (
     WSGIEnvironment,
     WSGIIterable,
 )
-from wsgikit.wsgi import (
-    SendTracker,
-    merge_header_tokens,
-)
+from wsgikit.wsgi import SendTracker, merge_header_tokens, status_code
 
 __all__ = ["GzipMiddleware"]
 
@@ -211,7 +208,7 @@ class GzipMiddleware:
     ) -> tuple[Coding | None, bool, int]:
         """Edit ``headers`` in place for the chosen coding; return ``(coding or None, flush_each, size)``,
         ``size`` being the declared ``Content-Length`` (``-1`` when there is none)."""
-        code = int(status[:3])
+        code = status_code(status)
         if code < 200 or code in (204, 206, 304):
             return None, False, -1
         # One pass over the headers for everything the decision reads (first value of each, as
@@ -275,11 +272,8 @@ class GzipMiddleware:
             if weak_etag is not None:
                 headers.append(("ETag", weak_etag))
         headers.append(("Content-Encoding", encoding))
-        flush_each = self.flush or (
-            content_type is not None  # always, as self.types() said yes
-            and "event-stream" in content_type.lower()
-            and content_type.partition(";")[0].strip().lower() in _STREAMING_TYPES
-        )
+        media_type = (content_type or "").partition(";")[0].strip().lower()
+        flush_each = self.flush or media_type in _STREAMING_TYPES
         return self._codings[encoding], flush_each, size
 
 

@@ -197,11 +197,7 @@ class _TaggedBody(TransformedBody):
     __slots__ = ("_request_id",)
 
     def __init__(self, iterable: WSGIIterable, request_id: str) -> None:
-        # TransformedBody's fields, set here rather than through its __init__: one call less per request
-        self._iterable = iterable
-        self._iterator = _in_context(iterable, request_id)
-        self._callbacks = None
-        self._closed = False
+        super().__init__(iterable, _in_context(iterable, request_id))
         self._request_id = request_id
 
     def close(self) -> None:

@@ -327,3 +327,46 @@ def test_client_read_errors_are_the_servers_input_failures() -> None:
         UnicodeDecodeError("utf-8", b"", 0, 1, ""),
     ):
         assert not wsgi.is_client_read_error(error), error
+
+
+class _Claims:
+    """An iterable whose ``settled_body`` is whatever it is given."""
+
+    def __init__(self, claim: object) -> None:
+        self.settled_body = claim
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([b"x"])
+
+
+class _AnyAttribute:
+    """A proxy answering every attribute, as some wrappers do: it must not pass for a settled body."""
+
+    def __getattr__(self, name: str) -> object:
+        return name
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([b"x"])
+
+
+def _generator() -> Iterator[bytes]:
+    yield b"x"
+
+
+@pytest.mark.parametrize(
+    ("body", "settled"),
+    [
+        ([b"x"], True),
+        ((b"x",), True),
+        ([], True),
+        (_generator(), False),
+        (iter([b"x"]), False),
+        (_Claims(True), True),
+        (_Claims(False), False),
+        (_Claims(1), False),
+        (_AnyAttribute(), False),
+    ],
+    ids=["list", "tuple", "empty", "generator", "iterator", "claims", "denies", "truthy-1", "proxy"],
+)
+def test_is_settled(body: object, settled: bool) -> None:
+    assert wsgi.is_settled(body) is settled

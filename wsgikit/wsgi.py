@@ -56,6 +56,7 @@ __all__ = [
     "has_header",
     "header_tokens",
     "is_client_read_error",
+    "is_settled",
     "merge_header_tokens",
     "pop_path_segment",
     "remove_header",
@@ -73,6 +74,24 @@ def close_iterable(iterable: object) -> None:
     close = getattr(iterable, "close", None)
     if close is not None:
         close()
+
+
+def is_settled(iterable: object) -> bool:
+    """True when iterating and closing ``iterable`` runs no application code: the body is a list or a
+    tuple, or a wsgikit middleware's body over one (it says so with a ``settled_body`` attribute that is
+    ``True``).
+
+    A middleware that wraps a body only to act *while application code runs* -- catch what it raises,
+    make a context variable current for its log records -- can hand a settled body to the server as it
+    is: nothing it would catch or tag can happen. Middleware that must see the chunks (count them, log
+    at the end, compress) still wraps, and marks its body settled when the body it wraps is, so that the
+    layers outside it skip their wrappers too. Most API responses are one-chunk lists (what
+    :func:`~wsgikit.wsgify` returns), so this saves each such layer a generator and an object per request.
+    """
+    kind = type(iterable)
+    if kind is list or kind is tuple:
+        return True
+    return getattr(iterable, "settled_body", False) is True
 
 
 class ClosingIterator:

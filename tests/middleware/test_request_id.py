@@ -11,6 +11,7 @@ import pytest
 from wsgikit import exc
 from wsgikit.deploy.components.request_id import filter_factory
 from wsgikit.deploy.options import ConfigError
+from wsgikit.middleware.access_log import AccessLogMiddleware
 from wsgikit.middleware.errors import ErrorCatcherMiddleware
 from wsgikit.middleware.request_id import (
     RequestIdFilter,
@@ -173,6 +174,45 @@ def test_streamed_body_and_close_log_with_the_id(
         ("closing", "stream-1"),
     ]
     assert current_request_id() is None  # nothing leaks into the thread after the request
+
+
+def test_a_settled_body_goes_to_the_server_unwrapped(
+    records: list[logging.LogRecord], serve: Callable[..., Any], environ_for: Callable[..., Any]
+) -> None:
+    """request_id(errors(access_log(app))) over a list: no application code runs while the body is
+    iterated or closed, so the two outer layers hand the server access_log's own body (one wrapper where
+    there were three); the header, the environ key and the access line still carry the id."""
+    logged = AccessLogMiddleware(echo, logger_name="tests.request_id.access", level="WARNING")
+    pipeline = RequestIdMiddleware(ErrorCatcherMiddleware(logged))
+    body = pipeline(environ_for(headers={"X-Request-ID": "settled-1"}), lambda *args: None)
+    assert type(body).__name__ == "_LoggedBody" and body.settled_body is True
+    assert b"".join(body) == b"settled-1"
+    body.close()
+    served = serve(pipeline, headers={"X-Request-ID": "settled-2"})
+    assert served.body == b"settled-2" and served.header("X-Request-ID") == "settled-2"
+    access = [record for record in records if record.name == "tests.request_id.access"]
+    assert [record.request_id for record in access] == ["settled-1", "settled-2"]  # type: ignore[attr-defined]
+
+
+def test_an_unsettled_body_is_still_iterated_with_the_id(
+    records: list[logging.LogRecord], serve: Callable[..., Any]
+) -> None:
+    """The same pipeline over a generator: access_log's body is not settled, so errors still catches what
+    the generator raises mid-body and request_id still tags its records."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        log.warning("in the body")
+        yield b"one"
+        raise RuntimeError("mid-body")
+
+    pipeline = RequestIdMiddleware(
+        ErrorCatcherMiddleware(AccessLogMiddleware(app, logger_name="tests.request_id.access"))
+    )
+    served = serve(pipeline, headers={"X-Request-ID": "unsettled-1"})
+    assert served.body == b"one"  # errors aborted the response after its first chunk
+    in_body = [record for record in records if record.getMessage() == "in the body"]
+    assert [record.request_id for record in in_body] == ["unsettled-1"]  # type: ignore[attr-defined]
 
 
 def test_records_outside_a_request_get_a_dash(records: list[logging.LogRecord]) -> None:

@@ -52,12 +52,28 @@ READS = ["read()", "read(n)", "readline()", "readlines()", "iteration"]
 
 
 def chunked_environ(environ_for: Callable[..., Any], body: bytes) -> dict[str, Any]:
-    """A chunked upload as servers present it: no CONTENT_LENGTH, wsgi.input_terminated set."""
+    """A chunked upload as gunicorn and Werkzeug present it: no CONTENT_LENGTH, the Transfer-Encoding
+    header, wsgi.input_terminated set. (waitress reads the whole body first and gives its length.)"""
     environ = environ_for(method="POST")
     environ.pop("CONTENT_LENGTH", None)
+    environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     environ["wsgi.input"] = Stream(body)
     environ["wsgi.input_terminated"] = True
     return environ
+
+
+@pytest.mark.parametrize("how", READS)
+def test_without_length_or_transfer_encoding_the_input_stays_limited(
+    how: str, environ_for: Callable[..., Any]
+) -> None:
+    """No Content-Length and no Transfer-Encoding: no body (RFC 9112, 6.3), so the app is called without
+    the 413-on-read machinery; a server that gave a body all the same still cannot pass the limit."""
+    environ = chunked_environ(environ_for, b"w" * (10 * LIMIT))
+    del environ["HTTP_TRANSFER_ENCODING"]
+    stream = environ["wsgi.input"]
+    with pytest.raises(BodyTooLarge):
+        SizeLimitMiddleware(reader(how), max_body_size=LIMIT)(environ, lambda *args: None)
+    assert stream.consumed <= LIMIT + 1
 
 
 @pytest.mark.parametrize("how", READS)

@@ -64,7 +64,7 @@ from wsgikit.middleware._logline import (
 from wsgikit.middleware.versions import ENVIRON_KEY as API_VERSION_KEY
 from wsgikit.options import Option, OptionTable, to_bool, to_choice, to_log_level, to_path, to_str
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
-from wsgikit.wsgi import SendTracker
+from wsgikit.wsgi import SendTracker, is_settled
 
 __all__ = ["FORMATS", "AccessLogMiddleware", "LogFile"]
 
@@ -171,11 +171,12 @@ class AccessLogMiddleware:
             return self.app(environ, start_response)
         body = _LoggedBody(self, environ, start_response)
         try:
-            body.iterable = self.app(environ, body.start_response)
+            body.iterable = iterable = self.app(environ, body.start_response)
         except BaseException:
             body.failed = True
             body.close()
             raise
+        body.settled_body = is_settled(iterable)
         return body
 
     def emit(
@@ -306,7 +307,16 @@ class AccessLogMiddleware:
 class _LoggedBody(SendTracker):
     """One request's response body: counts the bytes handed to the server and logs on ``close()``."""
 
-    __slots__ = ("_closed", "_middleware", "complete", "environ", "failed", "iterable", "start")
+    __slots__ = (
+        "_closed",
+        "_middleware",
+        "complete",
+        "environ",
+        "failed",
+        "iterable",
+        "settled_body",
+        "start",
+    )
 
     def __init__(
         self, middleware: AccessLogMiddleware, environ: WSGIEnvironment, start_response: StartResponse
@@ -323,6 +333,8 @@ class _LoggedBody(SendTracker):
         self.iterable: WSGIIterable = ()
         self.complete = False
         self.failed = False
+        #: what :func:`~wsgikit.wsgi.is_settled` reads: the body it logs runs no application code
+        self.settled_body = False
 
     def __iter__(self) -> Iterator[bytes]:
         # a generator is the cheapest way to see each chunk (cheaper than C iterator chains in 3.11)

@@ -55,7 +55,7 @@ from wsgikit.types import (
     WSGIEnvironment,
     WSGIIterable,
 )
-from wsgikit.wsgi import SendTracker, close_iterable
+from wsgikit.wsgi import SendTracker, close_iterable, is_settled
 
 __all__ = ["LOOPBACK", "ErrorCatcherMiddleware"]
 
@@ -112,7 +112,7 @@ class ErrorCatcherMiddleware:
                 self.log_error(environ, exc_info, ABORTED)
                 raise
             return self.error_response(environ, start_response, exc_info)
-        if type(iterable) is list or type(iterable) is tuple:
+        if is_settled(iterable):
             return iterable  # fully built already: nothing can fail while it is iterated
         response.iterable = iterable
         return response

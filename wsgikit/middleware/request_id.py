@@ -44,6 +44,7 @@ from wsgikit.types import (
     WSGIEnvironment,
     WSGIIterable,
 )
+from wsgikit.wsgi import is_settled
 
 __all__ = [
     "ENVIRON_KEY",
@@ -188,6 +189,8 @@ class RequestIdMiddleware:
             iterable = self.app(environ, tagged_start_response)
         finally:
             _current.reset(token)
+        if is_settled(iterable):
+            return iterable  # no application code runs while it is iterated and closed: nothing to tag
         return _TaggedBody(iterable, request_id)
 
 

@@ -121,8 +121,11 @@ class SizeLimitMiddleware:
         environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], length, self.max_body_size)
         # the wrapper cannot seek: WebOb must not believe an earlier layer's claim that the body can
         environ.pop("webob.is_body_seekable", None)
-        if length == 0:
-            return self.app(environ, start_response)  # no body: nothing can go wrong reading it
+        if length == 0 or (length is None and "HTTP_TRANSFER_ENCODING" not in environ):
+            # No body, so nothing can go wrong reading it: a request with neither Content-Length nor
+            # Transfer-Encoding has none (RFC 9112, 6.3), whatever wsgi.input_terminated says. The
+            # input stays limited all the same.
+            return self.app(environ, start_response)
         return self._counted(environ, start_response)
 
     def too_large(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:

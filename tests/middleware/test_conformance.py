@@ -350,3 +350,59 @@ def test_hostile_apps_behave_as_described_without_middleware(serve: Callable[...
         if "body" in probe:
             assert probe["body"].closed == 1, hostile.name
         assert (served.error is not None) == (hostile.fails is not None), hostile.name
+
+
+def _list_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("200 OK", [*PLAIN, ("Content-Length", str(len(TEXT_BODY)))])
+    return list(TEXT)
+
+
+def _generator_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+    start_response("200 OK", list(PLAIN))
+    yield from TEXT
+
+
+@pytest.mark.parametrize("app", [_list_app, _generator_app], ids=["list", "generator"])
+@pytest.mark.parametrize("name", [*REGISTRY, "stack-of-all"])
+def test_requests_leave_no_reference_cycles(
+    name: str, app: Any, tmp_path: Path, environ_for: Callable[..., Any]
+) -> None:
+    """A request's objects (the environ, the server's input, each layer's body) are freed by reference
+    counting when the server lets go of them: a cycle among them would leave the whole request for the
+    cyclic collector, which under a busy server runs every few requests and walks all that is left."""
+    import gc
+
+    if name == "stack-of-all":
+        make_filter, headers = _stack(list(REGISTRY), tmp_path)
+    else:
+        make_filter, headers = build_filter(name, tmp_path)
+    wrapped = make_filter(app)
+
+    def one_request() -> None:
+        environ = environ_for(
+            "/resource",
+            headers={"Accept-Encoding": "gzip", "Accept": "application/json", **headers},
+        )
+        environ["REMOTE_ADDR"] = "192.0.2.10"
+        body = wrapped(environ, lambda status, headers, exc_info=None: None)
+        try:
+            b"".join(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+
+    one_request()  # first-use caches (a tokens file read, a compiled pattern) are not per request
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(5):
+            one_request()
+        gc.collect()
+        garbage = [type(thing).__qualname__ for thing in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if enabled:
+            gc.enable()
+    assert garbage == []

@@ -313,3 +313,71 @@ def test_wsgify_controllers_keep_their_overrides() -> None:
     assert app.get("/traced/2").json == {"traced": True, "result": {"params": {"id": "2"}, "wrapped": False}}
     assert app.get("/wrapped/3").json == {"params": {"id": "3"}, "wrapped": True}
     assert app.get("/args/4").json == {"params": {"extra": "x", "id": "4"}, "wrapped": False}
+
+
+@pytest.mark.parametrize("path", ["/items/7", "/mounted/a/b", "/old/7", "/args", "/nowhere"])
+def test_routed_requests_leave_no_reference_cycles(path: str) -> None:
+    """The URL generator in the environ generates from a copy of it: a generator holding the environ
+    that holds it would leave every routed request (environ, input, match) for the cyclic collector."""
+    import gc
+    import io
+
+    router = Router(make_mapper())
+
+    def one_request() -> None:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "SCRIPT_NAME": "/v2",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "localhost",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": io.StringIO(),
+        }
+        body = router(environ, lambda status, headers, exc_info=None: None)
+        b"".join(body)
+        getattr(body, "close", lambda: None)()
+
+    one_request()
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(5):
+            one_request()
+        gc.collect()
+        garbage = [type(thing).__qualname__ for thing in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert garbage == []
+
+
+@pytest.mark.parametrize("path", ["/where", "/under/x/y"])
+def test_url_generation_sees_the_environ_as_routing_left_it(path: str) -> None:
+    """The generator's copy holds what Routes' own generator reads from the live environ: SCRIPT_NAME
+    (shifted by a path_info route, as RoutesMiddleware shifts it), the host, the match."""
+    mapper = make_mapper()
+    pairs: list[tuple[str, str]] = []
+
+    def where(environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
+        generator = environ["routes.url"]
+        assert generator is environ["wsgikit.url_generator"]
+        live = routes.util.URLGenerator(mapper, environ)
+        pairs.append((url_for(environ, "item", id="5", qualified=True), live("item", id="5", qualified=True)))
+        pairs.append((generator.current(), live.current()))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b""]
+
+    mapper.connect("where", "/where", controller=where)
+    mapper.connect("under", "/under/*path_info", controller=where)
+    app = TestApp(Router(mapper), extra_environ={"SCRIPT_NAME": "/v2", "HTTP_HOST": "api.example:8774"})
+    app.get(path)
+    assert [ours for ours, _ in pairs] == [theirs for _, theirs in pairs]
+    if path == "/where":
+        assert pairs[0][0] == "http://api.example:8774/v2/items/5" and pairs[1][0] == "/v2/where"

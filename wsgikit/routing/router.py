@@ -229,17 +229,14 @@ class Router:
             if match is None:
                 return self._miss(environ, start_response, method, allowed)
         route: Route = found[1]
-        url = _new_url_for(URLFor)  # URLFor(self.mapper, environ) without a Python __init__ call
-        url.mapper = self.mapper
-        url.environ = environ
-        url._generator = None
         environ[ROUTING_ARGS_KEY] = ((), match)
         environ[ROUTE_KEY] = environ["routes.route"] = route
-        environ[URL_GENERATOR_KEY] = environ["routes.url"] = url
         if route.redirect:
+            url = self._url_for(environ)
             return self._redirect(environ, start_response, route, match, url)
         if "path_info" in match:
             _shift_path_info(environ, match["path_info"])
+        self._url_for(environ)
         app = match.get("controller")
         if not callable(app):
             app = self.controllers.get(app) if isinstance(app, str) else None
@@ -253,6 +250,22 @@ class Router:
             return app._wsgi(environ, start_response)
         result: WSGIIterable = app(environ, start_response)
         return result
+
+    def _url_for(self, environ: WSGIEnvironment) -> URLFor:
+        """Put the request's URL generator in the environ (both keys) and return it.
+
+        It generates from a copy of the environ as routing left it, not from the environ itself: the
+        environ holds the generator, so a generator holding the environ would make a reference cycle,
+        and the whole request (the server's objects in the environ included) would then wait for the
+        cyclic garbage collector instead of being freed when the server lets go of it -- under gunicorn
+        a collection every few requests, each going through everything the requests left behind.
+        """
+        url = _new_url_for(URLFor)  # URLFor(self.mapper, environ.copy()) without a Python __init__ call
+        url.mapper = self.mapper
+        url.environ = environ.copy()
+        url._generator = None
+        environ[URL_GENERATOR_KEY] = environ["routes.url"] = url
+        return url
 
     def _override(self, environ: WSGIEnvironment) -> str:
         content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()

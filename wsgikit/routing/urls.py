@@ -29,6 +29,11 @@ class URLFor:
 
     ``url_for("server", id="a b")`` → ``"/v2.1/servers/a%20b"`` under ``SCRIPT_NAME="/v2.1"``;
     ``qualified=True`` gives an absolute URL. Every other attribute (``current()``, ...) is Routes'.
+
+    The router gives it a copy of the environ as routing left it (``SCRIPT_NAME``, host, scheme, the
+    match), not the environ itself, which holds the generator: that would be a reference cycle, and
+    every routed request would wait for the cyclic garbage collector to be freed. Routes' own
+    ``RoutesMiddleware`` makes that cycle.
     """
 
     __slots__ = ("_generator", "environ", "mapper")

@@ -249,6 +249,62 @@ def test_new_ids_are_unique() -> None:
     assert len({new_request_id() for _ in range(1000)}) == 1000
 
 
+def test_ids_come_from_one_urandom_call_per_draw(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from wsgikit.middleware import request_id as module
+
+    calls: list[int] = []
+    real = os.urandom
+
+    def counting(size: int) -> bytes:
+        calls.append(size)
+        return real(size)
+
+    monkeypatch.setattr(module, "_ids", iter(()))
+    monkeypatch.setattr(module.os, "urandom", counting)
+    ids = [new_request_id() for _ in range(3 * module.IDS_PER_DRAW)]
+    assert calls == [16 * module.IDS_PER_DRAW] * 3
+    assert len(set(ids)) == len(ids)
+
+
+def test_threads_never_share_an_id() -> None:
+    taken: list[list[str]] = [[] for _ in range(8)]
+
+    def take(into: list[str]) -> None:
+        for _ in range(2000):
+            into.append(new_request_id())
+
+    threads = [threading.Thread(target=take, args=(into,)) for into in taken]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [request_id for into in taken for request_id in into]
+    assert len(set(every)) == len(every) == 16000
+
+
+def test_a_forked_child_never_repeats_its_parents_ids() -> None:
+    """gunicorn forks its workers from one master: ids the parent drew but did not use stay its own."""
+    import os
+
+    new_request_id()  # the parent holds a draw with unused ids
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            os.write(write, ",".join(new_request_id() for _ in range(5)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read().split(",")
+    os.waitpid(pid, 0)
+    parent = [new_request_id() for _ in range(5)]
+    assert len(child) == 5 and all(GENERATED.match(request_id) for request_id in child)
+    assert not set(child) & set(parent)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "option"),
     [

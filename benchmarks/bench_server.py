@@ -77,6 +77,7 @@ def servers() -> dict[str, dict[str, Any]]:
     cases = {
         BASELINE: {"app": "server_apps:hello"},
         "Router + wsgify, nothing else": {"app": "server_apps:router()"},
+        "Router + wsgify + one stat(2) per request": {"app": "server_apps:router_with_stat()"},
         "full pipeline, 60 B answer (gzip skips it)": {"app": "server_apps:pipeline()"},
         f"full pipeline, 2.2 KB JSON gzipped ({engine})": {"app": PIPELINE_2K, "gzip": True},
         "full pipeline, 2.2 KB JSON gzipped (zlib)": {"app": PIPELINE_2K_ZLIB, "gzip": True},

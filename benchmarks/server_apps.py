@@ -63,6 +63,20 @@ def router(body: str = "small") -> Router:
     return Router(bench_routing.fill_mapper(bench_routing.NovaMapper(), table, True, controllers))
 
 
+def router_with_stat(body: str = "small") -> Any:
+    """:func:`router` plus one ``stat(2)`` of the tokens file per request, which is what ``token_auth``
+    does to see a changed file: the row prices one system call inside a gunicorn worker."""
+    app = router(body)
+    tokens = os.environ["BENCH_TOKENS"]
+    stat = os.stat
+
+    def stat_then_route(environ: dict[str, Any], start_response: Any) -> Any:
+        stat(tokens)
+        return app(environ, start_response)
+
+    return stat_then_route
+
+
 LAYERS = ("request_id", "errors", "access_log", "sizelimit", "gzip", "token_auth")
 
 

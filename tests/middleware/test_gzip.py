@@ -127,12 +127,62 @@ def test_strong_etag_becomes_weak_only_when_compressed(serve: Callable[..., Any]
     assert serve(GzipMiddleware(weak), headers={"Accept-Encoding": "gzip"}).header("ETag") == 'W/"abc"'
 
 
-def test_content_length_is_dropped_and_accept_ranges_removed(serve: Callable[..., Any]) -> None:
+def test_content_length_is_the_compressed_one_or_dropped(serve: Callable[..., Any]) -> None:
+    """A body returned whole is compressed before the headers go out: it is sent with its compressed
+    length (not chunked). A streamed body's length is unknown: no Content-Length. Accept-Ranges goes."""
     headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY))), ("Accept-Ranges", "bytes")]
     served = serve(GzipMiddleware(make_app(headers=headers)), headers={"Accept-Encoding": "gzip"})
-    assert served.header("Content-Length") is None
+    assert [value for name, value in served.headers if name.lower() == "content-length"] == [
+        str(len(served.body))
+    ]
+    assert len(served.body) < len(BODY)
     assert served.header("Accept-Ranges") is None
     assert gzip.decompress(served.body) == BODY
+    streamed = make_app(headers=headers, chunks=[BODY[:40], BODY[40:]])
+    served = serve(GzipMiddleware(streamed), headers={"Accept-Encoding": "gzip"})
+    assert served.header("Content-Length") is None and served.header("Accept-Ranges") is None
+    assert gzip.decompress(served.body) == BODY
+
+
+def test_held_back_headers_go_out_before_a_write(serve: Callable[..., Any]) -> None:
+    """write() during the call sends the held-back headers first (no length: the body is a stream)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        write(BODY[:40])
+        return [BODY[40:]]
+
+    served = serve(GzipMiddleware(app), headers={"Accept-Encoding": "gzip"})
+    assert served.error is None and served.header("Content-Length") is None
+    assert gzip.decompress(served.body) == BODY
+
+
+def test_a_replacement_of_held_back_headers_reaches_the_server_as_a_first_call() -> None:
+    """The server never saw the first status: the replacement comes without exc_info (uWSGI fails a
+    first start_response that carries one), and it is compressed with its own length."""
+    calls: list[tuple[str, bool]] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            raise ValueError("changed my mind")
+        except ValueError:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")], sys.exc_info())
+        return [BODY]
+
+    def server_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        calls.append((status, exc_info is not None))
+        sent_headers.extend(headers)
+        return lambda data: None
+
+    sent_headers: list[tuple[str, str]] = []
+    environ = {"REQUEST_METHOD": "GET", "HTTP_ACCEPT_ENCODING": "gzip"}
+    body = GzipMiddleware(app)(environ, server_start_response)
+    assert calls == [("503 Service Unavailable", False)]
+    data = b"".join(body)
+    assert ("Content-Encoding", "gzip") in sent_headers
+    assert ("Content-Length", str(len(data))) in sent_headers
+    assert gzip.decompress(data) == BODY
 
 
 # -- when not to compress -----------------------------------------------------------------------------------

@@ -184,7 +184,11 @@ class GzipMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         responder = _Responder(self, environ, start_response)
-        iterable = self.app(environ, responder.start_response)
+        responder.in_call = True
+        try:
+            iterable = self.app(environ, responder.start_response)
+        finally:
+            responder.in_call = False
         if responder.status is not None:
             coding = responder.coding
             if coding is None:
@@ -192,15 +196,19 @@ class GzipMiddleware:
                 responder.passthrough = True
                 return iterable
             if (
-                responder.compressor is None
+                responder.pending is not None
                 and (type(iterable) is list or type(iterable) is tuple)
                 and len(iterable) == 1
             ):
                 # The whole body in one chunk (what wsgify and most frameworks return), and no write()
-                # began a stream: compress it in one call. A list or tuple has no close().
+                # began a stream: compress it in one call, and since its size is then known, send it with
+                # a Content-Length rather than chunked (one write less for the server, and a length for
+                # the client). A list or tuple has no close().
                 out = coding.whole(iterable[0])
+                responder.send_pending(len(out))
                 responder.bytes_sent += len(out)
                 return [out]
+            responder.send_pending()
         return TransformedBody(iterable, responder.chunks(iterable))
 
     def decide(
@@ -291,9 +299,11 @@ class _Responder(SendTracker):
         "coding",
         "compressor",
         "flush_each",
+        "in_call",
         "method",
         "middleware",
         "passthrough",
+        "pending",
         "size",
     )
 
@@ -309,6 +319,10 @@ class _Responder(SendTracker):
         self.flush_each = False
         self.passthrough = False
         self.size = -1
+        #: while the application's call runs
+        self.in_call = False
+        #: status and headers of a compressed response, held back until the body is known
+        self.pending: tuple[str, Headers] | None = None
 
     @property
     def started(self) -> bool:
@@ -328,7 +342,28 @@ class _Responder(SendTracker):
             self.coding, self.flush_each, self.size = self.middleware.decide(
                 status, headers, self.method, self.accept_encoding
             )
-        return SendTracker.start_response(self, status, headers, exc_info)
+        # A replacement (exc_info) of a response the server never saw is a first call for the server,
+        # so it gets no exc_info (uWSGI fails a first call that carries one).
+        server_saw = self.server_write is not None
+        if self.coding is not None and self.in_call and (exc_info is None or not server_saw):
+            # Compressing, and the application's call is still running: hold the headers back (PEP 3333
+            # lets middleware delay them until the first body byte) so that a body returned whole can be
+            # sent with its compressed length.
+            self.pending = (status, headers)
+            self.status = status
+            return self.write
+        self.pending = None
+        return SendTracker.start_response(self, status, headers, exc_info if server_saw else None)
+
+    def send_pending(self, length: int = -1) -> None:
+        """Give the server the held-back status and headers (with ``Content-Length: length`` if given)."""
+        pending = self.pending
+        if pending is not None:
+            self.pending = None
+            status, headers = pending
+            if length >= 0:
+                headers.append(("Content-Length", str(length)))
+            SendTracker.start_response(self, status, headers)
 
     def begin(self) -> Compressor | None:
         """The stream's compressor, made on first use; ``None`` when not compressing."""
@@ -342,6 +377,7 @@ class _Responder(SendTracker):
         if self.coding is None:
             SendTracker.write(self, data)
             return
+        self.send_pending()
         if not data:
             return
         compressor = self.begin()

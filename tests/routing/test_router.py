@@ -381,3 +381,17 @@ def test_url_generation_sees_the_environ_as_routing_left_it(path: str) -> None:
     assert [ours for ours, _ in pairs] == [theirs for _, theirs in pairs]
     if path == "/where":
         assert pairs[0][0] == "http://api.example:8774/v2/items/5" and pairs[1][0] == "/v2/where"
+
+
+@pytest.mark.parametrize("delegate", ["always_scan", "sub_domains"])
+def test_a_wrong_method_is_405_when_routes_itself_matches(delegate: str) -> None:
+    """A mapper Routes must match itself (always_scan, sub_domains) answers a wrong method as the
+    compiled matcher does: 405 with the methods of the routes that match the path for another method."""
+    mapper = make_mapper()
+    setattr(mapper, delegate, True)
+    app = TestApp(Router(mapper))
+    assert app.get("/items/7").json["id"] == "7"
+    response = app.delete("/items/7", status=405)
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
+    assert app.options("/items/7").headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
+    app.delete("/nowhere/7", status=404)

@@ -419,8 +419,29 @@ class CompiledMatcher:
                 )
                 if isinstance(match, dict) or match:
                     return match, route, EMPTY
-            return MISS_TUPLE
+            return self._allowed_elsewhere(path, env)
         found = routes.Mapper.routematch(self.mapper, path, env)
         if not found:
-            return MISS_TUPLE
+            return self._allowed_elsewhere(path, env)
         return found[0], found[1], EMPTY
+
+    def _allowed_elsewhere(self, path: str, env: dict[str, Any]) -> Found:
+        """After Routes' scan found nothing: the methods of the routes that match ``path`` for another
+        method, so that a wrong method is a 405 with ``Allow`` here too, as in compiled matching. Routes
+        with a function condition are not asked (their function would run for a method not requested)."""
+        mapper = self.mapper
+        allowed: set[str] = set()
+        for route in mapper.matchlist:
+            conditions = route.conditions or {}
+            methods = conditions.get("method")
+            if route.static or not methods or "function" in conditions or id(route) in self._skip:
+                continue
+            if allowed.issuperset(methods):
+                continue
+            probe = {**env, "REQUEST_METHOD": methods[0]}
+            match = route.match(
+                path, probe, mapper.sub_domains, mapper.sub_domains_ignore, mapper.domain_match
+            )
+            if isinstance(match, dict) or match:
+                allowed.update(methods)
+        return (None, None, frozenset(allowed)) if allowed else MISS_TUPLE

@@ -64,9 +64,9 @@ def database_pools_closed() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def compute_stores_closed() -> Iterator[None]:
-    """The compute example's database filter keeps every store it opens, for its health check
-    (``wsgikit_compute.database._stores``). Stores opened during a test are closed and forgotten after it:
-    a later test's health check would otherwise ping a closed store, which reopens its pool."""
+    """The compute example's database filter keeps the stores it opens while they are used, for its health
+    check (``wsgikit_compute.database._stores``). Stores opened during a test are closed and forgotten after
+    it: a later test's health check would otherwise ping a closed store, which reopens its pool."""
     database = sys.modules.get("wsgikit_compute.database")
     before = list(database._stores) if database is not None else []
     yield

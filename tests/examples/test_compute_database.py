@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +148,25 @@ def failing_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 def test_check_database_without_a_filter(monkeypatch: pytest.MonkeyPatch) -> None:
     from wsgikit_compute import database
 
-    monkeypatch.setattr(database, "_stores", [])
+    monkeypatch.setattr(database, "_stores", weakref.WeakSet())
     assert check_database() == (False, "no database filter was loaded in this process")
+
+
+def test_a_discarded_applications_store_is_forgotten(tmp_path: Path) -> None:
+    """The health check's registry does not keep stores alive: once nothing uses one, it is gone."""
+    import gc
+
+    from wsgikit_compute import database
+
+    make = filter_factory({"here": str(tmp_path)}, path="forgotten.sqlite3")
+    app = make(failing_app)
+    store = app.store
+    assert store in database._stores
+    store.close()
+    count = len(database._stores)
+    del make, app, store
+    gc.collect()
+    assert len(database._stores) == count - 1
 
 
 @pytest.mark.parametrize("config", ["nova-style.ini", "compute-cluster.ini"])

@@ -37,6 +37,7 @@ with ``Retry-After`` (the client may retry; nginx moves idempotent requests to a
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any
 
 from wsgikit import exc
@@ -68,7 +69,9 @@ OPTIONS = OptionTable(
 RETRY_AFTER = 1
 """Seconds a client is told to wait after a 503 for an unavailable database."""
 
-_stores: list[Store] = []  # every store this process opened, for check_database()
+# The stores this process opened and still uses, for check_database(): a store whose application was
+# discarded (a test, a reload) drops out rather than being pinged, and kept alive, for ever.
+_stores: weakref.WeakSet[Store] = weakref.WeakSet()
 
 
 class DatabaseMiddleware:
@@ -95,7 +98,7 @@ class DatabaseMiddleware:
             if path is None:
                 raise ValueError("database: give path or store")
             store = Store(path, pool_size=pool_size, timeout=timeout)
-            _stores.append(store)
+            _stores.add(store)
         self.store = store
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
@@ -161,6 +164,6 @@ def filter_factory(global_conf: dict[str, Any], **local_conf: str) -> Any:
     except DatabaseError as error:
         message = str(error).removeprefix("database: ")
         raise ConfigError(message, key="path", file=global_conf.get("__file__")) from None
-    _stores.append(store)
+    _stores.add(store)
     # one store (one pool per worker process) however many pipelines use this section
     return lambda app: DatabaseMiddleware(app, store=store)

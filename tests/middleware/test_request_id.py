@@ -331,6 +331,17 @@ def test_factory() -> None:
         filter_factory({}, headers="X-Trace")
 
 
+def test_trust_inbound_from_ini() -> None:
+    """An edge service replaces whatever id a client sent: ``trust_inbound = false``."""
+    trusting = TestApp(filter_factory({})(echo))
+    assert trusting.get("/", headers={"X-Request-ID": "client-1"}).text == "client-1"
+    edge = TestApp(filter_factory({}, trust_inbound="false")(echo))
+    response = edge.get("/", headers={"X-Request-ID": "client-1"})
+    assert GENERATED.match(response.text) and response.headers["X-Request-ID"] == response.text
+    with pytest.raises(ConfigError, match="trust_inbound"):
+        filter_factory({}, trust_inbound="perhaps")
+
+
 def test_new_ids_are_version_4_uuids() -> None:
     import uuid
 

@@ -34,7 +34,7 @@ from contextvars import ContextVar
 
 from wsgikit.exc import REQUEST_ID_KEY
 from wsgikit.middleware._body import TransformedBody
-from wsgikit.options import Option, OptionTable, to_list, to_str
+from wsgikit.options import Option, OptionTable, to_bool, to_list, to_str
 from wsgikit.types import (
     Headers,
     OptExcInfo,
@@ -168,6 +168,12 @@ class RequestIdMiddleware:
             (),
             "extra headers accepted inbound and echoed outbound",
         ),
+        Option(
+            "trust_inbound",
+            to_bool,
+            True,
+            "keep a valid inbound id (false: a fresh id for every request, e.g. at the edge)",
+        ),
     )
 
     def __init__(
@@ -176,9 +182,9 @@ class RequestIdMiddleware:
         *,
         header: str = OPTIONS.default("header"),
         compat_headers: Iterable[str] = OPTIONS.default("compat_headers"),
-        trust_inbound: bool = True,
+        trust_inbound: bool = OPTIONS.default("trust_inbound"),
     ) -> None:
-        self.OPTIONS.validate(header=header, compat_headers=compat_headers)
+        self.OPTIONS.validate(header=header, compat_headers=compat_headers, trust_inbound=trust_inbound)
         names = [header, *compat_headers]
         self.app = app
         self.header = header

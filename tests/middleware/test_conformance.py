@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cycles import cyclic_garbage
 
 # Entry points whose module is still being written; each is excluded only while its module does not
 # import. Empty this set once every declared filter exists.
@@ -370,8 +371,6 @@ def test_requests_leave_no_reference_cycles(
     """A request's objects (the environ, the server's input, each layer's body) are freed by reference
     counting when the server lets go of them: a cycle among them would leave the whole request for the
     cyclic collector, which under a busy server runs every few requests and walks all that is left."""
-    import gc
-
     if name == "stack-of-all":
         make_filter, headers = _stack(list(REGISTRY), tmp_path)
     else:
@@ -390,19 +389,5 @@ def test_requests_leave_no_reference_cycles(
         finally:
             getattr(body, "close", lambda: None)()
 
-    one_request()  # first-use caches (a tokens file read, a compiled pattern) are not per request
-    gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        for _ in range(5):
-            one_request()
-        gc.collect()
-        garbage = [type(thing).__qualname__ for thing in gc.garbage]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        if enabled:
-            gc.enable()
+    garbage = cyclic_garbage(one_request)
     assert garbage == []

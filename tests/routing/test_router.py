@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 import routes
+from cycles import cyclic_garbage
 
 from wsgikit import Request, wsgify
 from wsgikit.routing import Mapper, Router, url_for
@@ -319,7 +320,6 @@ def test_wsgify_controllers_keep_their_overrides() -> None:
 def test_routed_requests_leave_no_reference_cycles(path: str) -> None:
     """The URL generator in the environ generates from a copy of it: a generator holding the environ
     that holds it would leave every routed request (environ, input, match) for the cyclic collector."""
-    import gc
     import io
 
     router = Router(make_mapper())
@@ -342,19 +342,7 @@ def test_routed_requests_leave_no_reference_cycles(path: str) -> None:
         b"".join(body)
         getattr(body, "close", lambda: None)()
 
-    one_request()
-    gc.collect()
-    gc.disable()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        for _ in range(5):
-            one_request()
-        gc.collect()
-        garbage = [type(thing).__qualname__ for thing in gc.garbage]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
+    garbage = cyclic_garbage(one_request)
     assert garbage == []
 
 

@@ -552,6 +552,15 @@ def test_noauth_fixed_identity_ignores_headers() -> None:
     assert client.get("/", headers={"X-Auth-User": "bob"}).json["REMOTE_USER"] == "noauth"
 
 
+def test_noauth_header_identity_from_ini() -> None:
+    overridable = TestApp(auth_component.noauth_filter_factory({})(echo_identity))
+    assert overridable.get("/", headers={"X-Auth-User": "bob"}).json["REMOTE_USER"] == "bob"
+    fixed = TestApp(auth_component.noauth_filter_factory({}, header_identity="false")(echo_identity))
+    assert fixed.get("/", headers={"X-Auth-User": "bob"}).json["REMOTE_USER"] == "noauth"
+    with pytest.raises(ConfigError, match="header_identity"):
+        auth_component.noauth_filter_factory({}, header_identity="sometimes")
+
+
 @pytest.mark.parametrize(
     ("token", "status"), [("tok-admin-123", 200), ("tok-member-456", 403), (None, 401)], ids=repr
 )

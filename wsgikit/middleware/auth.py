@@ -404,6 +404,12 @@ NOAUTH_OPTIONS = OptionTable(
     Option("user", to_str, "noauth", "the user of every request"),
     Option("project", to_str, "noauth", "the project of every request"),
     Option("roles", to_list, (), "the roles of every request"),
+    Option(
+        "header_identity",
+        to_bool,
+        True,
+        "honour the X-Auth-User / X-Auth-Project-Id overrides (false: always the fixed identity)",
+    ),
     *_common(),
 )
 """The options of ``egg:wsgikit#noauth``: :class:`NoAuthBackend`'s and :class:`AuthMiddleware`'s."""
@@ -428,9 +434,9 @@ class NoAuthBackend:
         user: str = NOAUTH_OPTIONS.default("user"),
         project: str = NOAUTH_OPTIONS.default("project"),
         roles: Iterable[str] = NOAUTH_OPTIONS.default("roles"),
-        header_identity: bool = True,
+        header_identity: bool = NOAUTH_OPTIONS.default("header_identity"),
     ) -> None:
-        NOAUTH_OPTIONS.validate(user=user, project=project, roles=roles)
+        NOAUTH_OPTIONS.validate(user=user, project=project, roles=roles, header_identity=header_identity)
         self.identity = Identity(user_id=user, user_name=user, project_id=project, roles=tuple(roles))
         self.header_identity = header_identity
         logger.warning(

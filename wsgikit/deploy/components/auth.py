@@ -81,7 +81,7 @@ def _token(options: dict[str, Any], global_conf: Mapping[str, Any]) -> dict[str,
 
 
 def _noauth(options: dict[str, Any], global_conf: Mapping[str, Any]) -> dict[str, Any]:
-    backend = NoAuthBackend(**_take(options, "user", "project", "roles"))
+    backend = NoAuthBackend(**_take(options, "user", "project", "roles", "header_identity"))
     return {**options, "backend": backend}
 
 

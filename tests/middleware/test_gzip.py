@@ -240,6 +240,20 @@ def test_no_body_statuses_get_no_gzip_framing(
     assert served.header("ETag") == dict(headers).get("ETag")
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_body_below_minimum_size_varies_with_nothing(method: str, serve: Callable[..., Any]) -> None:
+    """Sent as it is whatever Accept-Encoding says: no Vary, on GET and on HEAD alike."""
+    app = make_app(headers=[("Content-Type", "text/html"), ("Content-Length", str(len(BODY)))])
+    served = serve(
+        GzipMiddleware(app, minimum_size=len(BODY) + 1), method=method, headers={"Accept-Encoding": "gzip"}
+    )
+    assert served.header("Vary") is None and served.header("Content-Encoding") is None
+    served = serve(
+        GzipMiddleware(app, minimum_size=len(BODY)), method=method, headers={"Accept-Encoding": "gzip"}
+    )
+    assert served.header("Vary") == "Accept-Encoding"
+
+
 def test_head_gets_no_body_and_no_encoding(serve: Callable[..., Any]) -> None:
     app = make_app(headers=[("Content-Type", "text/html"), ("Content-Length", str(len(BODY)))], chunks=[])
     served = serve(GzipMiddleware(app), method="HEAD", headers={"Accept-Encoding": "gzip"})

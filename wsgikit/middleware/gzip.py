@@ -254,6 +254,14 @@ class GzipMiddleware:
             return None, False, -1
         if not self.types(content_type):
             return None, False, -1
+        size = -1
+        if length is not None:
+            length = length.strip()
+            if length.isascii() and length.isdigit():
+                size = int(length)
+                if size < self.minimum_size:
+                    # sent as it is whatever a request asks, so no Vary (nginx's gzip_vary likewise)
+                    return None, False, -1
         # From here the representation depends on Accept-Encoding, whatever this request carried.
         if has_vary:
             merge_header_tokens(headers, "Vary", "Accept-Encoding")
@@ -261,13 +269,6 @@ class GzipMiddleware:
             headers.append(("Vary", "Accept-Encoding"))
         if method == "HEAD":
             return None, False, -1
-        size = -1
-        if length is not None:
-            length = length.strip()
-            if length.isascii() and length.isdigit():
-                size = int(length)
-                if size < self.minimum_size:
-                    return None, False, -1
         encoding = choose_encoding(accept_encoding, self.encodings)
         if encoding is None:
             return None, False, -1

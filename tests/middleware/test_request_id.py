@@ -285,23 +285,38 @@ def test_threads_never_share_an_id() -> None:
 
 
 def test_a_forked_child_never_repeats_its_parents_ids() -> None:
-    """gunicorn forks its workers from one master: ids the parent drew but did not use stay its own."""
-    import os
+    """gunicorn forks its workers from one master: ids the parent drew but did not use stay its own. The
+    fork happens in a fresh interpreter, where no other thread runs (Python 3.12 warns about forking a
+    process that has threads, and the suite turns warnings into errors)."""
+    import subprocess
+    import sys
+    import textwrap
 
-    new_request_id()  # the parent holds a draw with unused ids
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        try:
+    script = textwrap.dedent(
+        """
+        import os
+        from wsgikit.middleware.request_id import new_request_id
+
+        new_request_id()  # the parent holds a draw with unused ids
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
             os.write(write, ",".join(new_request_id() for _ in range(5)).encode())
-        finally:
             os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        child = pipe.read().split(",")
-    os.waitpid(pid, 0)
-    parent = [new_request_id() for _ in range(5)]
-    assert len(child) == 5 and all(GENERATED.match(request_id) for request_id in child)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            child = pipe.read().split(",")
+        os.waitpid(pid, 0)
+        parent = [new_request_id() for _ in range(5)]
+        print(" ".join(child))
+        print(" ".join(parent))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    child, parent = (line.split() for line in done.stdout.splitlines())
+    assert len(child) == len(parent) == 5
+    assert all(GENERATED.match(request_id) for request_id in child + parent)
     assert not set(child) & set(parent)
 
 

@@ -184,7 +184,6 @@ class GzipMiddleware:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         responder = _Responder(self, environ, start_response)
-        responder.in_call = True
         try:
             iterable = self.app(environ, responder.start_response)
         finally:
@@ -320,8 +319,8 @@ class _Responder(SendTracker):
         self.flush_each = False
         self.passthrough = False
         self.size = -1
-        #: while the application's call runs
-        self.in_call = False
+        #: while the application's call runs (it starts right after the responder is made)
+        self.in_call = True
         #: status and headers of a compressed response, held back until the body is known
         self.pending: tuple[str, Headers] | None = None
 

@@ -31,7 +31,7 @@ from wsgikit.exc import GuardedInput, HTTPBadRequest, HTTPRequestEntityTooLarge,
 from wsgikit.middleware._body import TransformedBody
 from wsgikit.options import Option, OptionTable, to_size
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
-from wsgikit.wsgi import SendTracker
+from wsgikit.wsgi import SendTracker, is_settled
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "BodyTooLarge", "LimitedInput", "SizeLimitMiddleware"]
 
@@ -142,8 +142,8 @@ class SizeLimitMiddleware:
             if state.sent:
                 raise
             return error(environ, state.replace(error))
-        if type(iterable) is list or type(iterable) is tuple:
-            return iterable
+        if is_settled(iterable):
+            return iterable  # nothing reads the body while it is iterated
         return TransformedBody(iterable, self._chunks(environ, state, iterable))
 
     def _chunks(

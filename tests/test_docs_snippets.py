@@ -126,6 +126,7 @@ REQUESTS: dict[tuple[str, int], tuple[str, dict[str, str], int, str]] = {
     ),
     ("middleware/access_log.rst", 0): ("/things/7", {}, 200, '"thing":"7"'),
     ("middleware/access_log.rst", 1): ("/things/7", {}, 200, '"thing":"7"'),
+    ("middleware/access_log.rst", 2): ("/things/7", {}, 200, '"thing":"7"'),
     ("middleware/auth.rst", 0): ("/things/7", {}, 401, ""),  # basic_auth, no credentials
     ("middleware/cors.rst", 0): ("/things/7", {"Origin": "https://pr-1.preview.example.com"}, 200, '"thing"'),
     ("middleware/errors.rst", 0): ("/nothing", {}, 404, '"status": 404'),

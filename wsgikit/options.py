@@ -579,12 +579,15 @@ class OptionTable:
     :param exclusive: ``(first, second, why)``: keys that cannot be given together; giving both is an
         error at ``second``, which says ``why`` (may be empty). Checked by :meth:`convert` and so by
         ``wsgikit check`` too.
+    :param requires: ``(key, needed, why)``: ``key`` means nothing without ``needed``; giving it alone is
+        an error at ``key``, which says ``why``. Checked by :meth:`convert` too.
     """
 
     component: str
     options: tuple[Option, ...] = ()
     accept_extra: Callable[[str], bool] | None = None
     exclusive: tuple[tuple[str, str, str], ...] = ()
+    requires: tuple[tuple[str, str, str], ...] = ()
     by_name: dict[str, Option] = field(init=False, repr=False)
     by_kwarg: dict[str, Option] = field(init=False, repr=False)
 
@@ -594,6 +597,7 @@ class OptionTable:
         *options: Option,
         accept_extra: Callable[[str], bool] | None = None,
         exclusive: Iterable[tuple[str, str, str]] = (),
+        requires: Iterable[tuple[str, str, str]] = (),
     ) -> None:
         self.component = component
         self.options = options
@@ -609,6 +613,10 @@ class OptionTable:
         for first, second, _ in self.exclusive:
             if first not in self.by_name or second not in self.by_name:
                 raise ValueError(f"{component}: exclusive names an undeclared option: {first}, {second}")
+        self.requires = tuple(requires)
+        for key, needed, _ in self.requires:
+            if key not in self.by_name or needed not in self.by_name:
+                raise ValueError(f"{component}: requires names an undeclared option: {key}, {needed}")
 
     def default(self, kwarg: str) -> Any:
         """The default of the option behind keyword argument ``kwarg`` (for the class's signature)."""
@@ -741,6 +749,10 @@ class OptionTable:
                 errors.append(
                     ConfigError(message, key=second, file=file, line=lines.get(second), section=section)
                 )
+        for key, needed, why in self.requires:
+            if key in local_conf and needed not in local_conf:
+                message = f"{why}; give {needed} too" if why else f"give {needed} too"
+                errors.append(ConfigError(message, key=key, file=file, line=lines.get(key), section=section))
         return errors or result
 
     def names(self) -> str:

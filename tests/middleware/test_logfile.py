@@ -263,3 +263,213 @@ def test_factory_unopenable_file_fails_at_start_up(tmp_path: Path) -> None:
     assert raised.value.key == "file"
     assert "cannot open" in str(raised.value) and "No such file or directory" in str(raised.value)
     assert not os.path.exists(tmp_path / "no-such-dir")
+
+
+# -- buffer= and flush= (nginx's trade) -----------------------------------------------------------------
+
+
+class Writes:
+    """Counts the write(2) calls a LogFile makes (and what each wrote)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[bytes] = []
+        real = os.write
+
+        def write(fd: int, data: bytes) -> int:
+            self.calls.append(bytes(data))
+            return real(fd, data)
+
+        monkeypatch.setattr(_logfile.os, "write", write)
+
+
+def test_buffered_lines_are_written_together_when_the_buffer_fills(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "access.log"
+    log = LogFile(str(path), buffer=100, flush=60)
+    writes = Writes(monkeypatch)
+    try:
+        for n in range(3):
+            log.write(f"line {n} " + "x" * 22, time.time())  # 30 bytes and a newline
+        assert path.read_text() == "" and writes.calls == []
+        log.write("line 3 " + "x" * 22, time.time())  # would not fit: the three go out in one write
+        assert len(writes.calls) == 1 and writes.calls[0].count(b"\n") == 3
+        assert path.read_text().splitlines() == [f"line {n} " + "x" * 22 for n in range(3)]
+    finally:
+        log.close()
+    assert path.read_text().splitlines()[-1] == "line 3 " + "x" * 22
+    assert len(writes.calls) == 2
+
+
+def test_a_line_as_big_as_the_buffer_goes_out_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    log = LogFile(str(path), buffer=10, flush=60)
+    try:
+        log.write("a line longer than ten bytes", time.time())
+        assert path.read_text() == "a line longer than ten bytes\n"
+    finally:
+        log.close()
+
+
+def test_a_buffered_line_waits_at_most_flush_seconds(tmp_path: Path) -> None:
+    """The timer thread writes a line that no later line pushes out."""
+    path = tmp_path / "access.log"
+    log = LogFile(str(path), buffer=1 << 20, flush=0.2)
+    try:
+        started = time.monotonic()
+        log.write("alone", time.time())
+        assert path.read_text() == ""
+        deadline = started + 10
+        while path.read_text() == "" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        waited = time.monotonic() - started
+        assert path.read_text() == "alone\n"
+        assert 0.15 <= waited < 5, waited
+    finally:
+        log.close()
+
+
+def test_the_next_line_writes_a_stale_buffer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the timer (uWSGI runs no app threads unless enable-threads), the next line written after
+    ``flush`` seconds takes the waiting ones out with it."""
+    path = tmp_path / "access.log"
+    clock = [1000.0]
+    monkeypatch.setattr(
+        _logfile, "time", type("Clock", (), {"monotonic": lambda: clock[0], "time": time.time})
+    )
+    log = LogFile(str(path), buffer=1 << 20, flush=30)  # the timer thread waits 30 real seconds
+    try:
+        log.write("first", time.time())
+        clock[0] += 10
+        log.write("second", time.time())
+        assert path.read_text() == ""
+        clock[0] += 25  # "first" is 35 s old
+        log.write("third", time.time())
+        assert path.read_text() == "first\nsecond\n"
+    finally:
+        log.close()
+    assert path.read_text() == "first\nsecond\nthird\n"
+
+
+def test_close_writes_the_buffer_and_stops_the_timer(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    log = LogFile(str(path), buffer=1 << 20, flush=60)
+    log.write("held", time.time())
+    timer = log._timer
+    assert timer is not None and timer.is_alive()
+    log.close()
+    assert path.read_text() == "held\n"
+    assert not timer.is_alive()
+    log.write("after close", time.time())  # reported, not held where nothing would write it
+    assert path.read_text() == "held\n"
+
+
+def test_reopen_writes_the_buffer_to_the_file_it_was_meant_for(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    log = LogFile(str(path), buffer=1 << 20, flush=60)
+    try:
+        log.write("old", time.time())
+        path.rename(tmp_path / "access.log.1")
+        log.reopen()
+        log.write("new", time.time())
+    finally:
+        log.close()
+    assert (tmp_path / "access.log.1").read_text() == "old\n"
+    assert path.read_text() == "new\n"
+
+
+BUFFERED_WRITER = """
+import os, sys, time
+from wsgikit.middleware.access_log import LogFile
+log = LogFile(sys.argv[1], buffer=1 << 20, flush=60)
+log.write("parent before fork", time.time())
+pid = os.fork()
+if pid == 0:
+    log.write("child", time.time())
+    sys.exit(0)  # a normal exit: atexit writes the child's buffer
+os.waitpid(pid, 0)
+log.write("parent after fork", time.time())
+if sys.argv[2] == "killed":
+    os._exit(0)  # what SIGKILL does to a buffer: it is lost
+"""
+
+
+@pytest.mark.parametrize("end", ["exit", "killed"])
+def test_buffers_at_exit_and_across_fork(tmp_path: Path, end: str) -> None:
+    """A forked child starts with an empty buffer (its parent's lines are written once, by the parent);
+    each process's buffer is written at exit; a process ended without its exit handlers loses its own."""
+    path = tmp_path / "access.log"
+    writer = subprocess.run(
+        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", BUFFERED_WRITER, str(path), end],
+        timeout=60,
+        capture_output=True,
+    )
+    assert writer.returncode == 0, writer.stderr
+    lines = path.read_text().splitlines()
+    if end == "exit":
+        assert sorted(lines) == ["child", "parent after fork", "parent before fork"]
+    else:
+        assert lines == ["child"]
+
+
+def test_middleware_buffers_lines_with_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    middleware = AccessLogMiddleware(app_with([b"x"]), file=str(path), buffer=4096, flush=60)
+    assert middleware.file is not None and middleware.file.buffer == 4096
+    app = TestApp(middleware)
+    for n in range(5):
+        app.get(f"/{n}")
+    assert path.read_text() == ""
+    middleware.file.close()
+    assert [line.split('"')[1] for line in path.read_text().splitlines()] == [
+        f"GET /{n} HTTP/1.0" for n in range(5)
+    ]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"buffer": 4096},
+        {"flush": 5.0},
+        {"buffer": 4096, "file": "shared"},
+    ],
+)
+def test_buffer_needs_a_path(tmp_path: Path, kwargs: dict[str, Any]) -> None:
+    if kwargs.get("file") == "shared":
+        kwargs["file"] = shared = LogFile(str(tmp_path / "a.log"))
+    with pytest.raises(ValueError, match="buffered only on their way to a file"):
+        AccessLogMiddleware(app_with([]), **kwargs)
+    if kwargs.get("file") is not None:
+        shared.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("buffer", "lots"), ("buffer", "-1"), ("flush", "0"), ("flush", "soon")]
+)
+def test_bad_buffer_options_name_the_key(tmp_path: Path, key: str, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        options = {"buffer": "64KiB", key: value}
+        filter_factory({"__file__": "/etc/api.ini"}, file=str(tmp_path / "a.log"), **options)
+    assert raised.value.key == key and raised.value.file == "/etc/api.ini"
+
+
+def test_factory_buffers_the_file(tmp_path: Path) -> None:
+    make = filter_factory({"here": str(tmp_path)}, file="access.log", buffer="64KiB", flush="250ms")
+    middleware = make(app_with([b"x"]))
+    assert (middleware.file.buffer, middleware.file.flush) == (65536, 0.25)
+    TestApp(middleware).get("/later")
+    assert (tmp_path / "access.log").read_text() == ""
+    middleware.file.close()
+    assert '"GET /later HTTP/1.0"' in (tmp_path / "access.log").read_text()
+
+
+@pytest.mark.parametrize(
+    ("options", "key", "needed"),
+    [({"buffer": "64KiB"}, "buffer", "file"), ({"flush": "2s", "file": "a.log"}, "flush", "buffer")],
+)
+def test_factory_buffer_options_need_what_they_pace(
+    tmp_path: Path, options: dict[str, str], key: str, needed: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        filter_factory({"__file__": "/etc/api.ini", "here": str(tmp_path)}, **options)
+    assert raised.value.key == key and f"give {needed} too" in str(raised.value)

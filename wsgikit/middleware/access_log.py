@@ -62,7 +62,17 @@ from wsgikit.middleware._logline import (
     quote_path,
 )
 from wsgikit.middleware.versions import ENVIRON_KEY as API_VERSION_KEY
-from wsgikit.options import Option, OptionTable, to_bool, to_choice, to_log_level, to_path, to_str
+from wsgikit.options import (
+    Option,
+    OptionTable,
+    to_bool,
+    to_choice,
+    to_duration,
+    to_log_level,
+    to_path,
+    to_size,
+    to_str,
+)
 from wsgikit.types import StartResponse, WSGIApplication, WSGIEnvironment, WSGIIterable
 from wsgikit.wsgi import SendTracker, is_settled
 
@@ -95,6 +105,11 @@ def paste_console_handler(value: str) -> bool:
     return False
 
 
+def _flush_interval(seconds: float) -> None:
+    if not 0 < seconds < 86400:
+        raise ValueError(f"expected a number of seconds above 0 and below a day, got {seconds!r}")
+
+
 def _logger_name(name: str) -> None:
     if not name:
         raise ValueError(f"expected a logger name, got {name!r}")
@@ -110,6 +125,10 @@ class AccessLogMiddleware:
     :param file: write the lines to this file instead of a logger (``-``/``stdout``/``stderr`` for a
         standard stream), or to a :class:`LogFile` shared with other middleware; a path is opened now,
         so an unwritable one raises :class:`OSError` here.
+    :param buffer: with a path as ``file``: bytes of lines held in memory and written together, nginx's
+        ``buffer=`` (default 0: each line is written when its response ends). See :class:`LogFile` for
+        what is traded.
+    :param flush: with ``buffer``: the longest a line waits in memory, in seconds (default 1).
     """
 
     OPTIONS = OptionTable(
@@ -128,7 +147,24 @@ class AccessLogMiddleware:
             "write lines to this file (or -, stderr) instead of a logger",
             must_exist="parent",
         ),
+        Option(
+            "buffer",
+            to_size,
+            0,
+            "with file: bytes of lines held in memory and written together (nginx's buffer=; 0: each line "
+            "written when its response ends)",
+        ),
+        Option(
+            "flush",
+            to_duration.checked(_flush_interval),
+            1.0,
+            "with buffer: the longest a line waits in it, in seconds (nginx's flush=)",
+        ),
         Option("setup_console_handler", paste_console_handler, False, "Paste TransLogger's; only false"),
+        requires=[
+            ("buffer", "file", "lines are buffered only on their way to a file"),
+            ("flush", "buffer", "flush paces a buffer"),
+        ],
         exclusive=[
             ("level", "logging_level", ""),
             ("file", "logger_name", "lines go to a file or to a logger"),
@@ -145,15 +181,22 @@ class AccessLogMiddleware:
         logger_name: str | None = None,
         level: int | str | None = None,
         file: str | LogFile | None = None,
+        buffer: int = OPTIONS.default("buffer"),
+        flush: float = OPTIONS.default("flush"),
     ) -> None:
         if file is not None and (logger_name is not None or level is not None):
             raise ValueError("file: lines go to a file or to a logger; give one, not both")
+        if (buffer or flush != self.OPTIONS.default("flush")) and not isinstance(file, str):
+            where = "a path as file" if file is None else "a path as file (a LogFile has its own)"
+            raise ValueError(f"buffer, flush: lines are buffered only on their way to a file; give {where}")
         # None: the table's default (a file takes neither)
         logger_name = self.OPTIONS.default("logger_name") if logger_name is None else logger_name
         checked = self.OPTIONS.validate(
             format=format,
             logger_name=logger_name,
             level=self.OPTIONS.default("level") if level is None else level,
+            buffer=buffer,
+            flush=flush,
         )
         level_number: int = checked["level"]
         self.app = app
@@ -164,7 +207,7 @@ class AccessLogMiddleware:
         self._template_key = (logger_name, level_number)
         self._second, self._stamp = -1, ""  # the second of the last line and its timestamp
         #: the file the lines go to, or ``None`` when they go to :attr:`logger`
-        self.file = LogFile(file) if isinstance(file, str) else file
+        self.file = LogFile(file, buffer=buffer, flush=flush) if isinstance(file, str) else file
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> WSGIIterable:
         if self.file is None and not self.logger.isEnabledFor(self.level):

@@ -22,8 +22,9 @@ def _open_file(options: dict[str, Any], global_conf: Mapping[str, Any]) -> dict[
     if path is not None:
         if path not in STANDARD_STREAMS:
             path = resolve_path(path, global_conf)
+        buffering = {key: options.pop(key) for key in ("buffer", "flush") if key in options}
         try:
-            options["file"] = LogFile(path)
+            options["file"] = LogFile(path, **buffering)
         except OSError as error:
             file = global_conf.get("__file__")
             raise ConfigError(f"cannot open {path}: {error.strerror}", key="file", file=file) from None

@@ -126,3 +126,37 @@ def test_two_workers_share_one_rotated_file(tmp_path, start_server, port_factory
     assert sorted(rotated) == sorted(before)
     assert sorted(current) == sorted(after)
     assert "Traceback" not in process.log()
+
+
+BUFFERED_INI = INI.replace("file = access.log\n", "file = access.log\nbuffer = 64KiB\nflush = {flush}\n")
+
+
+@pytest.mark.parametrize("flush", ["60s", "200ms"])
+def test_two_workers_buffering_lose_no_line_when_stopped(tmp_path, start_server, port_factory, flush):
+    """``buffer``: each worker writes whole batches of lines; with ``flush = 60s`` nothing but a full
+    buffer or the worker's exit (gunicorn stops its workers with SIGTERM, and they run their exit
+    handlers) writes them, with ``200ms`` the timer thread does, before the server is stopped."""
+    config = tmp_path / "api.ini"
+    config.write_text(BUFFERED_INI.format(flush=flush), encoding="utf-8")
+    port = port_factory()
+    argv = [sys.executable, "-m", "wsgikit", "serve", str(config), "--server", "gunicorn"]
+    process = start_server(
+        "access-log-buffered", [*argv, "--workers", "2", "--port", str(port)], port=port, cwd=tmp_path
+    )
+    deadline = time.monotonic() + 30
+    while process.log().count("Booting worker") < 2:
+        assert time.monotonic() < deadline, process.log()
+        time.sleep(0.1)
+
+    answered = hammer(port, "buffered")
+    assert len(answered) == THREADS * PER_THREAD
+    if flush == "200ms":
+        deadline = time.monotonic() + 10
+        while len(logged_paths(tmp_path / "access.log")) < len(answered):
+            assert time.monotonic() < deadline, "the timer did not write the last lines"
+            time.sleep(0.05)
+    else:  # 150 lines of 3 KB: some batches went out when the buffers filled, the rest wait
+        assert 0 < len(logged_paths(tmp_path / "access.log")) < len(answered)
+    assert process.stop() == 0, process.log()
+    assert sorted(logged_paths(tmp_path / "access.log")) == sorted(answered)
+    assert "Traceback" not in process.log()

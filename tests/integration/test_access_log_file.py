@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -131,20 +133,32 @@ def test_two_workers_share_one_rotated_file(tmp_path, start_server, port_factory
 BUFFERED_INI = INI.replace("file = access.log\n", "file = access.log\nbuffer = 64KiB\nflush = {flush}\n")
 
 
+@pytest.mark.parametrize("server", ["gunicorn", "uwsgi"])
 @pytest.mark.parametrize("flush", ["60s", "200ms"])
-def test_two_workers_buffering_lose_no_line_when_stopped(tmp_path, start_server, port_factory, flush):
+def test_two_workers_buffering_lose_no_line_when_stopped(
+    request, tmp_path, start_server, port_factory, flush, server
+):
     """``buffer``: each worker writes whole batches of lines; with ``flush = 60s`` nothing but a full
-    buffer or the worker's exit (gunicorn stops its workers with SIGTERM, and they run their exit
-    handlers) writes them, with ``200ms`` the timer thread does, before the server is stopped."""
+    buffer or the worker's exit (gunicorn and uWSGI stop their workers with a signal, and the workers run
+    their exit handlers) writes them, with ``200ms`` the timer thread does, before the server is stopped.
+    The stop is prompt when every process gets the SIGTERM at once, as systemd sends it: the timer threads
+    are ended at exit (a uWSGI worker with its thread still waiting did not finish until its master's
+    mercy ran out, 60 s, and SIGKILLed it)."""
     config = tmp_path / "api.ini"
     config.write_text(BUFFERED_INI.format(flush=flush), encoding="utf-8")
     port = port_factory()
-    argv = [sys.executable, "-m", "wsgikit", "serve", str(config), "--server", "gunicorn"]
-    process = start_server(
-        "access-log-buffered", [*argv, "--workers", "2", "--port", str(port)], port=port, cwd=tmp_path
-    )
+    if server == "gunicorn":
+        argv = [sys.executable, "-m", "wsgikit", "serve", str(config), "--server", "gunicorn"]
+        argv += ["--workers", "2", "--port", str(port)]
+        booted = "Booting worker"
+    else:
+        uwsgi = request.getfixturevalue("uwsgi_bin")
+        argv = [uwsgi, "--paste", f"config:{config}", "--master", "--processes", "2", "--die-on-term"]
+        argv += ["--need-app", "--strict", "--http-socket", f"127.0.0.1:{port}", "--virtualenv", sys.prefix]
+        booted = "spawned uWSGI worker"
+    process = start_server(f"access-log-buffered-{server}", argv, port=port, cwd=tmp_path)
     deadline = time.monotonic() + 30
-    while process.log().count("Booting worker") < 2:
+    while process.log().count(booted) < 2:
         assert time.monotonic() < deadline, process.log()
         time.sleep(0.1)
 
@@ -157,6 +171,9 @@ def test_two_workers_buffering_lose_no_line_when_stopped(tmp_path, start_server,
             time.sleep(0.05)
     else:  # 150 lines of 3 KB: some batches went out when the buffers filled, the rest wait
         assert 0 < len(logged_paths(tmp_path / "access.log")) < len(answered)
+    stopping = time.monotonic()
+    os.killpg(process.process.pid, signal.SIGTERM)  # every process at once, as systemd stops a service
     assert process.stop() == 0, process.log()
+    assert time.monotonic() - stopping < 10, process.log()
     assert sorted(logged_paths(tmp_path / "access.log")) == sorted(answered)
-    assert "Traceback" not in process.log()
+    assert "Traceback" not in process.log() and "NO MERCY" not in process.log()

@@ -149,6 +149,15 @@ class LogFile:
         self._timer = timer
         timer.start()
 
+    def _stop_buffering(self) -> None:
+        """Stop the timer thread and write the buffer; later lines are written at once."""
+        self._open = False
+        self._stop.set()
+        timer = self._timer
+        if timer is not None and timer is not threading.current_thread():
+            timer.join()
+        self.drain()
+
     def _after_fork(self) -> None:
         """In a forked child: the parent's thread and buffered lines stayed with the parent."""
         self._lock = threading.Lock()  # the parent's may have been held by a thread that is not here
@@ -168,12 +177,7 @@ class LogFile:
     def close(self) -> None:
         """Write the buffered lines and close the file (the standard streams stay open); call it when no
         response is in flight. Later lines are reported on stderr."""
-        self._open = False
-        self._stop.set()
-        timer = self._timer
-        if timer is not None and timer is not threading.current_thread():
-            timer.join()
-        self.drain()
+        self._stop_buffering()
         _buffered.discard(self)
         if self.owned and self.fd >= 0:
             fd, self.fd = self.fd, -1
@@ -232,8 +236,11 @@ def _drain_periodically(ref: weakref.ref[LogFile], stop: threading.Event, interv
 
 
 def _drain_all() -> None:
+    # At exit: the timer threads are stopped and joined before the interpreter goes down (uWSGI does not
+    # finish a worker whose thread is still waiting: its master kills it after its reload-mercy), and any
+    # line logged after this is written at once.
     for log in list(_buffered):
-        log.drain()
+        log._stop_buffering()
 
 
 def _forget_in_child() -> None:

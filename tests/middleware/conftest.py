@@ -1,9 +1,11 @@
 """Shared helpers for the middleware tests: a tiny in-process "server" that drives an application through
-``wsgiref.validate.validator`` the way a real server would, and records everything it saw."""
+``wsgiref.validate.validator`` the way a real server would, and records everything it saw; for the auth
+files, a clock the tests move and a record of ``os.stat`` calls."""
 
 from __future__ import annotations
 
 import gzip
+import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -161,3 +163,40 @@ def inflate() -> Callable[[bytes], bytes]:
         return zlib.decompressobj(31).decompress(data)
 
     return run
+
+
+class Clock:
+    """A stand-in for :func:`time.monotonic` that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def auth_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The monotonic clock of the auth files' re-reading (``wsgikit.middleware._authfiles``), frozen."""
+    from wsgikit.middleware import _authfiles
+
+    clock = Clock()
+    monkeypatch.setattr(_authfiles, "monotonic", clock)
+    return clock
+
+
+@pytest.fixture
+def stat_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every path ``os.stat`` is called with while the test runs (the real call is still made)."""
+    from wsgikit.middleware import _authfiles
+
+    calls: list[str] = []
+    real = os.stat
+
+    def recording(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        calls.append(os.fsdecode(path) if isinstance(path, str | bytes | os.PathLike) else str(path))
+        return real(path, *args, **kwargs)
+
+    # the same os module as everyone's: the record is filtered by path where it is read
+    monkeypatch.setattr(_authfiles.os, "stat", recording)
+    return calls

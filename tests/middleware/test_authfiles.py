@@ -4,19 +4,33 @@ The SHA-crypt vectors are from Drepper's specification ("Unix crypt using SHA-25
 ``openssl passwd -5/-6 -salt ...`` (OpenSSL 3): non-ASCII passwords, long passwords and clamped round
 counts. They were the tests of wsgikit's former hand-written SHA-crypt and now check libpass through
 :func:`verify_password`.
+
+Then :class:`WatchedFile`: when it looks at a file again (every call, or once per ``interval``).
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
+from typing import Any
 
 import passlib.hash
 import pytest
 
 from wsgikit.middleware import _authfiles
-from wsgikit.middleware._authfiles import HashCost, Htpasswd, load_htpasswd, parse_htpasswd, verify_password
+from wsgikit.middleware._authfiles import (
+    HashCost,
+    Htpasswd,
+    WatchedFile,
+    load_htpasswd,
+    parse_htpasswd,
+    verify_password,
+)
 from wsgikit.middleware.auth import BasicBackend
 
 VECTORS = [
@@ -175,3 +189,108 @@ def test_the_backend_checks_through_the_table(tmp_path: Path, counted: list[Hash
         assert backend.authenticate({"HTTP_AUTHORIZATION": value}) is None
         assert counted == sorted(Htpasswd(MIXED).dummies)
     assert isinstance(load_htpasswd("", "empty"), Htpasswd)
+
+
+# -- re-reading a file: on every call, or once per interval ----------------------------------------------
+
+
+def read_text(text: str, source: str) -> str:
+    return text
+
+
+def rewrite(path: Path, text: str, stamp: int) -> None:
+    path.write_text(text)
+    os.utime(path, ns=(stamp, stamp))  # a different mtime even on coarse-grained filesystems
+
+
+def test_without_interval_every_get_looks_at_the_file(tmp_path: Path, stat_calls: list[str]) -> None:
+    path = tmp_path / "f"
+    path.write_text("one")
+    watched = WatchedFile(str(path), read_text)
+    stat_calls.clear()
+    assert [watched.get() for _ in range(3)] == ["one"] * 3
+    assert stat_calls.count(str(path)) == 3
+    rewrite(path, "two", 1)
+    assert watched.get() == "two"
+
+
+def test_with_interval_the_file_is_looked_at_once_per_interval(
+    tmp_path: Path, auth_clock: Any, stat_calls: list[str]
+) -> None:
+    path = tmp_path / "f"
+    path.write_text("one")
+    watched = WatchedFile(str(path), read_text, interval=5)
+    assert watched.interval == 5.0
+    stat_calls.clear()
+    rewrite(path, "two", 1)
+    auth_clock.now += 4.99  # the first look is 5 s after the load
+    assert [watched.get() for _ in range(3)] == ["one"] * 3
+    assert str(path) not in stat_calls
+    auth_clock.now += 0.01
+    assert watched.get() == "two"
+    assert str(path) in stat_calls
+    # the next look is 5 s after this one, whatever it found
+    stat_calls.clear()
+    rewrite(path, "three", 2)
+    auth_clock.now += 4.99
+    assert watched.get() == "two"
+    assert stat_calls == []
+    auth_clock.now += 0.01
+    assert watched.get() == "three"
+
+
+def test_with_interval_an_unchanged_file_is_not_read_again(
+    tmp_path: Path, auth_clock: Any, stat_calls: list[str]
+) -> None:
+    path = tmp_path / "f"
+    path.write_text("one")
+    parsed: list[str] = []
+    watched = WatchedFile(str(path), lambda text, source: parsed.append(text) or text, interval=0.25)
+    stat_calls.clear()
+    for _ in range(4):
+        auth_clock.now += 0.25
+        assert [watched.get() for _ in range(3)] == ["one"] * 3
+    assert stat_calls.count(str(path)) == 4  # one look per interval, and no reload
+    assert parsed == ["one"]
+
+
+@pytest.mark.parametrize("interval", [-1, -0.001, float("nan"), float("inf"), True, "5", None], ids=repr)
+def test_a_bad_interval_is_refused(tmp_path: Path, interval: object) -> None:
+    path = tmp_path / "f"
+    path.write_text("one")
+    with pytest.raises(ValueError, match=r"^interval: "):
+        WatchedFile(str(path), read_text, interval=interval)  # type: ignore[arg-type]
+
+
+def test_a_forked_child_keeps_the_content_and_the_time_of_the_next_look(tmp_path: Path) -> None:
+    """gunicorn forks its workers from the master after the app is loaded: the child serves the content
+    it inherited until the inherited time of the next look, then sees the change. The fork happens in a
+    fresh interpreter, where no other thread runs (Python 3.12 warns about forking a process with threads,
+    and the suite turns warnings into errors)."""
+    path = tmp_path / "f"
+    path.write_text("one")
+    script = textwrap.dedent(
+        """
+        import os, sys, time
+        from wsgikit.middleware._authfiles import WatchedFile
+
+        path = sys.argv[1]
+        watched = WatchedFile(path, lambda text, source: text, interval=0.5)
+        with open(path, "w") as handle:
+            handle.write("two")
+        os.utime(path, ns=(1, 1))
+        pid = os.fork()
+        if pid == 0:
+            seen = [watched.get()]
+            time.sleep(max(0.0, watched._next_look - time.monotonic()) + 0.05)
+            seen.append(watched.get())
+            os._exit(0 if seen == ["one", "two"] else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0"]

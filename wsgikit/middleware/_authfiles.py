@@ -2,7 +2,8 @@
 ================
 
 Pure helpers behind the auth backends: parsing ``htpasswd`` and token files, verifying password hashes,
-and re-reading a file when its modification time changes. Nothing here knows about WSGI.
+and re-reading a file when its modification time changes (checked on every use, or at most once per
+``interval`` seconds). Nothing here knows about WSGI.
 
 ``htpasswd`` lines are ``user:hash``; the hashes understood — all verified by `libpass
 <https://pypi.org/project/libpass/>`_, the maintained fork of passlib — are bcrypt (``$2b$``, ``$2a$``,
@@ -25,12 +26,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import os
 import re
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any, Generic, TypeVar
 
 import passlib.hash
@@ -252,17 +255,34 @@ class WatchedFile(Generic[T]):
 
     :param path: the file.
     :param parse: ``(text, path) -> value``; raises ``ValueError`` for bad content.
+    :param interval: seconds between two looks at the file (a float, 0 or more). With ``0`` (the default)
+        every :meth:`get` calls ``os.stat``, so a change is seen by the very next call. With more, a call
+        within ``interval`` seconds of the last look returns the content it has without any system call
+        (the clock is :func:`time.monotonic`), so a change can take up to ``interval`` seconds to be seen;
+        the first look is ``interval`` seconds after the load in ``__init__``.
 
     The file is loaded in ``__init__`` so that a missing or bad file fails at start-up (``OSError`` or
     ``ValueError``).
+
+    A process forked after ``__init__`` (a gunicorn worker) keeps the parent's content and the time of its
+    next look: the monotonic clock is the same for every process of the machine, so the child looks at
+    the file when the parent would have — at once when that time is already past.
     """
 
-    def __init__(self, path: str, parse: Callable[[str, str], T]) -> None:
+    def __init__(self, path: str, parse: Callable[[str, str], T], interval: float = 0.0) -> None:
+        if (
+            isinstance(interval, bool)
+            or not isinstance(interval, int | float)
+            or not 0 <= interval < math.inf
+        ):
+            raise ValueError(f"interval: expected seconds (0 or more), got {interval!r}")
         self.path = path
+        self.interval = float(interval)
         self._parse = parse
         self._lock = threading.Lock()
         self._stamp: tuple[Any, ...] | None = None
         self._value = self._load()
+        self._next_look = monotonic() + self.interval
 
     def _signature(self) -> tuple[Any, ...]:
         stat = os.stat(self.path)
@@ -276,10 +296,18 @@ class WatchedFile(Generic[T]):
         return value
 
     def get(self) -> T:
-        """The parsed content, re-read first if the file changed since the last read.
+        """The parsed content, re-read first if the file changed since the last read (looked at on every
+        call, or once ``interval`` seconds have passed since the last look).
 
         A reload that fails is logged (``wsgikit.auth``) and the last good content is kept.
         """
+        if self.interval:
+            now = monotonic()
+            if now < self._next_look:
+                return self._value
+            # Set before looking: the threads that arrive meanwhile keep the content they have. Two threads
+            # may both pass the test above and both look, which costs a stat and nothing else.
+            self._next_look = now + self.interval
         try:
             changed = self._signature() != self._stamp
         except OSError:

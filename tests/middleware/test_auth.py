@@ -219,6 +219,72 @@ def test_htpasswd_broken_reload_keeps_old_content(tmp_path: Path, caplog: pytest
     assert "cannot reload" in caplog.records[0].message
 
 
+# (filter, file option, source file, the credentials whose line is removed, what marks that line, others)
+REMOVABLE = {
+    "token_auth": (
+        TokenAuthMiddleware,
+        "tokens_file",
+        TOKENS,
+        {"X-Auth-Token": "tok-admin-123"},
+        " admin-user ",
+        {"X-Auth-Token": "tok-member-456"},
+    ),
+    "basic_auth": (
+        BasicAuthMiddleware,
+        "htpasswd",
+        HTPASSWD,
+        {"Authorization": basic("sam", "sha256-pw")},
+        "sam:",
+        {"Authorization": basic("sue", "sha512-pw")},
+    ),
+}
+
+
+def client_and_removal(tmp_path: Path, entry: str, **options: Any) -> tuple[TestApp, Path, Any]:
+    """A client of ``entry`` on a copy of its file, the copy, and a function that removes one line."""
+    cls, key, source, _, marker, _ = REMOVABLE[entry]
+    path = tmp_path / key
+    shutil.copy(source, path)
+
+    def remove() -> None:
+        path.write_text("".join(line for line in path.read_text().splitlines(True) if marker not in line))
+        os.utime(path, ns=(1, 1))  # a different mtime even on coarse-grained filesystems
+
+    return TestApp(cls(echo_identity, **{key: str(path)}, **options)), path, remove
+
+
+@pytest.mark.parametrize("entry", sorted(REMOVABLE))
+def test_by_default_a_removed_credential_is_refused_on_the_next_request(
+    tmp_path: Path, entry: str, auth_clock: Any
+) -> None:
+    # the clock stands still: without check_interval, no time has to pass for the file to be looked at
+    client, _, remove = client_and_removal(tmp_path, entry)
+    _, _, _, removed, _, kept = REMOVABLE[entry]
+    client.get("/", headers=removed, status=200)
+    remove()
+    client.get("/", headers=removed, status=401)
+    client.get("/", headers=kept, status=200)
+
+
+@pytest.mark.parametrize("entry", sorted(REMOVABLE))
+def test_with_check_interval_a_removed_credential_works_until_the_next_look(
+    tmp_path: Path, entry: str, auth_clock: Any, stat_calls: list[str]
+) -> None:
+    client, path, remove = client_and_removal(tmp_path, entry, check_interval=2.0)
+    _, _, _, removed, _, kept = REMOVABLE[entry]
+    client.get("/", headers=removed, status=200)
+    remove()
+    stat_calls.clear()
+    auth_clock.now += 1.99
+    for _ in range(3):
+        client.get("/", headers=removed, status=200)
+    assert str(path) not in stat_calls  # no system call for the file within the interval
+    auth_clock.now += 0.01
+    client.get("/", headers=removed, status=401)
+    assert str(path) in stat_calls
+    client.get("/", headers=kept, status=200)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -516,6 +582,36 @@ def test_token_backend_options(kwargs: dict[str, Any], message: str) -> None:
         TokenBackend(**kwargs)
 
 
+@pytest.mark.parametrize("value", [-1, -0.5, float("nan"), float("inf"), True, "2s"], ids=repr)
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(
+            lambda value: TokenAuthMiddleware(echo_identity, tokens_file=TOKENS, check_interval=value),
+            id="token_auth",
+        ),
+        pytest.param(
+            lambda value: BasicAuthMiddleware(echo_identity, htpasswd=HTPASSWD, check_interval=value),
+            id="basic_auth",
+        ),
+        pytest.param(lambda value: TokenBackend(tokens_file=TOKENS, check_interval=value), id="TokenBackend"),
+        pytest.param(lambda value: BasicBackend(HTPASSWD, check_interval=value), id="BasicBackend"),
+    ],
+)
+def test_a_bad_check_interval_is_refused_naming_it(build: Any, value: Any) -> None:
+    with pytest.raises(ValueError, match=r"^check_interval: "):
+        build(value)
+
+
+def test_check_interval_with_a_validator_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^check_interval: applies to tokens_file only"):
+        TokenAuthMiddleware(echo_identity, validator=token_validator, check_interval=30)
+    with pytest.raises(ValueError, match=r"^check_interval: "):
+        TokenBackend(validator=token_validator, check_interval=0.5)
+    # 0 is the default: it says nothing about a file
+    assert TokenBackend(validator=token_validator, check_interval=0).file is None
+
+
 @pytest.mark.parametrize(
     "text",
     ["abc user project", "f" * 64 + " user", "f" * 64 + " u p r extra", "f" * 64 + " u p ro\x01le"],
@@ -660,6 +756,21 @@ def test_factories_build(entry: str, options: dict[str, str]) -> None:
         (auth_component.token_filter_factory, {}, "tokens_file"),
         (auth_component.token_filter_factory, {"tokens_file": HTPASSWD}, "tokens_file"),
         (auth_component.token_filter_factory, {"validator": "no.such.module:f"}, "validator"),
+        (
+            auth_component.token_filter_factory,
+            {"tokens_file": TOKENS, "check_interval": "soon"},
+            "check_interval",
+        ),
+        (
+            auth_component.basic_filter_factory,
+            {"htpasswd": HTPASSWD, "check_interval": "-2"},
+            "check_interval",
+        ),
+        (
+            auth_component.token_filter_factory,
+            {"validator": f"{__name__}:token_validator", "check_interval": "1s"},
+            "check_interval",
+        ),
         (auth_component.noauth_filter_factory, {"delay_auth_decision": "maybe"}, "delay_auth_decision"),
     ],
 )
@@ -667,6 +778,86 @@ def test_factory_config_errors(factory: Any, options: dict[str, str], key: str) 
     with pytest.raises(ConfigError) as caught:
         factory({"__file__": "paste.ini", "here": str(DATA)}, **options)
     assert caught.value.key == key
+
+
+CHECK_INTERVAL_INI = """\
+[pipeline:main]
+pipeline = auth echo
+
+[filter:auth]
+use = egg:wsgikit#{entry}
+{file_line}
+check_interval = {value}
+
+[app:echo]
+paste.app_factory = {module}:echo_factory
+"""
+
+
+def check_interval_ini(tmp_path: Path, entry: str, value: str, file_line: str | None = None) -> str:
+    if file_line is None:
+        file_line = "tokens_file = tokens" if entry == "token_auth" else "htpasswd = htpasswd"
+    body = CHECK_INTERVAL_INI.format(entry=entry, file_line=file_line, value=value, module=__name__)
+    return write_ini(tmp_path, body)
+
+
+@pytest.mark.parametrize(
+    ("entry", "value", "seconds"),
+    [
+        ("token_auth", "2s", 2.0),
+        ("basic_auth", "250ms", 0.25),
+        ("auth_basic", "5m", 300.0),
+        ("token_auth", "0", 0.0),
+    ],
+)
+def test_check_interval_from_ini_reaches_the_backend(
+    tmp_path: Path, entry: str, value: str, seconds: float
+) -> None:
+    from wsgikit.deploy import check_config
+    from wsgikit.deploy import loadapp as wsgikit_loadapp
+
+    ini = check_interval_ini(tmp_path, entry, value)
+    assert check_config(ini) == []
+    app = wsgikit_loadapp("config:" + ini)
+    assert isinstance(app, AuthMiddleware)
+    assert app.backend.file.interval == seconds  # type: ignore[attr-defined]
+    assert loadapp("config:" + ini).backend.file.interval == seconds  # PasteDeploy's own loader too
+    TestApp(app).get("/", status=401)
+
+
+@pytest.mark.parametrize(
+    ("entry", "value", "file_line", "message"),
+    [
+        ("token_auth", "soon", None, "expected a duration"),
+        ("basic_auth", "soon", None, "expected a duration"),
+        ("token_auth", "-5s", None, "expected a duration"),
+        ("basic_auth", "-1", None, "expected a duration"),
+        ("token_auth", "2s", f"validator = {__name__}:token_validator", "applies to tokens_file only"),
+    ],
+)
+def test_a_bad_check_interval_in_ini_is_found_by_check_and_at_load(
+    tmp_path: Path, entry: str, value: str, file_line: str | None, message: str
+) -> None:
+    from wsgikit.deploy import check_config
+    from wsgikit.deploy import loadapp as wsgikit_loadapp
+
+    ini = check_interval_ini(tmp_path, entry, value, file_line)
+    (problem,) = check_config(ini)
+    assert (problem.line, problem.section, problem.key) == (7, "filter:auth", "check_interval")
+    assert message in problem.message
+    with pytest.raises(ConfigError) as error:
+        wsgikit_loadapp("config:" + ini)
+    assert (error.value.line, error.value.key) == (7, "check_interval")
+    assert message in error.value.message
+
+
+def test_check_interval_and_validator_together_are_a_config_error_check_finds() -> None:
+    local_conf = {"validator": "json:loads", "check_interval": "0"}
+    errors = auth_component.TOKEN_OPTIONS.check(local_conf, {"__file__": "/etc/a.ini"}, section="filter:a")
+    assert [error.key for error in errors] == ["check_interval"]
+    assert errors[0].message == (
+        "check_interval applies to tokens_file only; give validator or check_interval, not both"
+    )
 
 
 def test_token_file_and_validator_together_are_a_config_error_check_finds() -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ from wsgikit.options import (
     OptionTable,
     to_bool,
     to_callable,
+    to_duration,
     to_list,
     to_path,
     to_str,
@@ -257,6 +259,9 @@ class BasicBackend:
     :param htpasswd: path of the file (``user:hash`` lines; bcrypt ``$2y$``/``$2b$``, SHA-crypt
         ``$5$``/``$6$`` or — weak, logged as a warning — MD5 ``$apr1$``). Read now — a missing or malformed
         file is a start-up error — and again whenever its modification time changes.
+    :param check_interval: seconds between two looks at the file's modification time (``0``, the default:
+        on every request). With more, a request within that time of the last look costs no system call,
+        and a removed user keeps working for up to that long in each process.
 
     Every check verifies the password once per cost group (scheme and rounds) of the file — against the
     user's hash in the user's group, against a dummy hash of the same cost in the others — so an unknown
@@ -267,8 +272,9 @@ class BasicBackend:
 
     auth_type = "Basic"
 
-    def __init__(self, htpasswd: str) -> None:
-        self.file: WatchedFile[Htpasswd] = WatchedFile(htpasswd, load_htpasswd)
+    def __init__(self, htpasswd: str, *, check_interval: float = 0.0) -> None:
+        interval = _BACKEND_OPTIONS.validate(check_interval=check_interval)["check_interval"]
+        self.file: WatchedFile[Htpasswd] = WatchedFile(htpasswd, load_htpasswd, interval)
 
     def challenge(self, realm: str) -> str:
         return f'Basic realm="{realm}", charset="UTF-8"'
@@ -291,6 +297,9 @@ class TokenBackend:
 
     :param tokens_file: a file of ``<sha256-hex-of-token> <user> <project> <role,role,...>`` lines
         (``#`` comments), re-read when it changes.
+    :param check_interval: with ``tokens_file``, seconds between two looks at the file's modification
+        time (``0``, the default: on every request). With more, a request within that time of the last
+        look costs no system call, and a removed token keeps working for up to that long in each process.
     :param validator: instead of a file, ``validator(token) -> Identity | None`` (raise
         :class:`AuthUnavailable` when it cannot decide).
     :param header: the header that carries the token (default ``X-Auth-Token``);
@@ -305,9 +314,13 @@ class TokenBackend:
         tokens_file: str | None = None,
         validator: TokenValidator | None = None,
         header: str = "X-Auth-Token",
+        check_interval: float = 0.0,
     ) -> None:
         if (tokens_file is None) == (validator is None):
             raise ValueError("tokens_file, validator: give exactly one of them")
+        interval = _BACKEND_OPTIONS.validate(check_interval=check_interval)["check_interval"]
+        if interval and validator is not None:
+            raise ValueError("check_interval: applies to tokens_file only, not to a validator")
         if not re.fullmatch(r"[A-Za-z0-9-]+", header):
             raise ValueError(f"header: not a header name: {header!r}")
         key = "HTTP_" + header.upper().replace("-", "_")
@@ -317,14 +330,15 @@ class TokenBackend:
         self.environ_key = key
         self.validator = validator
         self.file: WatchedFile[list[TokenEntry]] | None = (
-            WatchedFile(tokens_file, parse_tokens) if tokens_file is not None else None
+            WatchedFile(tokens_file, parse_tokens, interval) if tokens_file is not None else None
         )
         # The tokens found in the file's current content and their Identity, built (and validated) once
         # rather than on every request; Identity is frozen, so requests can share it. A token seen again
         # skips the SHA-256 and the comparison with every entry. Only tokens the file holds are kept, at
         # most TOKEN_CACHE_SIZE of them, and all are dropped when the file is re-read, so a revoked token
-        # stops working on the first request after the change, as without the cache. The lookup by the
-        # token tells a client nothing a response does not: it finds only tokens the file holds.
+        # stops working on the first request that sees the change (with check_interval 0: the next one), as
+        # without the cache. The lookup by the token tells a client nothing a response does not: it finds
+        # only tokens the file holds.
         self._verified: tuple[list[TokenEntry] | None, dict[str, Identity]] = (None, {})
 
     def challenge(self, realm: str) -> str:
@@ -380,6 +394,24 @@ def _check_exempt(paths: list[str]) -> None:
 
 def _realm() -> Option:
     return Option("realm", to_str, "wsgikit", "realm of the WWW-Authenticate challenge")
+
+
+def _check_not_negative(seconds: float) -> None:
+    if not 0 <= seconds < math.inf:
+        raise ValueError(f"expected seconds (0 or more), got {seconds!r}")
+
+
+def _check_interval() -> Option:
+    return Option(
+        "check_interval",
+        to_duration.checked(_check_not_negative),
+        0.0,
+        "seconds between looks at the file's modification time (0: every request)",
+    )
+
+
+# What the backends check their check_interval with (the middleware's tables hold the same option).
+_BACKEND_OPTIONS = OptionTable("auth", _check_interval())
 
 
 def _common() -> tuple[Option, ...]:
@@ -589,7 +621,10 @@ class AuthMiddleware:
 class BasicAuthMiddleware(AuthMiddleware):
     """:class:`AuthMiddleware` with a :class:`BasicBackend`.
 
-    :param htpasswd: the ``htpasswd`` file; the other options are those of :class:`AuthMiddleware`.
+    :param htpasswd: the ``htpasswd`` file.
+    :param check_interval: seconds between two looks at its modification time (:class:`BasicBackend`).
+
+    The other options are those of :class:`AuthMiddleware`.
     """
 
     OPTIONS = OptionTable(
@@ -601,6 +636,7 @@ class BasicAuthMiddleware(AuthMiddleware):
             "htpasswd file (bcrypt or SHA-crypt hashes), re-read on change",
             must_exist="file",
         ),
+        _check_interval(),
         _realm(),
         *_common(),
     )
@@ -610,14 +646,15 @@ class BasicAuthMiddleware(AuthMiddleware):
         app: WSGIApplication,
         *,
         htpasswd: str,
+        check_interval: float = OPTIONS.default("check_interval"),
         realm: str = OPTIONS.default("realm"),
         delay_auth_decision: bool = OPTIONS.default("delay_auth_decision"),
         exempt: Iterable[str] = OPTIONS.default("exempt"),
     ) -> None:
-        self.OPTIONS.validate(htpasswd=htpasswd)
+        self.OPTIONS.validate(htpasswd=htpasswd, check_interval=check_interval)
         super().__init__(
             app,
-            backend=BasicBackend(htpasswd),
+            backend=BasicBackend(htpasswd, check_interval=check_interval),
             realm=realm,
             delay_auth_decision=delay_auth_decision,
             exempt=exempt,
@@ -641,9 +678,13 @@ class TokenAuthMiddleware(AuthMiddleware):
             "validator", to_callable, None, "module:callable taking the token, returning an Identity or None"
         ),
         Option("header", to_str, "X-Auth-Token", "token header (Authorization: Bearer always works)"),
+        _check_interval(),
         _realm(),
         *_common(),
-        exclusive=[("tokens_file", "validator", "tokens are checked against a file or by a validator")],
+        exclusive=[
+            ("tokens_file", "validator", "tokens are checked against a file or by a validator"),
+            ("validator", "check_interval", "check_interval applies to tokens_file only"),
+        ],
     )
 
     def __init__(
@@ -653,14 +694,19 @@ class TokenAuthMiddleware(AuthMiddleware):
         tokens_file: str | None = OPTIONS.default("tokens_file"),
         validator: TokenValidator | None = OPTIONS.default("validator"),  # noqa: B008 (None)
         header: str = OPTIONS.default("header"),
+        check_interval: float = OPTIONS.default("check_interval"),
         realm: str = OPTIONS.default("realm"),
         delay_auth_decision: bool = OPTIONS.default("delay_auth_decision"),
         exempt: Iterable[str] = OPTIONS.default("exempt"),
     ) -> None:
-        self.OPTIONS.validate(tokens_file=tokens_file, validator=validator, header=header)
+        self.OPTIONS.validate(
+            tokens_file=tokens_file, validator=validator, header=header, check_interval=check_interval
+        )
         super().__init__(
             app,
-            backend=TokenBackend(tokens_file=tokens_file, validator=validator, header=header),
+            backend=TokenBackend(
+                tokens_file=tokens_file, validator=validator, header=header, check_interval=check_interval
+            ),
             realm=realm,
             delay_auth_decision=delay_auth_decision,
             exempt=exempt,

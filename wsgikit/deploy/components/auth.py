@@ -72,11 +72,12 @@ def _take(options: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 def _basic(options: dict[str, Any], global_conf: Mapping[str, Any]) -> dict[str, Any]:
     path = options.pop("htpasswd")
-    return {**options, "backend": _backend(lambda: BasicBackend(path), "htpasswd", global_conf)}
+    given = _take(options, "check_interval")
+    return {**options, "backend": _backend(lambda: BasicBackend(path, **given), "htpasswd", global_conf)}
 
 
 def _token(options: dict[str, Any], global_conf: Mapping[str, Any]) -> dict[str, Any]:
-    given = _take(options, "tokens_file", "validator", "header")
+    given = _take(options, "tokens_file", "validator", "header", "check_interval")
     return {**options, "backend": _backend(lambda: TokenBackend(**given), "tokens_file", global_conf)}
 
 

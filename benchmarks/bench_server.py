@@ -12,6 +12,8 @@ hello of the same run.
   token_auth, router, a wsgify handler returning a dict -- with a 60-byte answer (below gzip's
   ``minimum_size``; target >= 0.85x bare), and with a 2.2 KB nova JSON answer that gzip compresses,
   with the fastest installed deflate engine and with the stdlib's zlib (target >= 0.7x bare);
+* both pipelines again with the two opt-in trades of a system call per request: ``access_log`` with
+  ``buffer = 64KiB`` / ``flush = 1s`` and ``token_auth`` with ``check_interval = 1s``;
 * the full pipeline again with a timing shim around every layer: each middleware's cost in µs per
   request, measured inside the running workers (the shims' own cost, measured on a pass-through layer,
   is subtracted).
@@ -70,6 +72,7 @@ def request_path() -> str:
 
 PIPELINE_2K = 'server_apps:pipeline("2k")'
 PIPELINE_2K_ZLIB = 'server_apps:pipeline("2k", "zlib")'
+PIPELINE_2K_TRADED = 'server_apps:pipeline("2k", traded=True)'
 
 
 def servers() -> dict[str, dict[str, Any]]:
@@ -79,8 +82,10 @@ def servers() -> dict[str, dict[str, Any]]:
         "Router + wsgify, nothing else": {"app": "server_apps:router()"},
         "Router + wsgify + one stat(2) per request": {"app": "server_apps:router_with_stat()"},
         "full pipeline, 60 B answer (gzip skips it)": {"app": "server_apps:pipeline()"},
+        "the same, lines buffered + tokens looked at each 1 s": {"app": "server_apps:pipeline(traded=True)"},
         f"full pipeline, 2.2 KB JSON gzipped ({engine})": {"app": PIPELINE_2K, "gzip": True},
         "full pipeline, 2.2 KB JSON gzipped (zlib)": {"app": PIPELINE_2K_ZLIB, "gzip": True},
+        f"the same ({engine}), lines buffered + tokens each 1 s": {"app": PIPELINE_2K_TRADED, "gzip": True},
         "full pipeline with timing shims, 60 B": {"app": "server_apps:pipeline()", "timing": True},
     }
     if engine == "zlib":

@@ -149,14 +149,23 @@ class LogFile:
         self._timer = timer
         timer.start()
 
-    def _stop_buffering(self) -> None:
-        """Stop the timer thread and write the buffer; later lines are written at once."""
+    def _stop_buffering(self, join: bool = True) -> None:
+        """Stop the timer thread and write the buffer; later lines are written at once. ``join=False`` (at
+        exit) does not wait for the thread: in a uWSGI worker stopping on a signal the thread never runs
+        again, so a join would never return."""
         self._open = False
         self._stop.set()
         timer = self._timer
-        if timer is not None and timer is not threading.current_thread():
+        if join and timer is not None and timer is not threading.current_thread():
             timer.join()
-        self.drain()
+        if self.buffer:
+            # at exit, a thread stopped for good while holding the lock must not keep these lines back
+            locked = self._lock.acquire(timeout=-1 if join else 1.0)
+            try:
+                self._write_pending(time.time())
+            finally:
+                if locked:
+                    self._lock.release()
 
     def _after_fork(self) -> None:
         """In a forked child: the parent's thread and buffered lines stayed with the parent."""
@@ -236,11 +245,10 @@ def _drain_periodically(ref: weakref.ref[LogFile], stop: threading.Event, interv
 
 
 def _drain_all() -> None:
-    # At exit: the timer threads are stopped and joined before the interpreter goes down (uWSGI does not
-    # finish a worker whose thread is still waiting: its master kills it after its reload-mercy), and any
-    # line logged after this is written at once.
+    # At exit: the timer threads are told to stop (not joined: see _stop_buffering), the buffers are
+    # written, and any line logged after this is written at once.
     for log in list(_buffered):
-        log._stop_buffering()
+        log._stop_buffering(join=False)
 
 
 def _forget_in_child() -> None:

@@ -398,3 +398,14 @@ def test_records_carry_the_thread_that_served_the_request(lines: list[logging.Lo
     app.get("/")
     assert [record.threadName for record in lines] == ["worker-1", "renamed", threading.current_thread().name]
     assert lines[0].thread == lines[1].thread == worker.ident != lines[2].thread
+
+
+@pytest.mark.parametrize("fmt", ["combined", "json"])
+def test_a_line_for_an_environ_without_a_path(fmt: str) -> None:
+    """A None PATH_INFO / SCRIPT_NAME (not PEP 3333, but a broken gateway's) is logged as an empty path
+    instead of failing while the line is made."""
+    middleware = AccessLogMiddleware(lambda environ, start_response: [], format=fmt)
+    line = middleware._render(
+        {"REQUEST_METHOD": "GET", "SCRIPT_NAME": None, "PATH_INFO": None}, "200 OK", 0, 0.0, False, 0.0
+    )
+    assert ('"GET  -"' in line) if fmt == "combined" else (json.loads(line)["path"] == "")

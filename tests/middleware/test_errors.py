@@ -392,3 +392,17 @@ def test_fault_format_from_ini_and_bad_values() -> None:
         filter_factory({}, fault_format="nova")
     with pytest.raises(ValueError, match=r"^fault_format:"):
         ErrorCatcherMiddleware(failing, fault_format="xml")
+
+
+def test_an_environ_without_a_path_still_gets_its_500_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """PEP 3333 makes PATH_INFO a string; a harness or a broken gateway may give None. The error path must
+    not fail on it (it raised TypeError while logging, and the 500 was lost). Called directly: wsgiref's
+    validator would refuse this environ before the middleware saw it, which is the point."""
+    statuses: list[str] = []
+    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": None, "PATH_INFO": None, "wsgi.errors": None}
+    body = ErrorCatcherMiddleware(failing)(
+        environ, lambda status, headers, exc_info=None: statuses.append(status)
+    )
+    assert statuses == ["500 Internal Server Error"] and b"".join(body)
+    [record] = error_records(caplog)
+    assert record.getMessage().startswith("GET : unhandled")

@@ -287,7 +287,7 @@ class AccessLogMiddleware:
         get = environ.get
         method = get("REQUEST_METHOD", "-")
         protocol = get("SERVER_PROTOCOL", "-")
-        path = get("SCRIPT_NAME", "") + get("PATH_INFO", "")
+        path = (get("SCRIPT_NAME") or "") + (get("PATH_INFO") or "")
         query = get("QUERY_STRING") or ""
         user = get("REMOTE_USER") or ""
         referer = get("HTTP_REFERER") or ""
@@ -331,7 +331,7 @@ class AccessLogMiddleware:
             "remote_addr": environ.get("REMOTE_ADDR"),
             "user": environ.get("REMOTE_USER"),
             "method": environ.get("REQUEST_METHOD"),
-            "path": quote_path(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")),
+            "path": quote_path((environ.get("SCRIPT_NAME") or "") + (environ.get("PATH_INFO") or "")),
             "query": environ.get("QUERY_STRING") or None,
             "protocol": environ.get("SERVER_PROTOCOL"),
             "status": int(status[:3]) if status else None,

@@ -168,7 +168,7 @@ class ErrorCatcherMiddleware:
     def log_error(self, environ: WSGIEnvironment, exc_info: ExcInfo, outcome: str) -> None:
         """Log ``exc_info`` once, with method, (escaped) path, request id and what became of the response."""
         request_id = environ.get(REQUEST_ID_KEY)
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        path = (environ.get("SCRIPT_NAME") or "") + (environ.get("PATH_INFO") or "")
         # the path is client input: percent-encode it so it cannot forge log lines
         path = quote(path.encode("latin-1", "replace"), safe="/:@!$&'()*+,;=-._~%")
         log.error(

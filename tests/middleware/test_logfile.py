@@ -473,3 +473,28 @@ def test_factory_buffer_options_need_what_they_pace(
     with pytest.raises(ConfigError) as raised:
         filter_factory({"__file__": "/etc/api.ini", "here": str(tmp_path)}, **options)
     assert raised.value.key == key and f"give {needed} too" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("lines", "key", "message"),
+    [
+        (["buffer = 64KiB"], "buffer", "lines are buffered only on their way to a file; give file too"),
+        (["file = access.log", "flush = 2s"], "flush", "flush paces a buffer; give buffer too"),
+        (["file = access.log", "buffer = 64KiB", "flush = 0"], "flush", "above 0"),
+    ],
+)
+def test_wsgikit_check_names_file_line_section_and_key_of_buffer_options(
+    tmp_path: Path, lines: list[str], key: str, message: str
+) -> None:
+    from wsgikit.deploy import check_config
+
+    body = "\n".join(lines)
+    ini = tmp_path / "api.ini"
+    ini.write_text(
+        f"[pipeline:main]\npipeline = log hello\n\n[filter:log]\nuse = egg:wsgikit#access_log\n{body}\n\n"
+        "[app:hello]\nuse = egg:wsgikit-hello\n"
+    )
+    (problem,) = check_config(str(ini))
+    assert (problem.file, problem.section, problem.key) == (str(ini), "filter:log", key)
+    assert problem.line == 6 + next(i for i, line in enumerate(lines) if line.startswith(key))
+    assert message in problem.message

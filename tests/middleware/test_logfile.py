@@ -498,3 +498,15 @@ def test_wsgikit_check_names_file_line_section_and_key_of_buffer_options(
     assert (problem.file, problem.section, problem.key) == (str(ini), "filter:log", key)
     assert problem.line == 6 + next(i for i, line in enumerate(lines) if line.startswith(key))
     assert message in problem.message
+
+
+def test_a_line_that_arrives_while_the_file_closes_is_written_not_held(tmp_path: Path) -> None:
+    """write() saw the buffer open, close() ran before it took the lock: the line goes out at once rather
+    than into a buffer that nothing would write any more."""
+    path = tmp_path / "access.log"
+    log = LogFile(str(path), buffer=1 << 20, flush=60)
+    log.write("held", time.time())
+    log._stop_buffering()  # what close() does first, before the descriptor is closed
+    log._hold(b"late\n", time.time())  # what a write() already past its check does next
+    assert path.read_text() == "held\nlate\n"
+    log.close()

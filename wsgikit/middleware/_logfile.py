@@ -108,6 +108,9 @@ class LogFile:
 
     def _hold(self, data: bytes, now: float) -> None:
         with self._lock:
+            if not self._open:  # closed (or the process is exiting) since write() looked: nothing would
+                self._write(data, now)  # write a line held now
+                return
             if self._pending and (
                 self._size + len(data) > self.buffer or time.monotonic() - self._oldest >= self.flush
             ):
@@ -169,7 +172,13 @@ class LogFile:
 
     def _after_fork(self) -> None:
         """In a forked child: the parent's thread and buffered lines stayed with the parent."""
-        self._lock = threading.Lock()  # the parent's may have been held by a thread that is not here
+        # the parent's lock, and the lock inside its Event, may have been held by its timer thread, which
+        # is not here
+        self._lock = threading.Lock()
+        stopped = self._stop.is_set()
+        self._stop = threading.Event()
+        if stopped:
+            self._stop.set()
         self._pending = []
         self._size = 0
         self._timer = None

@@ -917,7 +917,7 @@ def test_cors_answers_preflights_wherever_it_sits(cors_outside: bool) -> None:
 @pytest.mark.parametrize(
     ("environ", "kept"),
     [
-        # first key, last key, between others: the search over the joined keys finds each position
+        # first key, last key, between others: each position is found
         ({"HTTP_X_ROLES_EXTRA": "a", "HTTP_HOST": "h"}, {"HTTP_HOST": "h"}),
         ({"HTTP_HOST": "h", "HTTP_X_SERVICE_ROLES": "admin"}, {"HTTP_HOST": "h"}),
         ({"HTTP_HOST": "h", "REMOTE_USER": "x", "PATH_INFO": "/"}, {"HTTP_HOST": "h", "PATH_INFO": "/"}),
@@ -938,3 +938,58 @@ def test_strip_identity_headers_finds_every_key(environ: dict[Any, str], kept: d
     environ = {**environ, "wsgikit.identity": "forged"}
     assert strip_identity_headers(environ) == expected
     assert environ == kept
+
+
+def test_strip_identity_headers_never_learns_an_identity_key_as_safe() -> None:
+    from wsgikit.middleware import auth
+
+    # A request of keys never met: each is tested, the ones that are not identity keys are remembered.
+    first = {"HTTP_X_LEARN_ME": "a", "HTTP_X_USER_ID": "forged", "REMOTE_USER": "forged"}
+    assert strip_identity_headers(first) == ["HTTP_X_USER_ID", "REMOTE_USER"]
+    assert "HTTP_X_LEARN_ME" in auth._KNOWN_SAFE
+    assert not {"HTTP_X_USER_ID", "REMOTE_USER"} & auth._KNOWN_SAFE
+    # The same keys again, now mostly known: the identity keys are still found and removed.
+    again = {"HTTP_X_LEARN_ME": "a", "HTTP_X_USER_ID": "forged", "REMOTE_USER": "forged"}
+    assert strip_identity_headers(again) == ["HTTP_X_USER_ID", "REMOTE_USER"]
+    assert again == {"HTTP_X_LEARN_ME": "a"}
+    # Only known keys: nothing to remove, and the forged identity object still goes.
+    known = {"HTTP_X_LEARN_ME": "a", ENVIRON_KEY: "forged"}
+    assert strip_identity_headers(known) == []
+    assert known == {"HTTP_X_LEARN_ME": "a"}
+
+
+def test_strip_identity_headers_remembers_a_bounded_number_of_short_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wsgikit.middleware import auth
+
+    monkeypatch.setattr(auth, "_KNOWN_SAFE", set())
+    monkeypatch.setattr(auth, "KNOWN_SAFE_MAX", 3)
+    long_key = "HTTP_X_" + "A" * 80
+    environ = {long_key: "x", "HTTP_X_ONE": "1", "HTTP_X_TWO": "2"}
+    assert strip_identity_headers(environ) == []
+    assert {"HTTP_X_ONE", "HTTP_X_TWO"} == auth._KNOWN_SAFE  # the long key is tested, not remembered
+    # a client inventing names fills the set once; past the bound every new key is only tested
+    for index in range(5):
+        invented = {f"HTTP_X_NEW_{index}": "v", "HTTP_X_USER_NAME": "forged"}
+        assert strip_identity_headers(invented) == ["HTTP_X_USER_NAME"]
+        assert len(auth._KNOWN_SAFE) <= 3
+
+
+def test_a_remembered_token_is_refused_once_removed_from_the_file(tmp_path: Path) -> None:
+    """The token sent as it was verified skips the checks of its form, never the look at the file."""
+    from wsgikit.middleware._authfiles import hash_token
+
+    path = tmp_path / "tokens"
+    path.write_text(f"{hash_token('t-1')} alice proj reader\n{hash_token('t-2')} bob proj reader\n")
+    client = TestApp(TokenAuthMiddleware(echo_identity, tokens_file=str(path)))
+    for headers in ({"X-Auth-Token": "t-1"}, {"X-Auth-Token": " t-1 "}, {"Authorization": "Bearer t-1"}):
+        for _ in range(2):
+            assert client.get("/", headers=headers).json["identity"][0] == "alice"
+    path.write_text(f"{hash_token('t-2')} bob proj reader\n")
+    os.utime(path, ns=(1, 1))
+    client.get("/", headers={"X-Auth-Token": "t-1"}, status=401)
+    client.get("/", headers={"Authorization": "Bearer t-1"}, status=401)
+    assert client.get("/", headers={"X-Auth-Token": "t-2"}).json["identity"][0] == "bob"
+    client.get("/", headers={"X-Auth-Token": ""}, status=401)
+    client.get("/", status=401)

@@ -124,28 +124,37 @@ _STRIP_PREFIXES = (
 )
 
 
-# Whether any key has one of the prefixes: one search over the keys joined by newlines (after a leading
-# one), which starts with a literal and so runs as a fast substring scan. With the exact keys tested by
-# ``isdisjoint``, a request without identity headers (nearly every one) costs no per-key Python work.
-_PREFIX_SEARCH = re.compile("\n(?:" + "|".join(re.escape(prefix) for prefix in _STRIP_PREFIXES) + ")").search
+# Environ keys met before that are not identity keys, shared by every auth middleware of the process. Most
+# requests carry only keys met before (the server's, the client's usual headers, outer middleware's), and
+# one ``issuperset`` over the environ -- a hash lookup per key, no string built -- answers for all of
+# them; only a key never met is tested against the exact names and prefixes. Bounded, and only short keys
+# are remembered, so that a client inventing header names costs memory once and then only the test.
+_KNOWN_SAFE: set[object] = set()
+KNOWN_SAFE_MAX = 1024
+_KNOWN_SAFE_KEY_LENGTH = 64
+
+
+def _is_identity_key(key: object) -> bool:
+    return key in _STRIP_EXACT or (
+        isinstance(key, str) and key[:7] == "HTTP_X_" and key.startswith(_STRIP_PREFIXES)
+    )
 
 
 def strip_identity_headers(environ: WSGIEnvironment) -> list[str]:
     """Remove every client-sent identity header (and ``REMOTE_USER``) from ``environ``; return the keys."""
-    try:
-        clean = _STRIP_EXACT.isdisjoint(environ) and _PREFIX_SEARCH("\n" + "\n".join(environ)) is None
-    except TypeError:  # a key that is not a str (PEP 3333 says they are; a test harness may differ)
-        clean = False
-    if clean:
+    known = _KNOWN_SAFE
+    if known.issuperset(environ):
         environ.pop(ENVIRON_KEY, None)
         return []
-    # Every prefix starts with "HTTP_X_": the seven-way startswith runs only for those keys.
-    removed = [
-        key
-        for key in environ
-        if isinstance(key, str)
-        and (key in _STRIP_EXACT or (key[:7] == "HTTP_X_" and key.startswith(_STRIP_PREFIXES)))
-    ]
+    removed: list[str] = []
+    learn = len(known) < KNOWN_SAFE_MAX
+    for key in environ:
+        if key in known:
+            continue
+        if _is_identity_key(key):
+            removed.append(key)
+        elif learn and (not isinstance(key, str) or len(key) <= _KNOWN_SAFE_KEY_LENGTH):
+            known.add(key)
     for key in removed:
         del environ[key]
     environ.pop(ENVIRON_KEY, None)
@@ -353,21 +362,32 @@ class TokenBackend:
         return parse_authorization(environ.get("HTTP_AUTHORIZATION"), "Bearer")
 
     def authenticate(self, environ: WSGIEnvironment) -> Identity | None:
-        token = self.token(environ)
-        if token is None:
-            return None
         if self.validator is not None:
+            token = self.token(environ)
+            if token is None:
+                return None
             result = self.validator(token)
             if result is not None and not isinstance(result, Identity):
                 raise TypeError(f"token validator returned {type(result).__name__}, not Identity or None")
             return result
         if self.file is None:
             return None
+        sent = environ.get(self.environ_key)
+        if sent is None and "HTTP_AUTHORIZATION" not in environ:
+            return None  # no credentials: no need to look at the file
         entries = self.file.get()
         content, verified = self._verified
         if content is not entries:
             verified = {}
             self._verified = (entries, verified)
+        # A header exactly as a verified token was sent before: a token the file holds (the cache has no
+        # other), so the checks of its form in token() have nothing to refuse.
+        identity = verified.get(sent) if type(sent) is str else None
+        if identity is not None:
+            return identity
+        token = self.token(environ)
+        if token is None:
+            return None
         identity = verified.get(token)
         if identity is not None:
             return identity

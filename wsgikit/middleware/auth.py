@@ -333,7 +333,7 @@ class TokenBackend:
         if not re.fullmatch(r"[A-Za-z0-9-]+", header):
             raise ValueError(f"header: not a header name: {header!r}")
         key = "HTTP_" + header.upper().replace("-", "_")
-        if key in _STRIP_EXACT or key.startswith(_STRIP_PREFIXES) or key == "HTTP_AUTHORIZATION":
+        if _is_identity_key(key) or key == "HTTP_AUTHORIZATION":
             raise ValueError(f"header: {header!r} is an identity header and cannot carry tokens")
         self.header = header
         self.environ_key = key

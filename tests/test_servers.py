@@ -141,3 +141,19 @@ def test_wsgiref_server_serves_concurrent_requests_on_loopback():
 def test_wsgiref_threads_must_be_positive():
     with pytest.raises(ValueError, match="threads"):
         servers.make_wsgiref_server(hello, port=0, threads=0)
+
+
+def test_waitress_keys_are_still_checked_when_waitress_drops_its_private_table(monkeypatch):
+    from waitress.adjustments import Adjustments
+
+    from wsgikit.deploy.adapters import waitress_setting_names
+
+    from_table = waitress_setting_names()
+    monkeypatch.delattr(Adjustments, "_params")
+    from_attributes = waitress_setting_names()
+    assert from_table <= from_attributes
+    assert from_attributes - from_table <= {"socket_options"}
+    with pytest.raises(ConfigError, match="did you mean 'threads'"):
+        components.WAITRESS_OPTIONS.convert({"threadz": "4"}, {"__file__": "x.ini"}, section="server:main")
+    options = components.WAITRESS_OPTIONS.convert({"threads": "4", "channel_timeout": "30"})
+    assert options["channel_timeout"] == "30"

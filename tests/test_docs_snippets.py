@@ -132,6 +132,7 @@ REQUESTS: dict[tuple[str, int], tuple[str, dict[str, str], int, str]] = {
     ("middleware/errors.rst", 0): ("/nothing", {}, 404, '"status": 404'),
     ("middleware/gzip.rst", 0): ("/things/7", {"Accept-Encoding": "gzip"}, 200, '"thing":"7"'),
     ("middleware/healthcheck.rst", 0): ("/healthcheck", {}, 200, ""),  # before auth: no token needed
+    ("middleware/hosts.rst", 0): ("/things/7", {"Host": "db.internal.example.com:8774"}, 200, '"thing":"7"'),
     ("middleware/lint.rst", 0): ("/things/7", {}, 200, '"thing":"7"'),
     ("middleware/proxy.rst", 0): ("/legacy", {}, 502, ""),  # the reader's legacy backend is not running
     ("middleware/proxy_fix.rst", 0): ("/things/7", {"X-Forwarded-For": "203.0.113.9"}, 200, '"thing"'),

@@ -26,7 +26,7 @@ def test_design_names_are_all_declared() -> None:
         "access_log",
         "sizelimit",
     ]
-    filters += ["cors", "proxy_fix", "healthcheck", "lint"]
+    filters += ["cors", "proxy_fix", "allowed_hosts", "healthcheck", "lint"]
     expected = {("paste.filter_factory", name) for name in filters}
     expected |= {("paste.app_factory", name) for name in ["router", "static", "healthcheck", "proxy"]}
     expected |= {("paste.composite_factory", name) for name in ["urlmap", "cascade", "select"]}

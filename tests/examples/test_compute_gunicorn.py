@@ -143,3 +143,23 @@ def test_served_errors_over_the_socket(server: tuple[int, Path]) -> None:
         404,
         {"itemNotFound": {"code": 404, "message": "Instance missing could not be found."}},
     )
+
+
+def test_links_name_only_well_formed_hosts(server: tuple[int, Path]) -> None:
+    """Links and Location are built from Host: a malformed one is a 400 (nova's fault body) on every
+    pipeline, the version documents' included, and nothing is created under it."""
+    port, _ = server
+    status, _, answer = request(port, "GET", "/v2.1/flavors", headers={"Host": "compute.example:8774"})
+    assert status == 200
+    assert answer["flavors"][0]["links"][0]["href"].startswith("http://compute.example:8774/v2.1/")
+    before = len(request(port, "GET", "/v2.1/servers")[2]["servers"])
+    for path in ("/", "/v2.1", "/v2.1/flavors"):
+        for host in ("evil.example/x y", "user@evil.example", "x:99999", ""):
+            status, headers, answer = request(port, "GET", path, headers={"Host": host})
+            assert (status, answer["badRequest"]["code"]) == (400, 400), (path, host)
+            assert headers["X-OpenStack-Request-ID"].startswith("req-")
+    body = {"server": {"name": "hosted", "flavorRef": "1"}}
+    status, headers, _ = request(port, "POST", "/v2.1/servers", body, headers={"Host": "evil.example:99999"})
+    assert status == 400
+    assert "Location" not in headers
+    assert len(request(port, "GET", "/v2.1/servers")[2]["servers"]) == before

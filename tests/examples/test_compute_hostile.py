@@ -46,6 +46,10 @@ headers = st.fixed_dictionaries(
         "X-Roles": st.just("admin"),
         "X-Forwarded-For": header_text,
         "Accept-Encoding": st.sampled_from(["gzip", "br;q=0", "*", "gzip;q=x"]),
+        "Host": st.one_of(
+            st.sampled_from(["localhost", "compute.example:8774", "[::1]:8774", "a b", "x:0", "", "u@h"]),
+            header_text,
+        ),
     },
 )
 body = st.one_of(

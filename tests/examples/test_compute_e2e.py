@@ -96,6 +96,48 @@ def test_server_lifecycle(app: TestApp, prefix: str) -> None:
     app.get(f"{base}/{server_id}", headers=DEMO, status=404)
 
 
+@pytest.mark.parametrize("prefix", ["", "/demo"])
+@pytest.mark.parametrize("listing", ["servers", "servers/detail"])
+def test_server_lists_page_as_nova_pages_them(app: TestApp, prefix: str, listing: str) -> None:
+    ids = [create(app, f"web-{n}") for n in range(5)]
+    url = f"/v2.1{prefix}/{listing}"
+    seen: list[str] = []
+    next_url: str | None = f"{url}?limit=2&deleted=False"
+    pages = 0
+    while next_url is not None:  # what the OpenStack SDK does: follow rel=next until a page is not full
+        page = app.get(next_url.removeprefix("http://localhost"), headers=DEMO).json
+        seen += [server["id"] for server in page["servers"]]
+        links = page.get("servers_links", [])
+        assert len(links) == (1 if len(page["servers"]) == 2 else 0)
+        next_url = links[0]["href"] if links else None
+        if next_url:
+            assert next_url.startswith(f"http://localhost{url}?deleted=False&limit=2&marker=")
+        pages += 1
+    assert (seen, pages) == (ids, 3)
+    assert [s["id"] for s in app.get(f"{url}?marker={ids[3]}", headers=DEMO).json["servers"]] == ids[4:]
+    assert len(app.get(f"{url}?limit=0", headers=DEMO).json["servers"]) == 5  # 0: the default page
+    assert len(app.get(f"{url}?limit={'9' * 5000}", headers=DEMO).json["servers"]) == 5  # clamped
+    assert "servers_links" not in app.get(url, headers=DEMO).json
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=abc", "limit: an integer >= 0"),
+        ("limit=-1", "limit: an integer >= 0"),
+        ("limit=1.5", "limit: an integer >= 0"),
+        (
+            "marker=00000000-0000-0000-0000-000000000000",
+            "marker [00000000-0000-0000-0000-000000000000] not found",
+        ),
+    ],
+)
+def test_bad_paging_parameters_are_400(app: TestApp, query: str, message: str) -> None:
+    create(app)
+    fault = app.get(f"/v2.1/servers?{query}", headers=DEMO, status=400).json["badRequest"]
+    assert message in fault["message"]
+
+
 def test_project_id_must_match_credentials(app: TestApp) -> None:
     app.get("/v2.1/someone-else/servers", headers=DEMO, status=403)
 

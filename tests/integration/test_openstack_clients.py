@@ -208,6 +208,13 @@ def test_openstack_server_lifecycle(clients_bin: Path, endpoint: str) -> None:
     assert rows["web-1"]["Image"] == CIRROS and rows["web-1"]["Flavor"] == "m1.tiny"
     assert rows["web-1"]["Networks"] == {"private": ["10.0.0.3"]}
 
+    # --limit and --marker go to the service, which pages as nova does (oldest first here)
+    first = as_json(openstack(clients_bin, endpoint, "server", "list", "--limit", "1", "-f", "json"))
+    assert [row["Name"] for row in first] == ["web-1"]
+    marker = ("--marker", first[0]["ID"])
+    after = as_json(openstack(clients_bin, endpoint, "server", "list", "--limit", "1", *marker, "-f", "json"))
+    assert [row["Name"] for row in after] == ["web-2"]
+
     shown = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))
     assert (shown["id"], shown["key_name"], shown["properties"]) == (created["id"], "mykey", {"role": "web"})
     assert shown["OS-EXT-STS:vm_state"] == "active" and shown["OS-EXT-AZ:availability_zone"] == "nova"

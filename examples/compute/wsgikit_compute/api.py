@@ -22,7 +22,7 @@ from typing import Any
 
 from wsgikit import Request, Response, exc
 from wsgikit.routing import Controller, Mapper, action, response
-from wsgikit_compute import service
+from wsgikit_compute import service, validation
 from wsgikit_compute.database import store_of
 from wsgikit_compute.service import Context
 from wsgikit_compute.storage import Store
@@ -82,14 +82,23 @@ def _body(req: Request) -> Any:
     return req.json  # a malformed body is a 400, never a 500
 
 
+def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
+    """``GET /servers`` and ``/servers/detail``, paged by ``?limit=`` and ``?marker=`` as nova pages them."""
+    ctx = context(req, project_id)
+    query = req.GET
+    limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
+    items = list(query.items())
+    return service.list_servers(_store(req), ctx, detail=detail, limit=limit, marker=marker, query=items)
+
+
 class ServersController(Controller):
     """``/servers``: list, detail, show, create, update, delete, and the ``action`` resource."""
 
     def index(self, req: Request, project_id: str | None = None) -> Any:
-        return service.list_servers(_store(req), context(req, project_id))
+        return _list_servers(req, project_id, detail=False)
 
     def detail(self, req: Request, project_id: str | None = None) -> Any:
-        return service.list_servers(_store(req), context(req, project_id), detail=True)
+        return _list_servers(req, project_id, detail=True)
 
     def show(self, req: Request, id: str, project_id: str | None = None) -> Any:
         return service.show_server(_store(req), context(req, project_id), id)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from wsgikit import exc
 from wsgikit_compute import validation
@@ -194,9 +195,34 @@ def _server_or_404(store: Store, ctx: Context, server_id: str) -> Server:
     return server
 
 
-def list_servers(store: Store, ctx: Context, *, detail: bool = False) -> dict[str, Any]:
+def list_servers(
+    store: Store,
+    ctx: Context,
+    *,
+    detail: bool = False,
+    limit: int = validation.MAX_LIMIT,
+    marker: str | None = None,
+    query: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """A page of the project's servers, oldest first: at most ``limit``, after the server ``marker``
+    (a 400 when it is not one of them). A full page links to the next as nova does (``servers_links``,
+    ``rel: next``), with the request's other ``query`` parameters kept; the client stops at a page that
+    is not full."""
     view = server_view if detail else server_brief
-    return {"servers": [view(ctx, server) for server in store.list_servers(ctx.project_id)]}
+    servers = store.list_servers(ctx.project_id)
+    if marker is not None:
+        ids = [server.id for server in servers]
+        if marker not in ids:
+            raise exc.HTTPBadRequest(detail=f"marker [{marker}] not found")
+        servers = servers[ids.index(marker) + 1 :]
+    page = servers[:limit]
+    document: dict[str, Any] = {"servers": [view(ctx, server) for server in page]}
+    if page and len(page) == limit:
+        kept = [(key, value) for key, value in query or [] if key not in ("limit", "marker")]
+        params = urlencode([*kept, ("limit", str(limit)), ("marker", page[-1].id)])
+        path = "servers/detail" if detail else "servers"
+        document["servers_links"] = [{"rel": "next", "href": f"{ctx.base_url}/{path}?{params}"}]
+    return document
 
 
 def show_server(store: Store, ctx: Context, server_id: str) -> dict[str, Any]:

@@ -27,6 +27,7 @@ __all__ = [
     "keypair_create",
     "metadata_body",
     "metadata_item_body",
+    "page_params",
     "reboot_type",
     "server_create",
     "server_update",
@@ -36,6 +37,24 @@ NAME_MAX = 255
 METADATA_ITEMS_MAX = 128
 _KEY_TYPES = ("ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
 _KEYPAIR_NAME = re.compile(r"^[A-Za-z0-9 _.@-]{1,255}$")
+
+
+MAX_LIMIT = 1000
+"""nova's ``[api] max_limit``: the most items one page of a list holds, whatever ``limit`` asks."""
+_LIMIT = re.compile(r"[0-9]+")
+
+
+def page_params(limit: str | None, marker: str | None) -> tuple[int, str | None]:
+    """``?limit=&marker=`` of a list, as nova reads them: the page size (``limit`` up to
+    :data:`MAX_LIMIT`; absent or ``0`` means :data:`MAX_LIMIT`) and the id the page starts after. A
+    ``limit`` that is not a non-negative integer is a 400."""
+    size = MAX_LIMIT
+    if limit is not None:
+        if not _LIMIT.fullmatch(limit):
+            raise _bad("Invalid input for query parameters limit: an integer >= 0 is expected")
+        # nova clamps any integer to max_limit; a long one is above it without being converted
+        size = MAX_LIMIT if len(limit) > 9 else min(int(limit), MAX_LIMIT) or MAX_LIMIT
+    return size, marker
 
 
 def _bad(message: str) -> exc.HTTPBadRequest:

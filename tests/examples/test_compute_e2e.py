@@ -138,6 +138,49 @@ def test_bad_paging_parameters_are_400(app: TestApp, query: str, message: str) -
     assert message in fault["message"]
 
 
+def test_server_lists_filter_as_nova_filters_them(app: TestApp) -> None:
+    web1, web2 = create(app, "web-1"), create(app, "web-2")
+    create(app, "db-1", server={"flavorRef": "2"})
+    app.post_json(f"/v2.1/servers/{web2}/action", {"os-stop": None}, headers=DEMO, status=202)
+
+    def names(query: str) -> list[str]:
+        return [s["name"] for s in app.get(f"/v2.1/servers/detail?{query}", headers=DEMO).json["servers"]]
+
+    assert names("name=web") == ["web-1", "web-2"]  # a regular expression, searched
+    assert names("name=^web-[0-9]$") == ["web-1", "web-2"]
+    assert names("name=1") == ["web-1", "db-1"]
+    assert names("status=SHUTOFF") == ["web-2"]
+    assert names("status=active") == ["web-1", "db-1"]
+    assert names("status=BOGUS") == []  # nova: a status no server can have matches nothing
+    assert names("flavor=2") == ["db-1"]
+    assert names("name=web&status=ACTIVE") == ["web-1"]
+    assert names(f"name=web&limit=1&marker={web1}") == ["web-2"]
+    assert names(f"name=db&marker={web1}") == ["db-1"]  # the marker need not match the filter
+    assert names("image=nope") == []
+
+
+@pytest.mark.parametrize("pattern", ["(a+)+$", ".*a.*b.*c", "a?a?a?aaa", "(x)\\1", "[", "a" * 129])
+def test_name_filters_that_could_run_for_minutes_are_400(app: TestApp, pattern: str) -> None:
+    create(app)
+    fault = app.get("/v2.1/servers", params={"name": pattern}, headers=DEMO, status=400).json["badRequest"]
+    assert "query parameters name" in fault["message"]
+
+
+def test_flavor_lists_page_and_filter(app: TestApp) -> None:
+    def ids(query: str) -> list[str]:
+        return [f["id"] for f in app.get(f"/v2.1/flavors/detail?{query}", headers=DEMO).json["flavors"]]
+
+    assert ids("") == ["1", "2", "3", "4"]
+    page = app.get("/v2.1/flavors?limit=2", headers=DEMO).json
+    assert [f["id"] for f in page["flavors"]] == ["1", "2"]
+    assert page["flavors_links"][0]["href"] == "http://localhost/v2.1/flavors?limit=2&marker=2"
+    assert ids("limit=2&marker=2") == ["3", "4"]
+    assert ids("minRam=2048") == ["2", "3", "4"]
+    assert ids("minDisk=40&minRam=2048") == ["3", "4"]
+    for bad in ("minRam=abc", "minDisk=-1", "marker=99"):
+        app.get(f"/v2.1/flavors?{bad}", headers=DEMO, status=400)
+
+
 def test_project_id_must_match_credentials(app: TestApp) -> None:
     app.get("/v2.1/someone-else/servers", headers=DEMO, status=403)
 

@@ -137,6 +137,8 @@ def public_key_file(directory: Path) -> Path:
 def test_openstack_flavors(clients_bin: Path, endpoint: str) -> None:
     flavors = as_json(openstack(clients_bin, endpoint, "flavor", "list", "-f", "json"))
     assert [f["Name"] for f in flavors] == ["m1.tiny", "m1.small", "m1.medium", "m1.large"]
+    first = as_json(openstack(clients_bin, endpoint, "flavor", "list", "--limit", "1", "-f", "json"))
+    assert [f["Name"] for f in first] == ["m1.tiny"]
     shown = as_json(openstack(clients_bin, endpoint, "flavor", "show", "1", "-f", "json"))
     assert (shown["name"], shown["ram"], shown["vcpus"], shown["disk"]) == ("m1.tiny", 512, 1, 1)
     long = as_json(openstack(clients_bin, endpoint, "flavor", "list", "--long", "-f", "json"))
@@ -214,6 +216,8 @@ def test_openstack_server_lifecycle(clients_bin: Path, endpoint: str) -> None:
     marker = ("--marker", first[0]["ID"])
     after = as_json(openstack(clients_bin, endpoint, "server", "list", "--limit", "1", *marker, "-f", "json"))
     assert [row["Name"] for row in after] == ["web-2"]
+    named = as_json(openstack(clients_bin, endpoint, "server", "list", "--name", "^web-2$", "-f", "json"))
+    assert [row["Name"] for row in named] == ["web-2"]
 
     shown = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))
     assert (shown["id"], shown["key_name"], shown["properties"]) == (created["id"], "mykey", {"role": "web"})
@@ -237,6 +241,10 @@ def test_openstack_server_lifecycle(clients_bin: Path, endpoint: str) -> None:
         "stopped",
         4,
     )
+    stopped_only = as_json(
+        openstack(clients_bin, endpoint, "server", "list", "--status", "SHUTOFF", "-f", "json")
+    )
+    assert [row["Name"] for row in stopped_only] == ["web-1"]
     # stopping a stopped server: the CLI prints nova's own message
     again = openstack(clients_bin, endpoint, "server", "stop", "web-1", expect_failure=True)
     assert f"Cannot 'stop' instance {created['id']} while it is in vm_state stopped" in again.stderr

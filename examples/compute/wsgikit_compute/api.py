@@ -87,8 +87,30 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
     ctx = context(req, project_id)
     query = req.GET
     limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
+    name = query.get("name")
+    where = service.ServerFilter(
+        name=validation.name_pattern(name) if name is not None else None,
+        status=query.get("status"),
+        image=query.get("image"),
+        flavor=query.get("flavor"),
+    )
     items = list(query.items())
-    return service.list_servers(_store(req), ctx, detail=detail, limit=limit, marker=marker, query=items)
+    return service.list_servers(
+        _store(req), ctx, detail=detail, limit=limit, marker=marker, where=where, query=items
+    )
+
+
+def _list_flavors(req: Request, project_id: str | None, *, detail: bool) -> Any:
+    """``GET /flavors`` and ``/flavors/detail``: paged, and filtered by ``minRam`` and ``minDisk``."""
+    ctx = context(req, project_id)
+    query = req.GET
+    limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
+    min_ram = validation.non_negative(query.get("minRam"), "minRam")
+    min_disk = validation.non_negative(query.get("minDisk"), "minDisk")
+    return service.list_flavors(
+        _store(req), ctx, detail=detail, limit=limit, marker=marker, min_ram=min_ram, min_disk=min_disk,
+        query=list(query.items()),
+    )  # fmt: skip
 
 
 class ServersController(Controller):
@@ -161,10 +183,10 @@ class FlavorsController(Controller):
     """``/flavors``: list, detail, show."""
 
     def index(self, req: Request, project_id: str | None = None) -> Any:
-        return service.list_flavors(_store(req), context(req, project_id))
+        return _list_flavors(req, project_id, detail=False)
 
     def detail(self, req: Request, project_id: str | None = None) -> Any:
-        return service.list_flavors(_store(req), context(req, project_id), detail=True)
+        return _list_flavors(req, project_id, detail=True)
 
     def show(self, req: Request, id: str, project_id: str | None = None) -> Any:
         return service.show_flavor(_store(req), context(req, project_id), id)

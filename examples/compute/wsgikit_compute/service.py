@@ -17,13 +17,17 @@ around them, so all of this is testable without WSGI.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from wsgikit import exc
 from wsgikit_compute import validation
 from wsgikit_compute.storage import AddressPoolExhausted, Flavor, Image, Keypair, NameTaken, Server, Store
+
+T = TypeVar("T")
 
 __all__ = ["Context"]
 
@@ -195,6 +199,50 @@ def _server_or_404(store: Store, ctx: Context, server_id: str) -> Server:
     return server
 
 
+@dataclass(frozen=True)
+class ServerFilter:
+    """``GET /servers`` filters, as nova reads them: ``name`` a regular expression searched in the name,
+    ``status`` a status in any case (one no server can have matches nothing, as in nova), ``image`` and
+    ``flavor`` ids."""
+
+    name: re.Pattern[str] | None = None
+    status: str | None = None
+    image: str | None = None
+    flavor: str | None = None
+
+    def __call__(self, server: Server) -> bool:
+        return (
+            (self.name is None or self.name.search(server.name) is not None)
+            and (self.status is None or server.status == self.status.upper())
+            and (self.image is None or server.image_id == self.image)
+            and (self.flavor is None or server.flavor_id == self.flavor)
+        )
+
+
+def _page(
+    items: list[T], key: Callable[[T], str], limit: int, marker: str | None, keep: Callable[[T], bool]
+) -> list[T]:
+    """The items after the one whose ``key`` is ``marker`` (a 400 when there is none: nova looks the
+    marker up before filtering), that ``keep`` keeps, at most ``limit``."""
+    if marker is not None:
+        keys = [key(item) for item in items]
+        if marker not in keys:
+            raise exc.HTTPBadRequest(detail=f"marker [{marker}] not found")
+        items = items[keys.index(marker) + 1 :]
+    return [item for item in items if keep(item)][:limit]
+
+
+def _next_links(
+    ctx: Context, path: str, ids: list[str], limit: int, query: list[tuple[str, str]] | None
+) -> list[dict[str, str]]:
+    """nova's ``<collection>_links``: a ``next`` link after a full page, the other query parameters kept."""
+    if not ids or len(ids) < limit:
+        return []
+    kept = [(key, value) for key, value in query or [] if key not in ("limit", "marker")]
+    params = urlencode([*kept, ("limit", str(limit)), ("marker", ids[-1])])
+    return [{"rel": "next", "href": f"{ctx.base_url}/{path}?{params}"}]
+
+
 def list_servers(
     store: Store,
     ctx: Context,
@@ -202,27 +250,23 @@ def list_servers(
     detail: bool = False,
     limit: int = validation.MAX_LIMIT,
     marker: str | None = None,
+    where: ServerFilter = ServerFilter(),
     query: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A page of the project's servers, oldest first: at most ``limit``, after the server ``marker``
-    (a 400 when it is not one of them). A full page links to the next as nova does (``servers_links``,
-    ``rel: next``), with the request's other ``query`` parameters kept; the client stops at a page that
-    is not full."""
+    """A page of the project's servers that ``where`` keeps, oldest first: at most ``limit``, after the
+    server ``marker``. A full page links to the next (``servers_links``), as nova's does; the client stops
+    at a page that is not full."""
     view = server_view if detail else server_brief
-    servers = store.list_servers(ctx.project_id)
-    if marker is not None:
-        ids = [server.id for server in servers]
-        if marker not in ids:
-            raise exc.HTTPBadRequest(detail=f"marker [{marker}] not found")
-        servers = servers[ids.index(marker) + 1 :]
-    page = servers[:limit]
+    page = _page(store.list_servers(ctx.project_id), _server_id, limit, marker, where)
     document: dict[str, Any] = {"servers": [view(ctx, server) for server in page]}
-    if page and len(page) == limit:
-        kept = [(key, value) for key, value in query or [] if key not in ("limit", "marker")]
-        params = urlencode([*kept, ("limit", str(limit)), ("marker", page[-1].id)])
-        path = "servers/detail" if detail else "servers"
-        document["servers_links"] = [{"rel": "next", "href": f"{ctx.base_url}/{path}?{params}"}]
+    path = "servers/detail" if detail else "servers"
+    if links := _next_links(ctx, path, [server.id for server in page], limit, query):
+        document["servers_links"] = links
     return document
+
+
+def _server_id(server: Server) -> str:
+    return server.id
 
 
 def show_server(store: Store, ctx: Context, server_id: str) -> dict[str, Any]:
@@ -350,8 +394,33 @@ def delete_metadata_item(store: Store, ctx: Context, server_id: str, key: str) -
 # -- flavors ----------------------------------------------------------------------------------------------
 
 
-def list_flavors(store: Store, ctx: Context, *, detail: bool = False) -> dict[str, Any]:
-    return {"flavors": [flavor_view(ctx, flavor, detail=detail) for flavor in store.list_flavors()]}
+def list_flavors(
+    store: Store,
+    ctx: Context,
+    *,
+    detail: bool = False,
+    limit: int = validation.MAX_LIMIT,
+    marker: str | None = None,
+    min_ram: int | None = None,
+    min_disk: int | None = None,
+    query: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """A page of the flavors with at least ``min_ram`` MiB and ``min_disk`` GiB, by id, after the flavor
+    ``marker``; ``flavors_links`` after a full page."""
+
+    def keep(flavor: Flavor) -> bool:
+        return (min_ram is None or flavor.ram >= min_ram) and (min_disk is None or flavor.disk >= min_disk)
+
+    page = _page(store.list_flavors(), _flavor_id, limit, marker, keep)
+    document: dict[str, Any] = {"flavors": [flavor_view(ctx, flavor, detail=detail) for flavor in page]}
+    path = "flavors/detail" if detail else "flavors"
+    if links := _next_links(ctx, path, [flavor.id for flavor in page], limit, query):
+        document["flavors_links"] = links
+    return document
+
+
+def _flavor_id(flavor: Flavor) -> str:
+    return flavor.id
 
 
 def show_flavor(store: Store, ctx: Context, flavor_id: str) -> dict[str, Any]:

@@ -27,6 +27,8 @@ __all__ = [
     "keypair_create",
     "metadata_body",
     "metadata_item_body",
+    "name_pattern",
+    "non_negative",
     "page_params",
     "reboot_type",
     "server_create",
@@ -55,6 +57,43 @@ def page_params(limit: str | None, marker: str | None) -> tuple[int, str | None]
         # nova clamps any integer to max_limit; a long one is above it without being converted
         size = MAX_LIMIT if len(limit) > 9 else min(int(limit), MAX_LIMIT) or MAX_LIMIT
     return size, marker
+
+
+# a quantifier: * + ? or {m,n}, not escaped, and not the ? of a group's (?...; a lazy *? counts once
+_QUANTIFIER = re.compile(r"(?<![\\(*+?}])[*+?{]")
+_REPEATED_GROUP = re.compile(r"\)[*+?{]")
+NAME_PATTERN_MAX = 128
+
+
+def name_pattern(value: str) -> re.Pattern[str]:
+    """``?name=``: a regular expression searched in server names, as nova's ``name`` filter is, within a
+    bound on its cost, since it comes from the client: at most 128 characters, at most two quantifiers,
+    no repeated group and no back-reference (the shapes that make a search backtrack for minutes on a
+    255-character name: ``(a+)+``, ``a?a?a?...aaa``, ``.*.*.*x``). Anything else, or a pattern that does
+    not compile, is a 400."""
+    if (
+        len(value) > NAME_PATTERN_MAX
+        or len(_QUANTIFIER.findall(value)) > 2
+        or _REPEATED_GROUP.search(value)
+        or re.search(r"\\[1-9]", value)
+    ):
+        raise _bad(
+            "Invalid input for query parameters name: at most 128 characters and two quantifiers, no "
+            "repeated group and no back-reference"
+        )
+    try:
+        return re.compile(value)
+    except re.error as error:
+        raise _bad(f"Invalid input for query parameters name: {error}") from None
+
+
+def non_negative(value: str | None, field: str) -> int | None:
+    """An optional query parameter that must be an integer >= 0 (``minRam``, ``minDisk``)."""
+    if value is None:
+        return None
+    if not _LIMIT.fullmatch(value) or len(value) > 9:
+        raise _bad(f"Invalid input for query parameters {field}: an integer >= 0 is expected")
+    return int(value)
 
 
 def _bad(message: str) -> exc.HTTPBadRequest:

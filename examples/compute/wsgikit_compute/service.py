@@ -17,6 +17,7 @@ around them, so all of this is testable without WSGI.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from wsgikit_compute import validation
 from wsgikit_compute.storage import AddressPoolExhausted, Flavor, Image, Keypair, NameTaken, Server, Store
 
 T = TypeVar("T")
+_ID = operator.attrgetter("id")
 
 __all__ = ["Context"]
 
@@ -232,15 +234,24 @@ def _page(
     return [item for item in items if keep(item)][:limit]
 
 
-def _next_links(
-    ctx: Context, path: str, ids: list[str], limit: int, query: list[tuple[str, str]] | None
-) -> list[dict[str, str]]:
-    """nova's ``<collection>_links``: a ``next`` link after a full page, the other query parameters kept."""
-    if not ids or len(ids) < limit:
-        return []
-    kept = [(key, value) for key, value in query or [] if key not in ("limit", "marker")]
-    params = urlencode([*kept, ("limit", str(limit)), ("marker", ids[-1])])
-    return [{"rel": "next", "href": f"{ctx.base_url}/{path}?{params}"}]
+def _collection(
+    ctx: Context,
+    name: str,
+    views: list[dict[str, Any]],
+    *,
+    detail: bool,
+    limit: int,
+    query: list[tuple[str, str]] | None,
+) -> dict[str, Any]:
+    """``{name: views}``, and after a full page nova's ``<name>_links``: a ``next`` link to the page after
+    the last item, with the request's other query parameters kept."""
+    document: dict[str, Any] = {name: views}
+    if views and len(views) == limit:
+        kept = [(key, value) for key, value in query or [] if key not in ("limit", "marker")]
+        params = urlencode([*kept, ("limit", str(limit)), ("marker", views[-1]["id"])])
+        path = f"{name}/detail" if detail else name
+        document[f"{name}_links"] = [{"rel": "next", "href": f"{ctx.base_url}/{path}?{params}"}]
+    return document
 
 
 def list_servers(
@@ -257,16 +268,9 @@ def list_servers(
     server ``marker``. A full page links to the next (``servers_links``), as nova's does; the client stops
     at a page that is not full."""
     view = server_view if detail else server_brief
-    page = _page(store.list_servers(ctx.project_id), _server_id, limit, marker, where)
-    document: dict[str, Any] = {"servers": [view(ctx, server) for server in page]}
-    path = "servers/detail" if detail else "servers"
-    if links := _next_links(ctx, path, [server.id for server in page], limit, query):
-        document["servers_links"] = links
-    return document
-
-
-def _server_id(server: Server) -> str:
-    return server.id
+    page = _page(store.list_servers(ctx.project_id), _ID, limit, marker, where)
+    views = [view(ctx, server) for server in page]
+    return _collection(ctx, "servers", views, detail=detail, limit=limit, query=query)
 
 
 def show_server(store: Store, ctx: Context, server_id: str) -> dict[str, Any]:
@@ -411,16 +415,9 @@ def list_flavors(
     def keep(flavor: Flavor) -> bool:
         return (min_ram is None or flavor.ram >= min_ram) and (min_disk is None or flavor.disk >= min_disk)
 
-    page = _page(store.list_flavors(), _flavor_id, limit, marker, keep)
-    document: dict[str, Any] = {"flavors": [flavor_view(ctx, flavor, detail=detail) for flavor in page]}
-    path = "flavors/detail" if detail else "flavors"
-    if links := _next_links(ctx, path, [flavor.id for flavor in page], limit, query):
-        document["flavors_links"] = links
-    return document
-
-
-def _flavor_id(flavor: Flavor) -> str:
-    return flavor.id
+    page = _page(store.list_flavors(), _ID, limit, marker, keep)
+    views = [flavor_view(ctx, flavor, detail=detail) for flavor in page]
+    return _collection(ctx, "flavors", views, detail=detail, limit=limit, query=query)
 
 
 def show_flavor(store: Store, ctx: Context, flavor_id: str) -> dict[str, Any]:

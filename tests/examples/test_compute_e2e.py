@@ -157,6 +157,10 @@ def test_server_lists_filter_as_nova_filters_them(app: TestApp) -> None:
     assert names(f"name=web&limit=1&marker={web1}") == ["web-2"]
     assert names(f"name=db&marker={web1}") == ["db-1"]  # the marker need not match the filter
     assert names("image=nope") == []
+    assert names("changes-since=2000-01-01T00:00:00Z") == ["web-1", "web-2", "db-1"]
+    assert names("changes-since=2999-01-01T00:00:00") == []  # no zone: UTC, as in nova
+    fault = app.get("/v2.1/servers?changes-since=yesterday", headers=DEMO, status=400).json["badRequest"]
+    assert "changes-since" in fault["message"]
 
 
 @pytest.mark.parametrize("pattern", ["(a+)+$", ".*a.*b.*c", "a?a?a?aaa", "(x)\\1", "[", "a" * 129])

@@ -93,6 +93,7 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
         status=query.get("status"),
         image=query.get("image"),
         flavor=query.get("flavor"),
+        changes_since=validation.timestamp(query.get("changes-since"), "changes-since"),
     )
     items = list(query.items())
     return service.list_servers(

@@ -21,6 +21,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -205,12 +206,13 @@ def _server_or_404(store: Store, ctx: Context, server_id: str) -> Server:
 class ServerFilter:
     """``GET /servers`` filters, as nova reads them: ``name`` a regular expression searched in the name,
     ``status`` a status in any case (one no server can have matches nothing, as in nova), ``image`` and
-    ``flavor`` ids."""
+    ``flavor`` ids, ``changes_since`` the servers updated at or after that time."""
 
     name: re.Pattern[str] | None = None
     status: str | None = None
     image: str | None = None
     flavor: str | None = None
+    changes_since: datetime | None = None
 
     def __call__(self, server: Server) -> bool:
         return (
@@ -218,6 +220,7 @@ class ServerFilter:
             and (self.status is None or server.status == self.status.upper())
             and (self.image is None or server.image_id == self.image)
             and (self.flavor is None or server.flavor_id == self.flavor)
+            and (self.changes_since is None or datetime.fromisoformat(server.updated) >= self.changes_since)
         )
 
 

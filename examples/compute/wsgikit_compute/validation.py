@@ -16,6 +16,7 @@ import base64
 import binascii
 import hashlib
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from wsgikit import exc
@@ -33,6 +34,7 @@ __all__ = [
     "reboot_type",
     "server_create",
     "server_update",
+    "timestamp",
 ]
 
 NAME_MAX = 255
@@ -94,6 +96,17 @@ def non_negative(value: str | None, field: str) -> int | None:
     if not _LIMIT.fullmatch(value) or len(value) > 9:
         raise _bad(f"Invalid input for query parameters {field}: an integer >= 0 is expected")
     return int(value)
+
+
+def timestamp(value: str | None, field: str) -> datetime | None:
+    """An optional ISO 8601 time (``changes-since``), in UTC when it names no zone, as nova reads it."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _bad(f"Invalid input for query parameters {field}: an ISO 8601 time is expected") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _bad(message: str) -> exc.HTTPBadRequest:

@@ -158,6 +158,10 @@ def test_server_lists_filter_as_nova_filters_them(app: TestApp) -> None:
     assert names(f"name=db&marker={web1}") == ["db-1"]  # the marker need not match the filter
     assert names("image=nope") == []
     assert names("changes-since=2000-01-01T00:00:00Z") == ["web-1", "web-2", "db-1"]
+    assert names(r"ip=^10\.0\.0\.3$") == ["web-1"]  # each server has one address from 10.0.0.3 up
+    assert names("ip=10.0.0") == ["web-1", "web-2", "db-1"]
+    assert names("ip6=.") == []  # IPv4 only here
+    app.get("/v2.1/servers?ip=(1%2B)%2B", headers=DEMO, status=400)
     assert names("changes-since=2999-01-01T00:00:00") == []  # no zone: UTC, as in nova
     fault = app.get("/v2.1/servers?changes-since=yesterday", headers=DEMO, status=400).json["badRequest"]
     assert "changes-since" in fault["message"]

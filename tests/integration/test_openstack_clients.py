@@ -218,6 +218,8 @@ def test_openstack_server_lifecycle(clients_bin: Path, endpoint: str) -> None:
     assert [row["Name"] for row in after] == ["web-2"]
     named = as_json(openstack(clients_bin, endpoint, "server", "list", "--name", "^web-2$", "-f", "json"))
     assert [row["Name"] for row in named] == ["web-2"]
+    by_ip = as_json(openstack(clients_bin, endpoint, "server", "list", "--ip", "10.0.0.4", "-f", "json"))
+    assert [row["Name"] for row in by_ip] == ["web-2"]
 
     shown = as_json(openstack(clients_bin, endpoint, "server", "show", "web-1", "-f", "json"))
     assert (shown["id"], shown["key_name"], shown["properties"]) == (created["id"], "mykey", {"role": "web"})

@@ -87,9 +87,11 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
     ctx = context(req, project_id)
     query = req.GET
     limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
-    name = query.get("name")
+    name, ip, ip6 = query.get("name"), query.get("ip"), query.get("ip6")
     where = service.ServerFilter(
         name=validation.name_pattern(name) if name is not None else None,
+        ip=validation.name_pattern(ip, "ip") if ip is not None else None,
+        ip6=validation.name_pattern(ip6, "ip6") if ip6 is not None else None,
         status=query.get("status"),
         image=query.get("image"),
         flavor=query.get("flavor"),

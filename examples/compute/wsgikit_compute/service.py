@@ -206,22 +206,31 @@ def _server_or_404(store: Store, ctx: Context, server_id: str) -> Server:
 class ServerFilter:
     """``GET /servers`` filters, as nova reads them: ``name`` a regular expression searched in the name,
     ``status`` a status in any case (one no server can have matches nothing, as in nova), ``image`` and
-    ``flavor`` ids, ``changes_since`` the servers updated at or after that time."""
+    ``flavor`` ids, ``changes_since`` the servers updated at or after that time, ``ip`` a regular
+    expression searched in each IPv4 address (``ip6``: IPv6), a server matching when one address does."""
 
     name: re.Pattern[str] | None = None
     status: str | None = None
     image: str | None = None
     flavor: str | None = None
     changes_since: datetime | None = None
+    ip: re.Pattern[str] | None = None
+    ip6: re.Pattern[str] | None = None
 
     def __call__(self, server: Server) -> bool:
         return (
             (self.name is None or self.name.search(server.name) is not None)
+            and (self.ip is None or _any_address(server, 4, self.ip))
+            and (self.ip6 is None or _any_address(server, 6, self.ip6))
             and (self.status is None or server.status == self.status.upper())
             and (self.image is None or server.image_id == self.image)
             and (self.flavor is None or server.flavor_id == self.flavor)
             and (self.changes_since is None or datetime.fromisoformat(server.updated) >= self.changes_since)
         )
+
+
+def _any_address(server: Server, version: int, pattern: re.Pattern[str]) -> bool:
+    return any(a.version == version and pattern.search(a.address) for a in server.addresses)
 
 
 def _page(

@@ -67,12 +67,12 @@ _REPEATED_GROUP = re.compile(r"\)[*+?{]")
 NAME_PATTERN_MAX = 128
 
 
-def name_pattern(value: str) -> re.Pattern[str]:
-    """``?name=``: a regular expression searched in server names, as nova's ``name`` filter is, within a
-    bound on its cost, since it comes from the client: at most 128 characters, at most two quantifiers,
-    no repeated group and no back-reference (the shapes that make a search backtrack for minutes on a
-    255-character name: ``(a+)+``, ``a?a?a?...aaa``, ``.*.*.*x``). Anything else, or a pattern that does
-    not compile, is a 400."""
+def name_pattern(value: str, field: str = "name") -> re.Pattern[str]:
+    """``?name=`` (or ``?ip=``, ``field``): a regular expression searched in server names (addresses), as
+    nova's filters are, within a bound on its cost, since it comes from the client: at most 128
+    characters, at most two quantifiers, no repeated group and no back-reference (the shapes that make a
+    search backtrack for minutes on a 255-character name: ``(a+)+``, ``a?a?a?...aaa``, ``.*.*.*x``).
+    Anything else, or a pattern that does not compile, is a 400."""
     if (
         len(value) > NAME_PATTERN_MAX
         or len(_QUANTIFIER.findall(value)) > 2
@@ -80,13 +80,13 @@ def name_pattern(value: str) -> re.Pattern[str]:
         or re.search(r"\\[1-9]", value)
     ):
         raise _bad(
-            "Invalid input for query parameters name: at most 128 characters and two quantifiers, no "
+            f"Invalid input for query parameters {field}: at most 128 characters and two quantifiers, no "
             "repeated group and no back-reference"
         )
     try:
         return re.compile(value)
     except re.error as error:
-        raise _bad(f"Invalid input for query parameters name: {error}") from None
+        raise _bad(f"Invalid input for query parameters {field}: {error}") from None
 
 
 def non_negative(value: str | None, field: str) -> int | None:

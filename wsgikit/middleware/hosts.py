@@ -86,11 +86,7 @@ def _bare_name(text: str) -> str | None:
     """A name or an address without a port, as :func:`host_name` gives it; ``None`` for anything else."""
     if text.startswith("["):
         return host_name(text) if text.endswith("]") else None
-    if ":" in text:  # an IPv6 address written without brackets, or a name with a port
-        try:
-            ipaddress.IPv6Address(text)
-        except ValueError:
-            return None
+    if ":" in text:  # an IPv6 address written without brackets (host_name parses it), or a name with a port
         return host_name(f"[{text}]")
     return host_name(text)
 

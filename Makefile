@@ -69,8 +69,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The examples are what users copy: they are held to the same strict typing as the package.
 typecheck: $(STAMP)
-	$(BIN)/mypy wsgikit
+	$(BIN)/mypy wsgikit examples/compute/wsgikit_compute examples/jsonapi/wsgikit_jsonapi \
+		examples/hello/wsgikit_hello examples/anywsgi/kitapp
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html

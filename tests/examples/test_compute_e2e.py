@@ -16,6 +16,7 @@ NOVA = f"config:{CONFIGS / 'nova-style.ini'}"
 EXAMPLE = f"config:{CONFIGS / 'example.ini'}"
 DEMO = {"X-Auth-Token": "demo-token"}
 READER = {"X-Auth-Token": "reader-token"}
+ADMIN = {"X-Auth-Token": "admin-token"}
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGkMjF0Dk3mA7Th+Nwq6k0G6Jr4n0iD0M6pDyVNtUj1q demo@example"
 VERSION_HEADER = "OpenStack-API-Version"
 
@@ -113,8 +114,8 @@ def test_server_lists_page_as_nova_pages_them(app: TestApp, prefix: str, listing
         if next_url:
             assert next_url.startswith(f"http://localhost{url}?deleted=False&limit=2&marker=")
         pages += 1
-    assert (seen, pages) == (ids, 3)
-    assert [s["id"] for s in app.get(f"{url}?marker={ids[3]}", headers=DEMO).json["servers"]] == ids[4:]
+    assert (seen, pages) == (ids[::-1], 3)  # nova's default order: newest first
+    assert [s["id"] for s in app.get(f"{url}?marker={ids[3]}", headers=DEMO).json["servers"]] == ids[2::-1]
     assert len(app.get(f"{url}?limit=0", headers=DEMO).json["servers"]) == 5  # 0: the default page
     assert len(app.get(f"{url}?limit={'9' * 5000}", headers=DEMO).json["servers"]) == 5  # clamped
     assert "servers_links" not in app.get(url, headers=DEMO).json
@@ -140,31 +141,102 @@ def test_bad_paging_parameters_are_400(app: TestApp, query: str, message: str) -
 
 def test_server_lists_filter_as_nova_filters_them(app: TestApp) -> None:
     web1, web2 = create(app, "web-1"), create(app, "web-2")
-    create(app, "db-1", server={"flavorRef": "2"})
+    db1 = create(app, "db-1", server={"flavorRef": "2"})
     app.post_json(f"/v2.1/servers/{web2}/action", {"os-stop": None}, headers=DEMO, status=202)
 
     def names(query: str) -> list[str]:
         return [s["name"] for s in app.get(f"/v2.1/servers/detail?{query}", headers=DEMO).json["servers"]]
 
-    assert names("name=web") == ["web-1", "web-2"]  # a regular expression, searched
-    assert names("name=^web-[0-9]$") == ["web-1", "web-2"]
-    assert names("name=1") == ["web-1", "db-1"]
+    # nova's default order: newest first (created_at desc, then id desc)
+    assert names("name=web") == ["web-2", "web-1"]  # a regular expression, searched
+    assert names("name=^web-[0-9]$") == ["web-2", "web-1"]
+    assert names("name=1") == ["db-1", "web-1"]
     assert names("status=SHUTOFF") == ["web-2"]
-    assert names("status=active") == ["web-1", "db-1"]
+    assert names("status=active") == ["db-1", "web-1"]
     assert names("status=BOGUS") == []  # nova: a status no server can have matches nothing
     assert names("flavor=2") == ["db-1"]
     assert names("name=web&status=ACTIVE") == ["web-1"]
-    assert names(f"name=web&limit=1&marker={web1}") == ["web-2"]
-    assert names(f"name=db&marker={web1}") == ["db-1"]  # the marker need not match the filter
+    assert names(f"name=web&limit=1&marker={web2}") == ["web-1"]
+    assert names(f"name=web&marker={db1}") == ["web-2", "web-1"]  # the marker need not match the filter
+    assert names(f"marker={web1}") == []
     assert names("image=nope") == []
-    assert names("changes-since=2000-01-01T00:00:00Z") == ["web-1", "web-2", "db-1"]
+    assert names("changes-since=2000-01-01T00:00:00Z") == ["db-1", "web-2", "web-1"]
     assert names(r"ip=^10\.0\.0\.3$") == ["web-1"]  # each server has one address from 10.0.0.3 up
-    assert names("ip=10.0.0") == ["web-1", "web-2", "db-1"]
+    assert names("ip=10.0.0") == ["db-1", "web-2", "web-1"]
     assert names("ip6=.") == []  # IPv4 only here
     app.get("/v2.1/servers?ip=(1%2B)%2B", headers=DEMO, status=400)
     assert names("changes-since=2999-01-01T00:00:00") == []  # no zone: UTC, as in nova
     fault = app.get("/v2.1/servers?changes-since=yesterday", headers=DEMO, status=400).json["badRequest"]
     assert "changes-since" in fault["message"]
+
+
+def test_server_lists_sort_as_nova_sorts_them(app: TestApp) -> None:
+    b, a, c = create(app, "b"), create(app, "a"), create(app, "c")
+    app.put_json(f"/v2.1/servers/{b}", {"server": {"name": "z"}}, headers=DEMO)
+
+    def names(query: str, **headers: str) -> list[str]:
+        res = app.get(f"/v2.1/servers/detail?{query}", headers={**DEMO, **headers})
+        return [s["name"] for s in res.json["servers"]]
+
+    assert names("") == ["c", "a", "z"]  # created_at desc, id desc
+    assert names("sort_key=display_name&sort_dir=asc") == ["a", "c", "z"]
+    assert names("sort_key=display_name") == ["z", "c", "a"]  # no direction: desc
+    assert names("sort_dir=asc") == ["z", "a", "c"]  # no key: created_at
+    assert names("sort_key=uuid&sort_dir=asc") == [s["name"] for s in sorted(
+        app.get("/v2.1/servers", headers=DEMO).json["servers"], key=lambda server: server["id"]
+    )]  # fmt: skip
+    # equal keys fall back to created_at and id in the first direction: the same order both ways round
+    assert names("sort_key=vm_state&sort_dir=asc") == ["z", "a", "c"]
+    assert names("sort_key=vm_state&sort_dir=desc") == ["c", "a", "z"]
+    assert names("sort_key=vm_state&sort_key=display_name&sort_dir=asc&sort_dir=desc") == ["z", "c", "a"]
+    # nova drops the keys it used to take unchecked, with their direction: nothing left is oldest first
+    assert names("sort_key=id&sort_dir=desc") == ["z", "a", "c"]
+    assert names("sort_key=id&sort_key=display_name&sort_dir=desc&sort_dir=asc") == ["a", "c", "z"]
+    assert names("sort_key=locked&sort_dir=asc") == ["z", "a", "c"]  # ignored up to 2.72
+    # the sort travels with the next page's link, and the marker is a position in that order
+    page = app.get("/v2.1/servers?sort_key=display_name&sort_dir=asc&limit=2", headers=DEMO).json
+    assert [s["id"] for s in page["servers"]] == [a, c]
+    href = page["servers_links"][0]["href"]
+    assert "sort_key=display_name" in href and f"marker={c}" in href
+    following = app.get(href.removeprefix("http://localhost"), headers=DEMO).json["servers"]
+    assert [s["id"] for s in following] == [b]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ("sort_key=bogus", 400, "sort_key"),
+        ("sort_key=display_name&sort_dir=up", 400, "Unknown sort direction"),
+        ("sort_key=display_name&sort_dir=ASC", 400, "Unknown sort direction"),  # nova: lower case only
+        ("sort_key=display_name&sort_dir=asc&sort_dir=asc", 400, "exceeds sort key size"),
+        ("sort_key=host", 403, "Only administrators"),
+        ("all_tenants=perhaps", 400, "Unrecognized value 'perhaps'"),
+        ("all_tenants", 403, "os_compute_api:servers:index:get_all_tenants"),
+        ("all_tenants=True", 403, "os_compute_api:servers:index:get_all_tenants"),
+    ],
+)
+def test_server_list_parameters_nova_refuses(app: TestApp, query: str, status: int, message: str) -> None:
+    fault = app.get(f"/v2.1/servers?{query}", headers=DEMO, status=status).json
+    assert message in next(iter(fault.values()))["message"]
+
+
+def test_all_tenants_is_for_administrators(app: TestApp) -> None:
+    mine = create(app, "mine")
+    theirs = create(app, "theirs", headers=ADMIN)
+
+    def ids(query: str, headers: dict[str, str]) -> set[str]:
+        return {s["id"] for s in app.get(f"/v2.1/servers/detail?{query}", headers=headers).json["servers"]}
+
+    assert ids("", DEMO) == {mine} and ids("", ADMIN) == {theirs}
+    assert ids("all_tenants=0", DEMO) == {mine}  # false: the caller's project, as without it
+    assert ids("project_id=admin", DEMO) == {mine}  # a project filter is heard beside all_tenants only
+    for query in ("all_tenants", "all_tenants=1", "all_tenants=YES"):
+        assert ids(query, ADMIN) == {mine, theirs}
+    assert ids("all_tenants=true&project_id=demo", ADMIN) == {mine}
+    assert ids("all_tenants=true&tenant_id=admin", ADMIN) == {theirs}
+    fault = app.get("/v2.1/servers/detail?all_tenants=1", headers=DEMO, status=403).json["forbidden"]
+    assert "servers:detail:get_all_tenants" in fault["message"]
+    app.get("/v2.1/servers?sort_key=host&sort_key=node", headers=ADMIN)  # administrators may
 
 
 @pytest.mark.parametrize("pattern", ["(a+)+$", ".*a.*b.*c", "a?a?a?aaa", "(x)\\1", "[", "a" * 129])

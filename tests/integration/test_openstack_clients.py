@@ -210,12 +210,19 @@ def test_openstack_server_lifecycle(clients_bin: Path, endpoint: str) -> None:
     assert rows["web-1"]["Image"] == CIRROS and rows["web-1"]["Flavor"] == "m1.tiny"
     assert rows["web-1"]["Networks"] == {"private": ["10.0.0.3"]}
 
-    # --limit and --marker go to the service, which pages as nova does (oldest first here)
+    assert [row["Name"] for row in listed] == ["web-2", "web-1"]  # nova's order: newest first
+    # --limit and --marker go to the service, which pages as nova does
     first = as_json(openstack(clients_bin, endpoint, "server", "list", "--limit", "1", "-f", "json"))
-    assert [row["Name"] for row in first] == ["web-1"]
+    assert [row["Name"] for row in first] == ["web-2"]
     marker = ("--marker", first[0]["ID"])
     after = as_json(openstack(clients_bin, endpoint, "server", "list", "--limit", "1", *marker, "-f", "json"))
-    assert [row["Name"] for row in after] == ["web-2"]
+    assert [row["Name"] for row in after] == ["web-1"]
+    # --all-projects (all_tenants) is for administrators, as nova's default policy says
+    refused = openstack(clients_bin, endpoint, "server", "list", "--all-projects", expect_failure=True)
+    assert "get_all_tenants" in refused.stderr and "403" in refused.stderr
+    every = openstack(clients_bin, endpoint, "--os-token", "admin-token", "server", "list", "--all-projects",
+                      "-f", "json")  # fmt: skip
+    assert [row["Name"] for row in as_json(every)] == ["web-2", "web-1"]
     named = as_json(openstack(clients_bin, endpoint, "server", "list", "--name", "^web-2$", "-f", "json"))
     assert [row["Name"] for row in named] == ["web-2"]
     by_ip = as_json(openstack(clients_bin, endpoint, "server", "list", "--ip", "10.0.0.4", "-f", "json"))
@@ -305,6 +312,7 @@ def test_novaclient_python_api(clients_bin: Path, endpoint: str) -> None:
         TOKEN,
         images[0]["ID"],
         str(WORKDIR[endpoint] / "id_ed25519.pub"),
+        "admin-token",
     )
     assert seen["flavors"] == ["m1.large", "m1.medium", "m1.small", "m1.tiny"]
     assert seen["flavor_1"]["ram"] == 512
@@ -314,6 +322,14 @@ def test_novaclient_python_api(clients_bin: Path, endpoint: str) -> None:
     assert seen["server"]["status"] == "ACTIVE" and seen["server"]["image"] == images[0]["ID"]
     assert "nova-1" in seen["server"]["listed"]
     assert seen["server"]["networks"]["private"][0].startswith("10.0.0.")
+    assert seen["sorted"] == {
+        "default": ["nova-0", "nova-1"],  # newest first, as nova lists
+        "name_asc": ["nova-0", "nova-1"],
+        "name_desc": ["nova-1", "nova-0"],
+    }
+    assert seen["all_tenants_refused"]["code"] == 403
+    assert "get_all_tenants" in seen["all_tenants_refused"]["message"]
+    assert seen["all_tenants_admin"] == ["nova-0", "nova-1"]
     assert seen["conflict"]["code"] == 409
     assert "while it is in vm_state stopped" in seen["conflict"]["message"]
     assert seen["flavor_not_found"] == {"code": 404, "message": "Flavor no-such-flavor could not be found."}

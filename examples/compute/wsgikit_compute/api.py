@@ -83,11 +83,15 @@ def _body(req: Request) -> Any:
 
 
 def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
-    """``GET /servers`` and ``/servers/detail``, paged by ``?limit=`` and ``?marker=`` as nova pages them."""
+    """``GET /servers`` and ``/servers/detail``, paged by ``?limit=`` and ``?marker=``, filtered, sorted by
+    ``?sort_key=``/``?sort_dir=`` and widened by ``?all_tenants`` as nova does each."""
     ctx = context(req, project_id)
     query = req.GET
     limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
     name, ip, ip6 = query.get("name"), query.get("ip"), query.get("ip6")
+    admin = "admin" in ctx.roles
+    order = validation.sort_params(query.getall("sort_key"), query.getall("sort_dir"), admin=admin)
+    everyone = validation.all_tenants("all_tenants" in query, query.get("all_tenants"))
     where = service.ServerFilter(
         name=validation.name_pattern(name) if name is not None else None,
         ip=validation.name_pattern(ip, "ip") if ip is not None else None,
@@ -96,11 +100,13 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
         image=query.get("image"),
         flavor=query.get("flavor"),
         changes_since=validation.timestamp(query.get("changes-since"), "changes-since"),
+        # nova hears a project filter only beside all_tenants (lp:#1185290); tenant_id is its old name
+        project=query.get("project_id", query.get("tenant_id")) if everyone else None,
     )
-    items = list(query.items())
     return service.list_servers(
-        _store(req), ctx, detail=detail, limit=limit, marker=marker, where=where, query=items
-    )
+        _store(req), ctx, detail=detail, limit=limit, marker=marker, where=where, order=order,
+        all_projects=everyone, query=list(query.items()),
+    )  # fmt: skip
 
 
 def _list_flavors(req: Request, project_id: str | None, *, detail: bool) -> Any:

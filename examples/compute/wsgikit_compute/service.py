@@ -207,7 +207,8 @@ class ServerFilter:
     """``GET /servers`` filters, as nova reads them: ``name`` a regular expression searched in the name,
     ``status`` a status in any case (one no server can have matches nothing, as in nova), ``image`` and
     ``flavor`` ids, ``changes_since`` the servers updated at or after that time, ``ip`` a regular
-    expression searched in each IPv4 address (``ip6``: IPv6), a server matching when one address does."""
+    expression searched in each IPv4 address (``ip6``: IPv6), a server matching when one address does;
+    ``project`` a project id (nova's ``project_id`` or ``tenant_id``, heard with ``all_tenants`` only)."""
 
     name: re.Pattern[str] | None = None
     status: str | None = None
@@ -216,10 +217,12 @@ class ServerFilter:
     changes_since: datetime | None = None
     ip: re.Pattern[str] | None = None
     ip6: re.Pattern[str] | None = None
+    project: str | None = None
 
     def __call__(self, server: Server) -> bool:
         return (
-            (self.name is None or self.name.search(server.name) is not None)
+            (self.project is None or server.project_id == self.project)
+            and (self.name is None or self.name.search(server.name) is not None)
             and (self.ip is None or _any_address(server, 4, self.ip))
             and (self.ip6 is None or _any_address(server, 6, self.ip6))
             and (self.status is None or server.status == self.status.upper())
@@ -266,6 +269,47 @@ def _collection(
     return document
 
 
+# what each of nova's sort keys sorts by here; a key the example keeps no value for sorts every server alike
+_SORT_VALUES: dict[str, Callable[[Server], Any]] = {
+    "created_at": operator.attrgetter("created"),
+    "updated_at": operator.attrgetter("updated"),
+    "launched_at": operator.attrgetter("created"),
+    "display_name": operator.attrgetter("name"),
+    "hostname": operator.attrgetter("name"),
+    "display_description": operator.attrgetter("description"),
+    "uuid": _ID,
+    "user_id": operator.attrgetter("user_id"),
+    "project_id": operator.attrgetter("project_id"),
+    "image_ref": operator.attrgetter("image_id"),
+    "instance_type_id": operator.attrgetter("flavor_id"),
+    "key_name": operator.attrgetter("key_name"),
+    "availability_zone": operator.attrgetter("availability_zone"),
+    "vm_state": lambda server: _STATES[server.status][0],
+    "power_state": lambda server: _STATES[server.status][1],
+    "host": lambda server: HOST,
+    "node": lambda server: HOST,
+}
+
+
+def _none_first(value: Any) -> tuple[bool, Any]:
+    # NULL sorts before any value, as in MySQL (nova's usual database)
+    return (value is not None, "" if value is None else value)
+
+
+def sort_servers(servers: list[Server], order: tuple[tuple[str, bool], ...]) -> list[Server]:
+    """``servers`` (oldest first, as the store gives them) in ``order`` (:func:`validation.sort_params`):
+    ``id`` is nova's row id, the order of creation."""
+    ranked = list(servers)
+    for key, descending in reversed(order):
+        if key == "id":
+            position = {server.id: index for index, server in enumerate(servers)}
+            ranked.sort(key=lambda server: position[server.id], reverse=descending)
+        elif key in _SORT_VALUES:
+            value = _SORT_VALUES[key]
+            ranked.sort(key=lambda server: _none_first(value(server)), reverse=descending)
+    return ranked
+
+
 def list_servers(
     store: Store,
     ctx: Context,
@@ -274,13 +318,21 @@ def list_servers(
     limit: int = validation.MAX_LIMIT,
     marker: str | None = None,
     where: ServerFilter = ServerFilter(),
+    order: tuple[tuple[str, bool], ...] = validation.DEFAULT_SORT,
+    all_projects: bool = False,
     query: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A page of the project's servers that ``where`` keeps, oldest first: at most ``limit``, after the
-    server ``marker``. A full page links to the next (``servers_links``), as nova's does; the client stops
-    at a page that is not full."""
+    """A page of the project's servers that ``where`` keeps, in ``order`` (nova's default: newest
+    first): at most ``limit``, after the server ``marker``. ``all_projects`` (``?all_tenants``) lists every
+    project's servers, for an administrator only (403 otherwise), as nova's default policy says. A full
+    page links to the next (``servers_links``), as nova's does; the client stops at a page that is not
+    full."""
+    if all_projects and "admin" not in ctx.roles:
+        rule = f"os_compute_api:servers:{'detail' if detail else 'index'}:get_all_tenants"
+        raise exc.HTTPForbidden(detail=f"Policy doesn't allow {rule} to be performed.")
     view = server_view if detail else server_brief
-    page = _page(store.list_servers(ctx.project_id), _ID, limit, marker, where)
+    servers = sort_servers(store.list_servers(None if all_projects else ctx.project_id), order)
+    page = _page(servers, _ID, limit, marker, where)
     views = [view(ctx, server) for server in page]
     return _collection(ctx, "servers", views, detail=detail, limit=limit, query=query)
 
@@ -533,8 +585,8 @@ def create_keypair(store: Store, ctx: Context, body: Any) -> dict[str, Any]:
     fields = validation.keypair_create(body, version=ctx.version)
     private_key = None
     if fields["public_key"] is None:
-        fields["public_key"], private_key = validation.generate_keypair()
-        fields["fingerprint"] = validation.fingerprint(fields["public_key"])
+        public_key, private_key = validation.generate_keypair()
+        fields["public_key"], fields["fingerprint"] = public_key, validation.fingerprint(public_key)
     keypair = store.create_keypair(
         user_id=ctx.user_id,
         name=str(fields["name"]),

@@ -409,13 +409,12 @@ class Store:
             Server(**row, metadata=metadata[row["id"]], addresses=tuple(addresses[row["id"]])) for row in rows
         ]
 
-    def list_servers(self, project_id: str) -> list[Server]:
+    def list_servers(self, project_id: str | None) -> list[Server]:
+        """The servers of ``project_id`` (``None``: of every project), oldest first."""
+        where, args = ("WHERE project_id = ?", (project_id,)) if project_id is not None else ("", ())
         with self.db.read() as tx:
-            rows = tx.all(
-                f"SELECT {self._SERVER_COLUMNS} FROM servers WHERE project_id = ?"
-                f" ORDER BY created, {self.db.dialect.row_order}",
-                (project_id,),
-            )
+            order = f"ORDER BY created, {self.db.dialect.row_order}"
+            rows = tx.all(f"SELECT {self._SERVER_COLUMNS} FROM servers {where} {order}", args)
             return self._servers(tx, rows)
 
     def get_server(self, project_id: str, server_id: str) -> Server | None:

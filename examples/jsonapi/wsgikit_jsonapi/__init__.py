@@ -55,9 +55,10 @@ class ItemStore:
         return str(uuid.uuid5(_ID_NAMESPACE, name))
 
     def add(self, name: str, tags: list[str]) -> dict[str, Any]:
-        item = {"id": self.item_id(name), "name": name, "tags": tags}
+        item_id = self.item_id(name)
+        item: dict[str, Any] = {"id": item_id, "name": name, "tags": tags}
         with self._lock:
-            self._items[item["id"]] = item
+            self._items[item_id] = item
         return item
 
     def get(self, item_id: str) -> dict[str, Any] | None:

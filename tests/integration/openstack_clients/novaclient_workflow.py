@@ -1,7 +1,7 @@
 """python-novaclient's Python API against the compute example, over a keystoneauth session.
 
 Run with the clients' interpreter (``.venv-clients/bin/python``), not the test's:
-``python novaclient_workflow.py ENDPOINT TOKEN IMAGE_ID PUBLIC_KEY_FILE``. Authentication is keystoneauth's
+``python novaclient_workflow.py ENDPOINT TOKEN IMAGE_ID PUBLIC_KEY_FILE ADMIN_TOKEN``. Authentication is
 ``admin_token`` plugin (a fixed token and endpoint, no Keystone). Prints one JSON object of what the client
 saw; the test asserts on it.
 """
@@ -16,10 +16,13 @@ from keystoneauth1 import loading, session
 from novaclient import client, exceptions
 
 
-def main(endpoint: str, token: str, image_id: str, public_key_file: str) -> dict[str, Any]:
+def _client(endpoint: str, token: str, version: str = "2.1") -> Any:
     auth = loading.get_plugin_loader("admin_token").load_from_options(endpoint=endpoint, token=token)
-    sess = session.Session(auth=auth)
-    nova = client.Client("2.1", session=sess)
+    return client.Client(version, session=session.Session(auth=auth))
+
+
+def main(endpoint: str, token: str, image_id: str, public_key_file: str, admin_token: str) -> dict[str, Any]:
+    nova = _client(endpoint, token)
     seen: dict[str, Any] = {}
 
     seen["flavors"] = sorted(flavor.name for flavor in nova.flavors.list())
@@ -47,6 +50,20 @@ def main(endpoint: str, token: str, image_id: str, public_key_file: str) -> dict
         "listed": [s.name for s in nova.servers.list()],
         "networks": got.networks,
     }
+    # sort_keys/sort_dirs become nova's sort_key/sort_dir; all_tenants is for administrators
+    other = nova.servers.create("nova-0", image=image_id, flavor="1")
+    seen["sorted"] = {
+        "default": [s.name for s in nova.servers.list()],
+        "name_asc": [s.name for s in nova.servers.list(sort_keys=["display_name"], sort_dirs=["asc"])],
+        "name_desc": [s.name for s in nova.servers.list(sort_keys=["display_name"], sort_dirs=["desc"])],
+    }
+    try:
+        nova.servers.list(search_opts={"all_tenants": True})
+    except exceptions.Forbidden as error:
+        seen["all_tenants_refused"] = {"code": error.code, "message": error.message}
+    admin = _client(endpoint, admin_token)
+    seen["all_tenants_admin"] = sorted(s.name for s in admin.servers.list(search_opts={"all_tenants": True}))
+    nova.servers.delete(other)
     nova.servers.stop(server)
     try:
         nova.servers.stop(server)
@@ -63,7 +80,7 @@ def main(endpoint: str, token: str, image_id: str, public_key_file: str) -> dict
         seen["deleted"] = {"code": error.code, "message": error.message}
 
     # below 2.27 novaclient sends (and reads) only the legacy header
-    nova25 = client.Client("2.5", session=sess)
+    nova25 = _client(endpoint, token, "2.5")
     response, _ = nova25.client.get("/servers")
     seen["v2_5"] = {
         "sent": response.request.headers.get("X-OpenStack-Nova-API-Version"),
@@ -77,4 +94,4 @@ def main(endpoint: str, token: str, image_id: str, public_key_file: str) -> dict
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(*sys.argv[1:5])))
+    print(json.dumps(main(*sys.argv[1:6])))

@@ -257,8 +257,15 @@ def test_flavor_lists_page_and_filter(app: TestApp) -> None:
     assert ids("limit=2&marker=2") == ["3", "4"]
     assert ids("minRam=2048") == ["2", "3", "4"]
     assert ids("minDisk=40&minRam=2048") == ["3", "4"]
-    for bad in ("minRam=abc", "minDisk=-1", "marker=99"):
+    for bad in ("minRam=abc", "minDisk=-1", "marker=99", "sort_key=bogus", "sort_dir=up", "sort_dir=ASC"):
         app.get(f"/v2.1/flavors?{bad}", headers=DEMO, status=400)
+    # sorted as nova sorts them: by [sort_key, id], both in sort_dir; flavorid asc by default
+    assert ids("sort_key=name") == ["4", "3", "2", "1"]  # m1.large, m1.medium, m1.small, m1.tiny
+    assert ids("sort_key=memory_mb&sort_dir=desc") == ["4", "3", "2", "1"]
+    assert ids("sort_key=vcpus&sort_dir=asc") == ["1", "2", "3", "4"]
+    assert ids("sort_key=vcpus&sort_dir=desc") == ["4", "3", "2", "1"]  # ties (1 and 2) in id order, desc
+    assert ids("sort_key=flavorid&sort_dir=desc") == ["4", "3", "2", "1"]
+    assert ids("sort_key=swap&sort_dir=desc&limit=2&marker=4") == ["3", "2"]
 
 
 def test_project_id_must_match_credentials(app: TestApp) -> None:

@@ -315,6 +315,7 @@ def test_novaclient_python_api(clients_bin: Path, endpoint: str) -> None:
         "admin-token",
     )
     assert seen["flavors"] == ["m1.large", "m1.medium", "m1.small", "m1.tiny"]
+    assert seen["flavors_by_ram_desc"] == ["4", "3", "2", "1"]  # sorted by the service
     assert seen["flavor_1"]["ram"] == 512
     assert seen["keypairs"]["generated_private_key"] == "-----BEGIN RSA PRIVATE KEY-----"
     assert set(seen["keypairs"]["listed"]) >= {"nova-imported", "nova-generated"}

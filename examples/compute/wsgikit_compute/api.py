@@ -110,15 +110,17 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
 
 
 def _list_flavors(req: Request, project_id: str | None, *, detail: bool) -> Any:
-    """``GET /flavors`` and ``/flavors/detail``: paged, and filtered by ``minRam`` and ``minDisk``."""
+    """``GET /flavors`` and ``/flavors/detail``: paged, filtered by ``minRam`` and ``minDisk``, and sorted by
+    ``sort_key``/``sort_dir``."""
     ctx = context(req, project_id)
     query = req.GET
     limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
     min_ram = validation.non_negative(query.get("minRam"), "minRam")
     min_disk = validation.non_negative(query.get("minDisk"), "minDisk")
+    order = validation.flavor_sort(query.get("sort_key"), query.get("sort_dir"))
     return service.list_flavors(
         _store(req), ctx, detail=detail, limit=limit, marker=marker, min_ram=min_ram, min_disk=min_disk,
-        query=list(query.items()),
+        order=order, query=list(query.items()),
     )  # fmt: skip
 
 

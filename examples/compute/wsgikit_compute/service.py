@@ -462,6 +462,26 @@ def delete_metadata_item(store: Store, ctx: Context, server_id: str, key: str) -
 # -- flavors ----------------------------------------------------------------------------------------------
 
 
+# what each of nova's flavor sort keys sorts by here (the others: every flavor alike, then the row id)
+_FLAVOR_SORT_VALUES: dict[str, Callable[[Flavor], Any]] = {
+    "name": operator.attrgetter("name"),
+    "memory_mb": operator.attrgetter("ram"),
+    "root_gb": operator.attrgetter("disk"),
+    "ephemeral_gb": operator.attrgetter("ephemeral"),
+    "swap": operator.attrgetter("swap"),
+    "vcpus": operator.attrgetter("vcpus"),
+}
+
+
+def sort_flavors(flavors: list[Flavor], key: str, descending: bool) -> list[Flavor]:
+    """``flavors`` (by id, as the store gives them) sorted by ``key``, ties in id order, both in the one
+    direction: nova sorts by ``[key, id]``."""
+    ranked = flavors[::-1] if descending else list(flavors)
+    if key in _FLAVOR_SORT_VALUES:
+        ranked.sort(key=_FLAVOR_SORT_VALUES[key], reverse=descending)
+    return ranked
+
+
 def list_flavors(
     store: Store,
     ctx: Context,
@@ -471,15 +491,17 @@ def list_flavors(
     marker: str | None = None,
     min_ram: int | None = None,
     min_disk: int | None = None,
+    order: tuple[str, bool] = ("flavorid", False),
     query: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A page of the flavors with at least ``min_ram`` MiB and ``min_disk`` GiB, by id, after the flavor
-    ``marker``; ``flavors_links`` after a full page."""
+    """A page of the flavors with at least ``min_ram`` MiB and ``min_disk`` GiB, in ``order``
+    (:func:`validation.flavor_sort`; by id unless asked otherwise), after the flavor ``marker``;
+    ``flavors_links`` after a full page."""
 
     def keep(flavor: Flavor) -> bool:
         return (min_ram is None or flavor.ram >= min_ram) and (min_disk is None or flavor.disk >= min_disk)
 
-    page = _page(store.list_flavors(), _ID, limit, marker, keep)
+    page = _page(sort_flavors(store.list_flavors(), *order), _ID, limit, marker, keep)
     views = [flavor_view(ctx, flavor, detail=detail) for flavor in page]
     return _collection(ctx, "flavors", views, detail=detail, limit=limit, query=query)
 

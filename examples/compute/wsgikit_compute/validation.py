@@ -25,6 +25,7 @@ __all__ = [
     "NETWORK_ID",
     "all_tenants",
     "fingerprint",
+    "flavor_sort",
     "generate_keypair",
     "keypair_create",
     "metadata_body",
@@ -118,6 +119,26 @@ def sort_params(keys: list[str], dirs: list[str], *, admin: bool) -> tuple[tuple
     order = list(zip(keys, dirs, strict=True))
     order += [(key, first) for key in ("created_at", "id") if key not in keys]
     return tuple((key, direction == "desc") for key, direction in order)
+
+
+FLAVOR_SORT_KEYS = frozenset(
+    (
+        "created_at", "description", "disabled", "ephemeral_gb", "flavorid", "id", "is_public", "memory_mb",
+        "name", "root_gb", "rxtx_factor", "swap", "updated_at", "vcpu_weight", "vcpus",
+    )
+)  # fmt: skip
+"""nova's schema: the sort keys a flavor list accepts."""
+
+
+def flavor_sort(key: str | None, direction: str | None) -> tuple[str, bool]:
+    """``?sort_key=`` and ``?sort_dir=`` of a flavor list as ``(key, descending)``: ``flavorid`` and
+    ``asc`` when absent or empty, as nova; a key or a direction nova's schema does not list is a 400."""
+    key, direction = key or "flavorid", direction or "asc"
+    if key not in FLAVOR_SORT_KEYS:
+        raise _bad(f"Invalid input for query parameters sort_key. Value: {key}. {key!r} is not a key")
+    if direction not in ("asc", "desc"):
+        raise _bad(f"Invalid input for query parameters sort_dir. Value: {direction}. Expected asc or desc")
+    return key, direction == "desc"
 
 
 # oslo.utils strutils.bool_from_string(strict=True): the spellings nova takes for all_tenants

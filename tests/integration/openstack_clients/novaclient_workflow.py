@@ -26,6 +26,9 @@ def main(endpoint: str, token: str, image_id: str, public_key_file: str, admin_t
     seen: dict[str, Any] = {}
 
     seen["flavors"] = sorted(flavor.name for flavor in nova.flavors.list())
+    seen["flavors_by_ram_desc"] = [
+        flavor.id for flavor in nova.flavors.list(sort_key="memory_mb", sort_dir="desc")
+    ]
     tiny = nova.flavors.get("1")
     seen["flavor_1"] = {"name": tiny.name, "ram": tiny.ram, "extra_specs": nova.flavors.get("4").get_keys()}
 

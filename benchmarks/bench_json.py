@@ -4,7 +4,10 @@
   ``wsgikit._json`` using msgspec and using the stdlib, plus plain ``json.dumps`` / ``json.loads`` as
   the anchor (target: >= 2x the stdlib);
 * the same through the full wsgify path: a handler returning the server list as a ``dict``, and a
-  handler returning ``req.json`` of a POSTed 100-server body.
+  handler returning ``req.json`` of a POSTed 100-server body;
+* the ceiling: every JSON parser on PyPI that is installed (the ``bench`` extra installs them: orjson,
+  yyjson, ujson, python-rapidjson, pysimdjson), called directly on the same document, each giving the
+  same Python objects, beside ``json.loads``: what any codec could give ``req.json``.
 
 Run: ``.venv/bin/python benchmarks/bench_json.py [--quick] [--json out.json]``.
 """
@@ -37,6 +40,50 @@ def with_codec(name: str, func: Any) -> Any:
             _json.use(previous)
 
     return run
+
+
+def decoders(raw: bytes) -> dict[str, Any]:
+    """A parse of ``raw`` into Python objects by each installed JSON library (direct calls)."""
+    found: dict[str, Any] = {"json.loads": lambda: json.loads(raw)}
+    try:
+        import msgspec
+
+        decode = msgspec.json.Decoder().decode
+        found["msgspec"] = lambda: decode(raw)
+    except ImportError:
+        pass
+    try:
+        import orjson
+
+        found["orjson"] = lambda: orjson.loads(raw)
+    except ImportError:
+        pass
+    try:
+        import yyjson
+
+        found["yyjson"] = lambda: yyjson.Document(raw).as_obj
+    except ImportError:
+        pass
+    try:
+        import ujson
+
+        found["ujson"] = lambda: ujson.loads(raw)
+    except ImportError:
+        pass
+    try:
+        import rapidjson
+
+        found["python-rapidjson"] = lambda: rapidjson.loads(raw)
+    except ImportError:
+        pass
+    try:
+        import simdjson
+
+        parser = simdjson.Parser()
+        found["pysimdjson"] = lambda: parser.parse(raw, recursive=True)
+    except ImportError:
+        pass
+    return found
 
 
 def post_environ(body: bytes) -> dict[str, Any]:
@@ -78,10 +125,14 @@ def main() -> dict[str, Any]:
 
     results: dict[str, Any] = {"document_bytes": len(raw), "codecs": CODECS}
     print(f"nova server list: {len(raw):,} bytes; codecs installed: {', '.join(CODECS)}")
+    parsers = decoders(raw)
+    for name, parse in parsers.items():
+        assert parse() == document, name
+    groups["decode 100 servers, every parser installed (direct calls)"] = parsers
     for group, cases in groups.items():
         medians = _harness.run(cases, rounds=rounds)
-        baseline = "wsgikit, json"
-        print(_harness.table(f"\n{group} (ratio to wsgikit's stdlib path)", medians, baseline=baseline))
+        baseline = "json.loads" if group.startswith("decode 100 servers, every") else "wsgikit, json"
+        print(_harness.table(f"\n{group} (ratio to {baseline})", medians, baseline=baseline))
         results[group] = {
             "medians_us": {name: value * 1e6 for name, value in medians.items()},
             "speedup": {name: medians[baseline] / value for name, value in medians.items()},

@@ -340,10 +340,13 @@ def test_novaclient_python_api(clients_bin: Path, endpoint: str) -> None:
 
 
 def test_openstacksdk_cloud_layer(clients_bin: Path, endpoint: str) -> None:
-    seen = run_script(clients_bin, "sdk_workflow.py", endpoint, TOKEN, CIRROS)
+    seen = run_script(clients_bin, "sdk_workflow.py", endpoint, TOKEN, CIRROS, "admin-token")
     assert seen["keypair"] == {"name": "sdk-key", "private_key": "-----BEGIN RSA PRIVATE KEY-----"}
     assert seen["created"]["status"] == "ACTIVE"
     assert "sdk-1" in seen["listed"]
+    assert seen["all_projects_refused"]["status"] == 403
+    assert "get_all_tenants" in seen["all_projects_refused"]["details"]
+    assert "sdk-1" in seen["all_projects_admin"]
     assert seen["got"]["id_matches"] and seen["got"]["status"] == "ACTIVE"
     assert seen["got"]["private_v4"].startswith("10.0.0.")
     assert seen["conflict"]["status"] == 409 and "vm_state active" in seen["conflict"]["details"]

@@ -87,19 +87,27 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
     ``?sort_key=``/``?sort_dir=`` and widened by ``?all_tenants`` as nova does each."""
     ctx = context(req, project_id)
     query = req.GET
+    # in nova's order: its query schema first, then all_tenants and its policy, then the sort keys' rules
     limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
+    sort_keys, sort_dirs = query.getall("sort_key"), query.getall("sort_dir")
+    validation.sort_keys_known(sort_keys)
     name, ip, ip6 = query.get("name"), query.get("ip"), query.get("ip6")
-    admin = "admin" in ctx.roles
-    order = validation.sort_params(query.getall("sort_key"), query.getall("sort_dir"), admin=admin)
+    name_re = validation.name_pattern(name) if name is not None else None
+    ip_re = validation.name_pattern(ip, "ip") if ip is not None else None
+    ip6_re = validation.name_pattern(ip6, "ip6") if ip6 is not None else None
+    changes_since = validation.timestamp(query.get("changes-since"), "changes-since")
     everyone = validation.all_tenants("all_tenants" in query, query.get("all_tenants"))
+    if everyone:
+        service.may_list_all_projects(ctx, detail=detail)
+    order = validation.sort_params(sort_keys, sort_dirs, admin="admin" in ctx.roles)
     where = service.ServerFilter(
-        name=validation.name_pattern(name) if name is not None else None,
-        ip=validation.name_pattern(ip, "ip") if ip is not None else None,
-        ip6=validation.name_pattern(ip6, "ip6") if ip6 is not None else None,
+        name=name_re,
+        ip=ip_re,
+        ip6=ip6_re,
         status=query.get("status"),
         image=query.get("image"),
         flavor=query.get("flavor"),
-        changes_since=validation.timestamp(query.get("changes-since"), "changes-since"),
+        changes_since=changes_since,
         # nova hears a project filter only beside all_tenants (lp:#1185290); tenant_id is its old name
         project=query.get("project_id", query.get("tenant_id")) if everyone else None,
     )

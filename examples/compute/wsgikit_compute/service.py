@@ -310,6 +310,13 @@ def sort_servers(servers: list[Server], order: tuple[tuple[str, bool], ...]) -> 
     return ranked
 
 
+def may_list_all_projects(ctx: Context, *, detail: bool) -> None:
+    """nova's default policy for ``?all_tenants``: administrators only, else a 403 naming the rule."""
+    if "admin" not in ctx.roles:
+        rule = f"os_compute_api:servers:{'detail' if detail else 'index'}:get_all_tenants"
+        raise exc.HTTPForbidden(detail=f"Policy doesn't allow {rule} to be performed.")
+
+
 def list_servers(
     store: Store,
     ctx: Context,
@@ -327,9 +334,8 @@ def list_servers(
     project's servers, for an administrator only (403 otherwise), as nova's default policy says. A full
     page links to the next (``servers_links``), as nova's does; the client stops at a page that is not
     full."""
-    if all_projects and "admin" not in ctx.roles:
-        rule = f"os_compute_api:servers:{'detail' if detail else 'index'}:get_all_tenants"
-        raise exc.HTTPForbidden(detail=f"Policy doesn't allow {rule} to be performed.")
+    if all_projects:
+        may_list_all_projects(ctx, detail=detail)
     view = server_view if detail else server_brief
     servers = sort_servers(store.list_servers(None if all_projects else ctx.project_id), order)
     page = _page(servers, _ID, limit, marker, where)

@@ -36,6 +36,7 @@ __all__ = [
     "reboot_type",
     "server_create",
     "server_update",
+    "sort_keys_known",
     "sort_params",
     "timestamp",
 ]
@@ -90,31 +91,40 @@ ADMIN_SORT_KEYS = frozenset(("host", "node"))
 DEFAULT_SORT = (("created_at", True), ("id", True))
 
 
+def sort_keys_known(keys: list[str]) -> None:
+    """nova's query schema: every ``?sort_key=`` must be one it lists (those it sorts by and those it
+    ignores), or the request is a 400 before anything else about it is looked at."""
+    for key in keys:
+        key = key.strip()
+        if key not in SORT_KEYS and key not in IGNORED_SORT_KEYS:
+            raise _bad(f"Invalid input for query parameters sort_key. Value: {key}. {key!r} is not a key")
+
+
 def sort_params(keys: list[str], dirs: list[str], *, admin: bool) -> tuple[tuple[str, bool], ...]:
     """``?sort_key=`` and ``?sort_dir=`` (each may repeat) as ``((key, descending), ...)``, worked out the
     way nova works them out, quirks included: no key means ``created_at``, no direction means ``desc``
     (for every key given); ``created_at`` and ``id`` (the insertion order) end every order, in the first
     direction given; an ignored key is dropped with the direction at its position, and when that leaves no
-    key at all the order is oldest first. A key nova does not know is a 400; so is a direction other than
-    ``asc``/``desc`` or more directions than keys; ``host`` and ``node`` are for administrators (403)."""
+    key at all the order is oldest first. A key nova does not know is a 400 (:func:`sort_keys_known`);
+    ``host`` and ``node`` are for administrators (403, naming the first one given); then a direction other
+    than ``asc``/``desc``, or more directions than keys, is a 400."""
+    sort_keys_known(keys)
     keys = [key.strip() for key in keys] or ["created_at"]
     dirs = [direction.strip() for direction in dirs] or ["desc"]
-    for key in keys:
-        if key not in SORT_KEYS and key not in IGNORED_SORT_KEYS:
-            raise _bad(f"Invalid input for query parameters sort_key. Value: {key}. {key!r} is not a key")
-    for key in [key for key in keys if key in IGNORED_SORT_KEYS]:
-        index = keys.index(key)
-        if len(dirs) > index:
-            dirs.pop(index)
-        keys.pop(index)
-    if not admin and ADMIN_SORT_KEYS.intersection(keys):
-        raise exc.HTTPForbidden(detail="Only administrators can sort servers by host and node")
+    for key in list(keys):  # nova's remove_invalid_sort_keys: one pass, in the order given
+        if key in IGNORED_SORT_KEYS:
+            index = keys.index(key)
+            if len(dirs) > index:
+                dirs.pop(index)
+            keys.pop(index)
+        elif key in ADMIN_SORT_KEYS and not admin:
+            raise exc.HTTPForbidden(detail=f"Only administrators can sort servers by {key}")
     first = dirs[0] if dirs else "asc"
     for direction in dirs:
         if direction not in ("asc", "desc"):
-            raise _bad("Unknown sort direction, must be 'desc' or 'asc'")
+            raise _bad("Invalid input received: Unknown sort direction, must be 'desc' or 'asc'")
     if len(dirs) > len(keys):
-        raise _bad("Sort direction size exceeds sort key size")
+        raise _bad("Invalid input received: Sort direction size exceeds sort key size")
     dirs += [first] * (len(keys) - len(dirs))
     order = list(zip(keys, dirs, strict=True))
     order += [(key, first) for key in ("created_at", "id") if key not in keys]

@@ -7,13 +7,17 @@
   handler returning ``req.json`` of a POSTed 100-server body;
 * the ceiling: every JSON parser on PyPI that is installed (the ``bench`` extra installs them: orjson,
   yyjson, ujson, python-rapidjson, pysimdjson), called directly on the same document, each giving the
-  same Python objects, beside ``json.loads``: what any codec could give ``req.json``.
+  same Python objects, beside ``json.loads``: what any codec could give ``req.json``;
+* msgspec with the cyclic garbage collector paused during the parse (which wsgikit does not do), twice:
+  in a loop that drops each document at once, and followed by a handler's use of the document while it
+  is alive, where the collections the pause put off come due.
 
 Run: ``.venv/bin/python benchmarks/bench_json.py [--quick] [--json out.json]``.
 """
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import sys
@@ -86,6 +90,32 @@ def decoders(raw: bytes) -> dict[str, Any]:
     return found
 
 
+def gc_paused(parse: Any) -> Any:
+    """``parse`` with the cyclic garbage collector off while it runs (and on again after)."""
+
+    def run() -> Any:
+        if not gc.isenabled():
+            return parse()
+        gc.disable()
+        try:
+            return parse()
+        finally:
+            gc.enable()
+
+    return run
+
+
+def then_used(parse: Any) -> Any:
+    """``parse``, then a handler's work with the document still alive (a list of each server's id and
+    name): the first allocations after a paused parse run the collection the pause put off."""
+
+    def run() -> Any:
+        document = parse()
+        return [{"id": server["id"], "name": server["name"]} for server in document["servers"]]
+
+    return run
+
+
 def post_environ(body: bytes) -> dict[str, Any]:
     environ = _harness.environ("POST", "/servers")
     environ.update(
@@ -129,9 +159,21 @@ def main() -> dict[str, Any]:
     for name, parse in parsers.items():
         assert parse() == document, name
     groups["decode 100 servers, every parser installed (direct calls)"] = parsers
+    if "msgspec" in parsers:
+        stdlib, fast = parsers["json.loads"], parsers["msgspec"]
+        groups["decode 100 servers, GC paused during the parse (document dropped at once)"] = {
+            "json.loads": stdlib,
+            "msgspec": fast,
+            "msgspec, GC paused": gc_paused(fast),
+        }
+        groups["decode 100 servers, GC paused during the parse (document then used)"] = {
+            "json.loads": then_used(stdlib),
+            "msgspec": then_used(fast),
+            "msgspec, GC paused": then_used(gc_paused(fast)),
+        }
     for group, cases in groups.items():
         medians = _harness.run(cases, rounds=rounds)
-        baseline = "json.loads" if group.startswith("decode 100 servers, every") else "wsgikit, json"
+        baseline = "wsgikit, json" if "wsgikit, json" in cases else "json.loads"
         print(_harness.table(f"\n{group} (ratio to {baseline})", medians, baseline=baseline))
         results[group] = {
             "medians_us": {name: value * 1e6 for name, value in medians.items()},

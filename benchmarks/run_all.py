@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -55,21 +56,36 @@ def _pyplot() -> Any:
 def bar_chart(
     path: Path, title: str, groups: dict[str, dict[str, float]], unit: str, *, log: bool = False
 ) -> None:
-    """Grouped horizontal bars: one group per case, one bar per contender."""
+    """Grouped horizontal bars: one group per case, one bar per contender (a contender keeps its colour
+    across groups; each group holds only its own contenders' bars)."""
     plt = _pyplot()
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
     labels = list(dict.fromkeys(label for values in groups.values() for label in values))
     cases = list(groups)
-    height = 0.8 / len(labels)
-    fig, ax = plt.subplots(figsize=(10, 0.8 + 0.32 * len(cases) * len(labels)))
-    for index, label in enumerate(labels):
+    most = max(len(values) for values in groups.values())
+    height = 0.8 / most
+    fig, ax = plt.subplots(figsize=(10, 0.8 + 0.3 * len(cases) * most))
+    colours = plt.get_cmap("tab10" if len(labels) <= 10 else "tab20").colors
+    for number, label in enumerate(labels):
         rows = [row for row, case in enumerate(cases) if label in groups[case]]
+        slots = [list(groups[cases[row]]).index(label) for row in rows]
         values = [groups[cases[row]][label] for row in rows]
-        ax.barh([row + index * height for row in rows], values, height=height, label=label)
-    ax.set_yticks([row + height * (len(labels) - 1) / 2 for row in range(len(cases))])
-    ax.set_yticklabels(cases)
+        ax.barh(
+            [row + slot * height for row, slot in zip(rows, slots, strict=True)],
+            values,
+            height=height,
+            label=label,
+            color=colours[number % len(colours)],
+        )
+    ax.set_yticks([row + height * (len(groups[case]) - 1) / 2 for row, case in enumerate(cases)])
+    ax.set_yticklabels([textwrap.fill(case, 32) for case in cases])
     ax.invert_yaxis()
     if log:
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(unit)
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")

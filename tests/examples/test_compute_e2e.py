@@ -182,6 +182,7 @@ def test_server_lists_sort_as_nova_sorts_them(app: TestApp) -> None:
     assert names("sort_key=display_name&sort_dir=asc") == ["a", "c", "z"]
     assert names("sort_key=display_name") == ["z", "c", "a"]  # no direction: desc
     assert names("sort_dir=asc") == ["z", "a", "c"]  # no key: created_at
+    assert names("sort_key=display_name&sort_dir=%20asc%20") == ["a", "c", "z"]  # nova strips directions
     assert names("sort_key=uuid&sort_dir=asc") == [s["name"] for s in sorted(
         app.get("/v2.1/servers", headers=DEMO).json["servers"], key=lambda server: server["id"]
     )]  # fmt: skip
@@ -206,6 +207,13 @@ def test_server_lists_sort_as_nova_sorts_them(app: TestApp) -> None:
     ("query", "status", "message"),
     [
         ("sort_key=bogus", 400, "sort_key"),
+        # nova's schema sees each value as sent: a padded key is not a key
+        (
+            "sort_key=%20display_name",
+            400,
+            "Value:  display_name. ' display_name' is not one of ['access_ip_v4'",
+        ),
+        ("sort_key=", 400, "Value: . '' is not one of"),
         ("sort_key=display_name&sort_dir=up", 400, "Unknown sort direction"),
         ("sort_key=display_name&sort_dir=ASC", 400, "Unknown sort direction"),  # nova: lower case only
         ("sort_key=display_name&sort_dir=asc&sort_dir=asc", 400, "exceeds sort key size"),
@@ -270,8 +278,20 @@ def test_flavor_lists_page_and_filter(app: TestApp) -> None:
     assert ids("minDisk=40&minRam=2048") == ["3", "4"]
     for bad in ("minRam=abc", "minDisk=-1", "marker=99", "sort_key=bogus", "sort_dir=up", "sort_dir=ASC"):
         app.get(f"/v2.1/flavors?{bad}", headers=DEMO, status=400)
+    # nova's schema checks every value as sent, keys before directions, before minRam/minDisk are read
+    for bad, words in (
+        ("sort_key=", "sort_key. Value: . '' is not one of ['created_at', 'description',"),
+        ("sort_key=%20name", "sort_key. Value:  name. ' name' is not one of"),
+        ("sort_key=bogus&sort_key=name", "sort_key. Value: bogus."),
+        ("sort_key=name&sort_dir=%20asc", "sort_dir. Value:  asc. ' asc' is not one of ['asc', 'desc']"),
+        ("sort_dir=up&sort_key=bogus", "sort_key. Value: bogus."),
+        ("minRam=abc&sort_dir=up", "sort_dir. Value: up. 'up' is not one of ['asc', 'desc']"),
+    ):
+        fault = app.get(f"/v2.1/flavors?{bad}", headers=DEMO, status=400).json
+        assert words in fault["badRequest"]["message"], bad
     # sorted as nova sorts them: by [sort_key, id], both in sort_dir; flavorid asc by default
     assert ids("sort_key=name") == ["4", "3", "2", "1"]  # m1.large, m1.medium, m1.small, m1.tiny
+    assert ids("sort_key=vcpus&sort_key=name&sort_dir=desc&sort_dir=asc") == ["4", "3", "2", "1"]  # the last
     assert ids("sort_key=memory_mb&sort_dir=desc") == ["4", "3", "2", "1"]
     assert ids("sort_key=vcpus&sort_dir=asc") == ["1", "2", "3", "4"]
     assert ids("sort_key=vcpus&sort_dir=desc") == ["4", "3", "2", "1"]  # ties (1 and 2) in id order, desc

@@ -122,10 +122,11 @@ def _list_flavors(req: Request, project_id: str | None, *, detail: bool) -> Any:
     ``sort_key``/``sort_dir``."""
     ctx = context(req, project_id)
     query = req.GET
+    # in nova's order: its query schema (limit, then the sort enums), then minRam and minDisk in the code
     limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
+    order = validation.flavor_sort(query.getall("sort_key"), query.getall("sort_dir"))
     min_ram = validation.non_negative(query.get("minRam"), "minRam")
     min_disk = validation.non_negative(query.get("minDisk"), "minDisk")
-    order = validation.flavor_sort(query.get("sort_key"), query.get("sort_dir"))
     return service.list_flavors(
         _store(req), ctx, detail=detail, limit=limit, marker=marker, min_ram=min_ram, min_disk=min_disk,
         order=order, query=list(query.items()),

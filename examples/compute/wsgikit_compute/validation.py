@@ -67,24 +67,23 @@ def page_params(limit: str | None, marker: str | None) -> tuple[int, str | None]
 
 # -- ?sort_key= / ?sort_dir= of GET /servers -----------------------------------------------------------------
 
-# nova's schema: the sort keys a server list accepts (nova/api/openstack/compute/schemas/servers.py)
-SORT_KEYS = frozenset(
-    (
-        "access_ip_v4", "access_ip_v6", "auto_disk_config", "availability_zone", "config_drive", "created_at",
-        "display_description", "display_name", "host", "hostname", "image_ref", "instance_type_id",
-        "kernel_id", "key_name", "launch_index", "launched_at", "locked_by", "node", "power_state",
-        "progress", "project_id", "ramdisk_id", "root_device_name", "task_state", "terminated_at",
-        "updated_at", "user_id", "uuid", "vm_state",
-    )
+# nova's schema: the sort keys a server list accepts (nova/api/openstack/compute/schemas/servers.py), in the
+# order of its enum, which its 400 lists
+_SORTED_BY = (
+    "access_ip_v4", "access_ip_v6", "auto_disk_config", "availability_zone", "config_drive", "created_at",
+    "display_description", "display_name", "host", "hostname", "image_ref", "instance_type_id",
+    "kernel_id", "key_name", "launch_index", "launched_at", "locked_by", "node", "power_state",
+    "progress", "project_id", "ramdisk_id", "root_device_name", "task_state", "terminated_at",
+    "updated_at", "user_id", "uuid", "vm_state",
 )  # fmt: skip
-IGNORED_SORT_KEYS = frozenset(
-    (
-        "architecture", "cell_name", "cleaned", "default_ephemeral_device", "default_swap_device", "deleted",
-        "deleted_at", "disable_terminate", "ephemeral_gb", "ephemeral_key_uuid", "id", "key_data",
-        "launched_on", "locked", "memory_mb", "os_type", "reservation_id", "root_gb", "shutdown_terminate",
-        "user_data", "vcpus", "vm_mode",
-    )
+_IGNORED = (
+    "architecture", "cell_name", "cleaned", "default_ephemeral_device", "default_swap_device", "deleted",
+    "deleted_at", "disable_terminate", "ephemeral_gb", "ephemeral_key_uuid", "id", "key_data",
+    "launched_on", "locked", "memory_mb", "os_type", "reservation_id", "root_gb", "shutdown_terminate",
+    "user_data", "vcpus", "vm_mode",
 )  # fmt: skip
+SORT_KEYS = frozenset(_SORTED_BY)
+IGNORED_SORT_KEYS = frozenset(_IGNORED)
 """Keys nova took before it validated them and still drops without a word, up to microversion 2.72 (the
 example serves 2.1 to 2.19): ``locked`` becomes a real key at 2.73, and the others a 400 at 2.75."""
 ADMIN_SORT_KEYS = frozenset(("host", "node"))
@@ -93,11 +92,11 @@ DEFAULT_SORT = (("created_at", True), ("id", True))
 
 def sort_keys_known(keys: list[str]) -> None:
     """nova's query schema: every ``?sort_key=`` must be one it lists (those it sorts by and those it
-    ignores), or the request is a 400 before anything else about it is looked at."""
+    ignores), exactly as sent (``%20display_name`` is not ``display_name``), or the request is a 400 before
+    anything else about it is looked at, in the words of nova's schema validation."""
     for key in keys:
-        key = key.strip()
         if key not in SORT_KEYS and key not in IGNORED_SORT_KEYS:
-            raise _bad(f"Invalid input for query parameters sort_key. Value: {key}. {key!r} is not a key")
+            raise _not_one_of("sort_key", key, (*_SORTED_BY, *_IGNORED))
 
 
 def sort_params(keys: list[str], dirs: list[str], *, admin: bool) -> tuple[tuple[str, bool], ...]:
@@ -131,24 +130,27 @@ def sort_params(keys: list[str], dirs: list[str], *, admin: bool) -> tuple[tuple
     return tuple((key, direction == "desc") for key, direction in order)
 
 
-FLAVOR_SORT_KEYS = frozenset(
-    (
-        "created_at", "description", "disabled", "ephemeral_gb", "flavorid", "id", "is_public", "memory_mb",
-        "name", "root_gb", "rxtx_factor", "swap", "updated_at", "vcpu_weight", "vcpus",
-    )
+_FLAVOR_SORT_KEYS = (
+    "created_at", "description", "disabled", "ephemeral_gb", "flavorid", "id", "is_public", "memory_mb",
+    "name", "root_gb", "rxtx_factor", "swap", "updated_at", "vcpu_weight", "vcpus",
 )  # fmt: skip
+FLAVOR_SORT_KEYS = frozenset(_FLAVOR_SORT_KEYS)
 """nova's schema: the sort keys a flavor list accepts."""
+_SORT_DIRS = ("asc", "desc")
 
 
-def flavor_sort(key: str | None, direction: str | None) -> tuple[str, bool]:
-    """``?sort_key=`` and ``?sort_dir=`` of a flavor list as ``(key, descending)``: ``flavorid`` and
-    ``asc`` when absent or empty, as nova; a key or a direction nova's schema does not list is a 400."""
-    key, direction = key or "flavorid", direction or "asc"
-    if key not in FLAVOR_SORT_KEYS:
-        raise _bad(f"Invalid input for query parameters sort_key. Value: {key}. {key!r} is not a key")
-    if direction not in ("asc", "desc"):
-        raise _bad(f"Invalid input for query parameters sort_dir. Value: {direction}. Expected asc or desc")
-    return key, direction == "desc"
+def flavor_sort(keys: list[str], directions: list[str]) -> tuple[str, bool]:
+    """``?sort_key=`` and ``?sort_dir=`` of a flavor list (each may repeat) as ``(key, descending)``, as
+    nova reads them: its schema first, where every value must be one it lists, exactly as sent (an empty
+    one too), or it is a 400 naming the first that is not (keys before directions); then the last value of
+    each, which is what nova's ``req.params.get`` gives it: ``flavorid`` and ``asc`` when absent."""
+    for key in keys:
+        if key not in FLAVOR_SORT_KEYS:
+            raise _not_one_of("sort_key", key, _FLAVOR_SORT_KEYS)
+    for direction in directions:
+        if direction not in _SORT_DIRS:
+            raise _not_one_of("sort_dir", direction, _SORT_DIRS)
+    return (keys[-1] if keys else "flavorid"), (directions[-1] if directions else "asc") == "desc"
 
 
 # oslo.utils strutils.bool_from_string(strict=True): the spellings nova takes for all_tenants
@@ -220,6 +222,13 @@ def timestamp(value: str | None, field: str) -> datetime | None:
 
 def _bad(message: str) -> exc.HTTPBadRequest:
     return exc.HTTPBadRequest(detail=message)
+
+
+def _not_one_of(field: str, value: str, enum: tuple[str, ...]) -> exc.HTTPBadRequest:
+    """nova's 400 for a query value outside its schema's enum (jsonschema's message inside nova's)."""
+    return _bad(
+        f"Invalid input for query parameters {field}. Value: {value}. {value!r} is not one of {list(enum)!r}"
+    )
 
 
 def _envelope(body: Any, key: str) -> dict[str, Any]:

@@ -116,17 +116,22 @@ def test_server_lists_page_as_nova_pages_them(app: TestApp, prefix: str, listing
         pages += 1
     assert (seen, pages) == (ids[::-1], 3)  # nova's default order: newest first
     assert [s["id"] for s in app.get(f"{url}?marker={ids[3]}", headers=DEMO).json["servers"]] == ids[2::-1]
-    assert len(app.get(f"{url}?limit=0", headers=DEMO).json["servers"]) == 5  # 0: the default page
-    assert len(app.get(f"{url}?limit={'9' * 5000}", headers=DEMO).json["servers"]) == 5  # clamped
+    assert app.get(f"{url}?limit=0", headers=DEMO).json == {"servers": []}  # nova's database: nothing
+    assert len(app.get(f"{url}?limit={'9' * 50}", headers=DEMO).json["servers"]) == 5  # clamped
+    # nova reads limit with int(): a sign, spaces around it and underscores are fine
+    for odd in ("%2B2", "%202%20", "0_2"):
+        assert len(app.get(f"{url}?limit={odd}", headers=DEMO).json["servers"]) == 2, odd
     assert "servers_links" not in app.get(url, headers=DEMO).json
 
 
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("limit=abc", "limit: an integer >= 0"),
-        ("limit=-1", "limit: an integer >= 0"),
-        ("limit=1.5", "limit: an integer >= 0"),
+        ("limit=abc", "Invalid input received: limit must be an integer"),
+        ("limit=1.5", "Invalid input received: limit must be an integer"),
+        ("limit=", "Invalid input received: limit must be an integer"),
+        (f"limit={'9' * 5000}", "Invalid input received: limit must be an integer"),  # beyond int()'s digits
+        ("limit=-1", "Invalid input received: limit must be >= 0"),
         (
             "marker=00000000-0000-0000-0000-000000000000",
             "marker [00000000-0000-0000-0000-000000000000] not found",
@@ -225,7 +230,11 @@ def test_server_lists_sort_as_nova_sorts_them(app: TestApp) -> None:
         # several faults at once: the one nova finds first (its query schema, then all_tenants and its
         # policy, then the sort keys' own rules)
         ("all_tenants=perhaps&sort_key=bogus", 400, "sort_key"),
-        ("all_tenants=perhaps&limit=-1", 400, "limit"),
+        ("all_tenants=perhaps&limit=-1", 400, "Unrecognized value"),  # limit is read after the policy
+        ("all_tenants=1&limit=-1", 403, "get_all_tenants"),
+        ("limit=-1&sort_key=host", 400, "limit must be >= 0"),  # ... and before the sort keys' rules
+        ("limit=-1&sort_dir=up", 400, "limit must be >= 0"),
+        ("limit=-1&sort_key=bogus", 400, "sort_key"),  # the schema first
         ("all_tenants=perhaps&changes-since=yesterday", 400, "changes-since"),
         ("all_tenants=1&sort_key=host", 403, "get_all_tenants"),
         ("all_tenants=1&sort_dir=up", 403, "get_all_tenants"),
@@ -274,12 +283,19 @@ def test_flavor_lists_page_and_filter(app: TestApp) -> None:
     assert [f["id"] for f in page["flavors"]] == ["1", "2"]
     assert page["flavors_links"][0]["href"] == "http://localhost/v2.1/flavors?limit=2&marker=2"
     assert ids("limit=2&marker=2") == ["3", "4"]
+    assert ids("limit=0") == []  # nova's database answers a page of nothing
+    assert ids("limit=5&limit=1") == ["1"]  # the last
     assert ids("minRam=2048") == ["2", "3", "4"]
     assert ids("minDisk=40&minRam=2048") == ["3", "4"]
     for bad in ("minRam=abc", "minDisk=-1", "marker=99", "sort_key=bogus", "sort_dir=up", "sort_dir=ASC"):
         app.get(f"/v2.1/flavors?{bad}", headers=DEMO, status=400)
-    # nova's schema checks every value as sent, keys before directions, before minRam/minDisk are read
+    # nova's schema checks every value as sent (limit, then keys, then directions), before minRam/minDisk
     for bad, words in (
+        ("limit=%205", "limit. Value:  5. ' 5' does not match '^[0-9]*$'"),
+        ("limit=-1", "limit. Value: -1. '-1' does not match '^[0-9]*$'"),
+        ("limit=", "limit. Value: . '' should be non-empty"),
+        ("limit=x&limit=2", "limit. Value: x."),
+        ("limit=x&sort_key=bogus", "limit. Value: x."),
         ("sort_key=", "sort_key. Value: . '' is not one of ['created_at', 'description',"),
         ("sort_key=%20name", "sort_key. Value:  name. ' name' is not one of"),
         ("sort_key=bogus&sort_key=name", "sort_key. Value: bogus."),

@@ -87,8 +87,8 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
     ``?sort_key=``/``?sort_dir=`` and widened by ``?all_tenants`` as nova does each."""
     ctx = context(req, project_id)
     query = req.GET
-    # in nova's order: its query schema first, then all_tenants and its policy, then the sort keys' rules
-    limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
+    # in nova's order: its query schema first, then all_tenants and its policy, then limit, then the sort
+    # keys' rules
     sort_keys, sort_dirs = query.getall("sort_key"), query.getall("sort_dir")
     validation.sort_keys_known(sort_keys)
     name, ip, ip6 = query.get("name"), query.get("ip"), query.get("ip6")
@@ -99,6 +99,7 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
     everyone = validation.all_tenants("all_tenants" in query, query.get("all_tenants"))
     if everyone:
         service.may_list_all_projects(ctx, detail=detail)
+    limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
     order = validation.sort_params(sort_keys, sort_dirs, admin="admin" in ctx.roles)
     where = service.ServerFilter(
         name=name_re,
@@ -123,8 +124,9 @@ def _list_flavors(req: Request, project_id: str | None, *, detail: bool) -> Any:
     ctx = context(req, project_id)
     query = req.GET
     # in nova's order: its query schema (limit, then the sort enums), then minRam and minDisk in the code
-    limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
+    validation.limit_schema(query.getall("limit"))
     order = validation.flavor_sort(query.getall("sort_key"), query.getall("sort_dir"))
+    limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
     min_ram = validation.non_negative(query.get("minRam"), "minRam")
     min_disk = validation.non_negative(query.get("minDisk"), "minDisk")
     return service.list_flavors(

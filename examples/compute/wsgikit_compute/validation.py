@@ -28,6 +28,7 @@ __all__ = [
     "flavor_sort",
     "generate_keypair",
     "keypair_create",
+    "limit_schema",
     "metadata_body",
     "metadata_item_body",
     "name_pattern",
@@ -50,19 +51,38 @@ _KEYPAIR_NAME = re.compile(r"^[A-Za-z0-9 _.@-]{1,255}$")
 MAX_LIMIT = 1000
 """nova's ``[api] max_limit``: the most items one page of a list holds, whatever ``limit`` asks."""
 _LIMIT = re.compile(r"[0-9]+")
+_SCHEMA_DIGITS = re.compile(r"^[0-9]*$")  # nova's non_negative_integer pattern, searched as jsonschema does
 
 
 def page_params(limit: str | None, marker: str | None) -> tuple[int, str | None]:
-    """``?limit=&marker=`` of a list, as nova reads them: the page size (``limit`` up to
-    :data:`MAX_LIMIT`; absent or ``0`` means :data:`MAX_LIMIT`) and the id the page starts after. A
-    ``limit`` that is not a non-negative integer is a 400."""
+    """``?limit=&marker=`` of a list as nova's ``get_limit_and_marker`` reads them: the page size and the
+    id the page starts after. ``limit`` is read by ``int()`` (so ``+5``, ``5_0`` and a number with spaces
+    around it are numbers, and a 5,000-digit one is not) and must be >= 0, or it is a 400 in nova's words;
+    it is at most :data:`MAX_LIMIT` (absent: that), and ``0`` is a page of nothing, as nova's database
+    layer answers it."""
     size = MAX_LIMIT
     if limit is not None:
-        if not _LIMIT.fullmatch(limit):
-            raise _bad("Invalid input for query parameters limit: an integer >= 0 is expected")
-        # nova clamps any integer to max_limit; a long one is above it without being converted
-        size = MAX_LIMIT if len(limit) > 9 else min(int(limit), MAX_LIMIT) or MAX_LIMIT
+        try:
+            number = int(limit)
+        except ValueError:
+            raise _bad("Invalid input received: limit must be an integer") from None
+        if number < 0:
+            raise _bad("Invalid input received: limit must be >= 0")
+        size = min(number, MAX_LIMIT)
     return size, marker
+
+
+def limit_schema(values: list[str]) -> None:
+    """nova's query schema for a flavor list's ``?limit=`` (``non_negative_integer``): every value sent
+    must be digits (an empty one is too short), or a 400 in nova's words naming the first that is not."""
+    for value in values:
+        if not _SCHEMA_DIGITS.search(value):
+            raise _bad(
+                f"Invalid input for query parameters limit. Value: {value}. "
+                f"{value!r} does not match '^[0-9]*$'"
+            )
+        if not value:
+            raise _bad("Invalid input for query parameters limit. Value: . '' should be non-empty")
 
 
 # -- ?sort_key= / ?sort_dir= of GET /servers -----------------------------------------------------------------

@@ -89,8 +89,8 @@ def _list_servers(req: Request, project_id: str | None, *, detail: bool) -> Any:
     query = req.GET
     # in nova's order: its query schema first, then all_tenants and its policy, then limit, then the sort
     # keys' rules
+    validation.server_query_schema(query.getall)
     sort_keys, sort_dirs = query.getall("sort_key"), query.getall("sort_dir")
-    validation.sort_keys_known(sort_keys)
     name, ip, ip6 = query.get("name"), query.get("ip"), query.get("ip6")
     name_re = validation.name_pattern(name) if name is not None else None
     ip_re = validation.name_pattern(ip, "ip") if ip is not None else None

@@ -299,8 +299,23 @@ def test_flavor_lists_page_and_filter(app: TestApp) -> None:
     assert ids("limit=5&limit=1") == ["1"]  # the last
     assert ids("minRam=2048") == ["2", "3", "4"]
     assert ids("minDisk=40&minRam=2048") == ["3", "4"]
-    for bad in ("minRam=abc", "minDisk=-1", "marker=99", "sort_key=bogus", "sort_dir=up", "sort_dir=ASC"):
+    for bad in ("minRam=abc", "minDisk=1.5", "marker=99", "sort_key=bogus", "sort_dir=up", "sort_dir=ASC"):
         app.get(f"/v2.1/flavors?{bad}", headers=DEMO, status=400)
+    # nova reads minRam and minDisk with int(): a negative one passes every flavor
+    assert ids("minDisk=-1") == ids("minRam=%2B0") == ["1", "2", "3", "4"]
+    assert ids("minRam=%202048%20") == ["2", "3", "4"]
+    fault = app.get("/v2.1/flavors?minRam=abc", headers=DEMO, status=400).json["badRequest"]
+    assert fault["message"] == "Invalid minRam filter [abc]"
+    # is_public is heard from administrators only (every flavor here is public)
+    assert ids("is_public=bogus") == ["1", "2", "3", "4"]
+
+    def admin_ids(query: str) -> list[str]:
+        return [f["id"] for f in app.get(f"/v2.1/flavors?{query}", headers=ADMIN).json["flavors"]]
+
+    assert admin_ids("is_public=false") == []
+    assert admin_ids("is_public=None") == admin_ids("is_public=yes") == ["1", "2", "3", "4"]
+    fault = app.get("/v2.1/flavors?is_public=bogus&minRam=abc", headers=ADMIN, status=400).json["badRequest"]
+    assert fault["message"] == "Invalid is_public filter [bogus]"
     # nova's schema checks every value as sent (limit, then keys, then directions), before minRam/minDisk
     for bad, words in (
         ("limit=%205", "limit. Value:  5. ' 5' does not match '^[0-9]*$'"),
@@ -314,6 +329,7 @@ def test_flavor_lists_page_and_filter(app: TestApp) -> None:
         ("sort_key=name&sort_dir=%20asc", "sort_dir. Value:  asc. ' asc' is not one of ['asc', 'desc']"),
         ("sort_dir=up&sort_key=bogus", "sort_key. Value: bogus."),
         ("minRam=abc&sort_dir=up", "sort_dir. Value: up. 'up' is not one of ['asc', 'desc']"),
+        (f"minRam=abc&limit={'9' * 5000}", "Invalid input received: limit must be an integer"),
     ):
         fault = app.get(f"/v2.1/flavors?{bad}", headers=DEMO, status=400).json
         assert words in fault["badRequest"]["message"], bad

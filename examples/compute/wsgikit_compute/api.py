@@ -123,15 +123,17 @@ def _list_flavors(req: Request, project_id: str | None, *, detail: bool) -> Any:
     ``sort_key``/``sort_dir``."""
     ctx = context(req, project_id)
     query = req.GET
-    # in nova's order: its query schema (limit, then the sort enums), then minRam and minDisk in the code
+    # in nova's order: its query schema (limit, then the sort enums), then in its code limit, is_public
+    # (heard from administrators only), minRam and minDisk
     validation.limit_schema(query.getall("limit"))
     order = validation.flavor_sort(query.getall("sort_key"), query.getall("sort_dir"))
     limit, marker = validation.page_params(query.get("limit"), query.get("marker"))
-    min_ram = validation.non_negative(query.get("minRam"), "minRam")
-    min_disk = validation.non_negative(query.get("minDisk"), "minDisk")
+    public = validation.is_public(query.get("is_public")) if "admin" in ctx.roles else True
+    min_ram = validation.flavor_filter(query.get("minRam"), "minRam")
+    min_disk = validation.flavor_filter(query.get("minDisk"), "minDisk")
     return service.list_flavors(
         _store(req), ctx, detail=detail, limit=limit, marker=marker, min_ram=min_ram, min_disk=min_disk,
-        order=order, query=list(query.items()),
+        public=public, order=order, query=list(query.items()),
     )  # fmt: skip
 
 

@@ -497,15 +497,20 @@ def list_flavors(
     marker: str | None = None,
     min_ram: int | None = None,
     min_disk: int | None = None,
+    public: bool | None = True,
     order: tuple[str, bool] = ("flavorid", False),
     query: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A page of the flavors with at least ``min_ram`` MiB and ``min_disk`` GiB, in ``order``
-    (:func:`validation.flavor_sort`; by id unless asked otherwise), after the flavor ``marker``;
-    ``flavors_links`` after a full page."""
+    """A page of the flavors with at least ``min_ram`` MiB and ``min_disk`` GiB, public or private as
+    ``public`` says (None: both; every flavor here is public), in ``order`` (:func:`validation.flavor_sort`;
+    by id unless asked otherwise), after the flavor ``marker``; ``flavors_links`` after a full page."""
 
     def keep(flavor: Flavor) -> bool:
-        return (min_ram is None or flavor.ram >= min_ram) and (min_disk is None or flavor.disk >= min_disk)
+        return (
+            public is not False
+            and (min_ram is None or flavor.ram >= min_ram)
+            and (min_disk is None or flavor.disk >= min_disk)
+        )
 
     page = _page(sort_flavors(store.list_flavors(), *order), _ID, limit, marker, keep)
     views = [flavor_view(ctx, flavor, detail=detail) for flavor in page]

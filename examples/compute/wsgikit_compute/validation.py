@@ -26,14 +26,15 @@ __all__ = [
     "NETWORK_ID",
     "all_tenants",
     "fingerprint",
+    "flavor_filter",
     "flavor_sort",
     "generate_keypair",
+    "is_public",
     "keypair_create",
     "limit_schema",
     "metadata_body",
     "metadata_item_body",
     "name_pattern",
-    "non_negative",
     "page_params",
     "reboot_type",
     "server_create",
@@ -52,7 +53,6 @@ _KEYPAIR_NAME = re.compile(r"^[A-Za-z0-9 _.@-]{1,255}$")
 
 MAX_LIMIT = 1000
 """nova's ``[api] max_limit``: the most items one page of a list holds, whatever ``limit`` asks."""
-_LIMIT = re.compile(r"[0-9]+")
 _SCHEMA_DIGITS = re.compile(r"^[0-9]*$")  # nova's non_negative_integer pattern, searched as jsonschema does
 
 
@@ -262,13 +262,29 @@ def name_pattern(value: str, field: str = "name") -> re.Pattern[str]:
         ) from None
 
 
-def non_negative(value: str | None, field: str) -> int | None:
-    """An optional query parameter that must be an integer >= 0 (``minRam``, ``minDisk``)."""
+def flavor_filter(value: str | None, field: str) -> int | None:
+    """``?minRam=`` / ``?minDisk=`` of a flavor list as nova reads them: ``int()`` of the value (any
+    integer, a negative one too, which every flavor passes), or a 400 in nova's words."""
     if value is None:
         return None
-    if not _LIMIT.fullmatch(value) or len(value) > 9:
-        raise _bad(f"Invalid input for query parameters {field}: an integer >= 0 is expected")
-    return int(value)
+    try:
+        return int(value)
+    except ValueError:
+        raise _bad(f"Invalid {field} filter [{value}]") from None
+
+
+def is_public(value: str | None) -> bool | None:
+    """``?is_public=`` of a flavor list, which nova hears from administrators only: absent means the
+    public flavors, ``none`` (any case) every flavor, one of oslo's boolean spellings the public or the
+    private ones, and anything else is a 400 in nova's words."""
+    if value is None:
+        return True
+    if value.lower() == "none":
+        return None
+    folded = value.strip().lower()
+    if folded in _TRUE or folded in _FALSE:
+        return folded in _TRUE
+    raise _bad(f"Invalid is_public filter [{value}]")
 
 
 def timestamp(value: str | None, field: str) -> datetime | None:

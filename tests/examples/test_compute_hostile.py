@@ -34,6 +34,7 @@ PARAMETERS = [
 VALUES = [
     "", "0", "1", "-1", "9" * 30, "asc", "desc", "ASC", "display_name", "host", "id", "created_at", "uuid",
     "True", "no", "maybe", "^web", "(a+)+", "2026-01-01T00:00:00Z", "demo", "%00", "%ff", "%0d%0a",
+    "a%7B4294967296%7D", "(" * 1200 + ")" * 1200,
 ]  # fmt: skip
 parameter = st.tuples(
     st.sampled_from(PARAMETERS),

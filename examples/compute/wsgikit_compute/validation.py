@@ -138,13 +138,19 @@ def server_query_schema(getall: Callable[[str], list[str]]) -> None:
         _regex_format(field, getall(field))
 
 
+def _compiled(value: str) -> re.Pattern[str] | None:
+    """``value`` compiled, or None when it does not compile: ``re.error``, and also the errors a client's
+    pattern can raise beyond it (``a{4294967296}``: OverflowError; 5,000 nested groups: RecursionError),
+    which nova's own check lets through as a 500."""
+    try:
+        return re.compile(value)
+    except (re.error, OverflowError, RecursionError):
+        return None
+
+
 def _regex_format(field: str, values: list[str]) -> None:
     for value in values:
-        try:
-            compiles = bool(value) and re.compile(value) is not None
-        except re.error:
-            compiles = False
-        if not compiles:
+        if not value or _compiled(value) is None:
             raise _bad(
                 f"Invalid input for query parameters {field}. Value: {value}. {value!r} is not a 'regex'"
             )
@@ -254,12 +260,10 @@ def name_pattern(value: str, field: str = "name") -> re.Pattern[str]:
             f"Invalid input for query parameters {field}: at most 128 characters and two quantifiers, no "
             "repeated group and no back-reference"
         )
-    try:
-        return re.compile(value)
-    except re.error:
-        raise _bad(
-            f"Invalid input for query parameters {field}. Value: {value}. {value!r} is not a 'regex'"
-        ) from None
+    pattern = _compiled(value)
+    if pattern is None:
+        raise _bad(f"Invalid input for query parameters {field}. Value: {value}. {value!r} is not a 'regex'")
+    return pattern
 
 
 def flavor_filter(value: str | None, field: str) -> int | None:

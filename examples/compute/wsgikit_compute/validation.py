@@ -219,9 +219,20 @@ def flavor_sort(keys: list[str], directions: list[str]) -> tuple[str, bool]:
     return (keys[-1] if keys else "flavorid"), (directions[-1] if directions else "asc") == "desc"
 
 
-# oslo.utils strutils.bool_from_string(strict=True): the spellings nova takes for all_tenants
+# oslo.utils strutils.bool_from_string(strict=True): the spellings nova takes for all_tenants and is_public
 _TRUE = frozenset(("1", "t", "true", "on", "y", "yes"))
 _FALSE = frozenset(("0", "f", "false", "off", "n", "no"))
+
+
+def _oslo_bool(value: str) -> bool | None:
+    """``value`` as oslo's strict ``bool_from_string`` reads it (spaces around it and case ignored), or
+    None when it is none of its spellings (where oslo raises, and each caller words its own 400)."""
+    folded = value.strip().lower()
+    if folded in _TRUE:
+        return True
+    if folded in _FALSE:
+        return False
+    return None
 
 
 def all_tenants(present: bool, value: str | None) -> bool:
@@ -229,11 +240,9 @@ def all_tenants(present: bool, value: str | None) -> bool:
     spellings, in any case (``True``, ``yes``, ``0`` ...), and anything else is a 400."""
     if not value:
         return present
-    folded = value.strip().lower()
-    if folded in _TRUE:
-        return True
-    if folded in _FALSE:
-        return False
+    answer = _oslo_bool(value)
+    if answer is not None:
+        return answer
     acceptable = ", ".join(repr(word) for word in sorted(_TRUE | _FALSE))
     raise _bad(f"Invalid input received: Unrecognized value {value!r}, acceptable values are: {acceptable}")
 
@@ -285,10 +294,10 @@ def is_public(value: str | None) -> bool | None:
         return True
     if value.lower() == "none":
         return None
-    folded = value.strip().lower()
-    if folded in _TRUE or folded in _FALSE:
-        return folded in _TRUE
-    raise _bad(f"Invalid is_public filter [{value}]")
+    answer = _oslo_bool(value)
+    if answer is None:
+        raise _bad(f"Invalid is_public filter [{value}]")
+    return answer
 
 
 def timestamp(value: str | None, field: str) -> datetime | None:
